@@ -19,6 +19,8 @@ if not os.path.isdir(COURSE_DIR):
         raise SystemExit("Set LLM_COURSE_URL to the course's git URL first (os.environ['LLM_COURSE_URL'] = '...').")
     sh(f"git clone --depth 1 {COURSE_URL} {COURSE_DIR}")
 sh(f"cd {COURSE_DIR} && npm ci --no-audit --no-fund && node environment/register-kernel.mjs --user")
-# Notebooks import @llm-course/lib, resolved from the notebook's folder upwards: work inside the course.
-os.chdir(f"{COURSE_DIR}/notebooks")
-print("Kernel 'tslab' registered. Open a notebook from", os.getcwd(), "and restart the session.")
+# Notebooks import @llm-course/lib, which TypeScript resolves from the kernel's folder upwards; Colab runs
+# kernels in /content, so that folder gets a node_modules link to the course's.
+if not os.path.exists("/content/node_modules"):
+    os.symlink(f"{COURSE_DIR}/node_modules", "/content/node_modules")
+print("Kernel 'tslab' registered. Open a course notebook and restart the session.")
