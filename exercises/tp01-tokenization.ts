@@ -4,16 +4,17 @@
  */
 import { defineExercise, defineLesson } from "../lib/grading/spec";
 import { expectClose, expectEqual, expectTrue } from "../lib/grading/expect";
+import type { TokenPrice } from "../lib/tokenizers/cost";
 
 type CountPairs = (ids: number[]) => Map<string, number>;
 type MergePair = (ids: number[], pair: [number, number], newId: number) => number[];
 type BpeEncode = (text: string, merges: Array<[number, number]>) => number[];
-type PadBatch = (
+type PadSequences = (
   batch: number[][],
   padId: number,
   maxLength?: number,
 ) => { inputIds: number[][]; attentionMask: number[][] };
-type ApiCost = (inputTokens: number, outputTokens: number, price: { input: number; output: number }) => number;
+type ApiCost = (inputTokens: number, outputTokens: number, price: TokenPrice) => number;
 
 const bytesOf = (text: string) => Array.from(Buffer.from(text, "utf8"));
 
@@ -130,13 +131,13 @@ const bpeEncode = defineExercise<BpeEncode>({
   ],
 });
 
-const padBatch = defineExercise<PadBatch>({
+const padSequences = defineExercise<PadSequences>({
   id: "tp01.pad_batch",
   title: "Padding et masque d'attention",
-  symbol: "padBatch",
+  symbol: "padSequences",
   kind: "function",
   points: 2,
-  task: "compléter padBatch(batch, padId, maxLength?) : compléter à droite avec padId jusqu'à la plus longue séquence (ou tronquer à maxLength), et le masque 1/0",
+  task: "compléter padSequences(batch, padId, maxLength?) : compléter à droite avec padId jusqu'à la plus longue séquence (ou tronquer à maxLength), et le masque 1/0",
   hints: [
     "Sans maxLength, la longueur cible est celle de la plus longue séquence du batch.",
     "Une séquence plus longue que maxLength est tronquée à droite.",
@@ -174,15 +175,15 @@ const apiCost = defineExercise<ApiCost>({
   tests: [
     {
       name: "1 000 tokens en entrée à 2,50 $/M et 500 en sortie à 10 $/M → 0,0075 $",
-      run: (f) => expectClose(f(1000, 500, { input: 2.5, output: 10 }), 0.0075, 1e-12),
+      run: (f) => expectClose(f(1000, 500, { inputPerMillion: 2.5, outputPerMillion: 10 }), 0.0075, 1e-12),
     },
     {
       name: "aucun token → 0 $",
-      run: (f) => expectClose(f(0, 0, { input: 2.5, output: 10 }), 0, 1e-12),
+      run: (f) => expectClose(f(0, 0, { inputPerMillion: 2.5, outputPerMillion: 10 }), 0, 1e-12),
     },
     {
       name: "un million de tokens de chaque côté → prix d'entrée + prix de sortie",
-      run: (f) => expectClose(f(1_000_000, 1_000_000, { input: 0.15, output: 0.6 }), 0.75, 1e-12),
+      run: (f) => expectClose(f(1_000_000, 1_000_000, { inputPerMillion: 0.15, outputPerMillion: 0.6 }), 0.75, 1e-12),
     },
   ],
 });
@@ -191,5 +192,5 @@ export default defineLesson({
   tp: "tp01",
   notebook: "tp01-tokenization",
   title: "Tokenisation : caractères, mots, BPE et tiktoken",
-  exercises: [countPairs, mergePair, bpeEncode, padBatch, apiCost],
+  exercises: [countPairs, mergePair, bpeEncode, padSequences, apiCost],
 });
