@@ -290,9 +290,10 @@ function baseLayout(options: PlotOptions): PlotLayout {
   checkOptions(options);
   const layout: PlotLayout = {
     height: options.height ?? 400,
-    margin: { l: 60, r: 20, t: options.title ? 50 : 20, b: 50 },
-    xaxis: { title: { text: options.xLabel ?? "" }, ...(options.logX ? { type: "log" } : {}) },
-    yaxis: { title: { text: options.yLabel ?? "" }, ...(options.logY ? { type: "log" } : {}) },
+    margin: { l: 60, r: 20, t: options.title ? 50 : 20, b: 60 },
+    // automargin grows the margins for long tick labels so axis titles are never cut off.
+    xaxis: { title: { text: options.xLabel ?? "" }, automargin: true, ...(options.logX ? { type: "log" } : {}) },
+    yaxis: { title: { text: options.yLabel ?? "" }, automargin: true, ...(options.logY ? { type: "log" } : {}) },
   };
   if (options.width !== undefined) layout.width = options.width;
   if (options.title) layout.title = { text: options.title };
@@ -472,7 +473,8 @@ export function scatterPlot(points: ScatterPoints, options: ScatterPlotOptions =
       y: idx.map((i) => y[i]),
       marker: { size },
     };
-    if (labels) Object.assign(t, { text: idx.map((i) => labels[i]), textposition: "top center", hoverinfo: "text+x+y" });
+    // cliponaxis: false keeps the labels of points on the plot's edge readable.
+    if (labels) Object.assign(t, { text: idx.map((i) => labels[i]), textposition: "top center", hoverinfo: "text+x+y", cliponaxis: false });
     if (name !== undefined) t.name = name;
     return t;
   };
@@ -485,10 +487,29 @@ export function scatterPlot(points: ScatterPoints, options: ScatterPlotOptions =
   showFigure({ data: traces, layout, config: { ...DEFAULT_CONFIG } }, options.file ?? options.title);
 }
 
+/** A Plotly colour scale: a name ("Viridis", "RdBu", …) or [position 0…1, CSS colour] stops. */
+export type ColorScale = string | readonly (readonly [number, string])[];
+
+/**
+ * White to dark blue, like matplotlib's "Blues" (the makemore count matrix): large values stand out.
+ * Plotly's own "Blues" runs the other way, dark for small values.
+ */
+export const LIGHT_TO_DARK_BLUES: readonly (readonly [number, string])[] = [
+  [0, "#f7fbff"],
+  [0.125, "#deebf7"],
+  [0.25, "#c6dbef"],
+  [0.375, "#9ecae1"],
+  [0.5, "#6baed6"],
+  [0.625, "#4292c6"],
+  [0.75, "#2171b5"],
+  [0.875, "#08519c"],
+  [1, "#08306b"],
+];
+
 /** Options of {@link heatmap}. */
 export interface HeatmapOptions extends PlotOptions {
-  /** Plotly colour scale name (default "Blues"). */
-  colorscale?: string;
+  /** Colour scale (default {@link LIGHT_TO_DARK_BLUES}). */
+  colorscale?: ColorScale;
   /** Write each cell's value in it (for small matrices: counts, attention weights). */
   showValues?: boolean;
   /** Decimals of the written values (default: as Plotly prints them). */
@@ -524,7 +545,8 @@ export function heatmap(matrix: readonly (readonly number[])[] | ArraySyncable, 
   if (options.digits !== undefined && (!Number.isInteger(options.digits) || options.digits < 0 || options.digits > 20)) {
     throw new RangeError(`heatmap: digits must be an integer from 0 to 20 (got ${String(options.digits)})`);
   }
-  const trace: PlotTrace = { type: "heatmap", z, colorscale: options.colorscale ?? "Blues", hoverongaps: false };
+  const colorscale = plain(options.colorscale ?? LIGHT_TO_DARK_BLUES, "heatmap: colorscale");
+  const trace: PlotTrace = { type: "heatmap", z, colorscale, hoverongaps: false };
   if (xs) trace.x = xs;
   if (ys) trace.y = ys;
   if (options.zmin !== undefined) trace.zmin = options.zmin;

@@ -7,6 +7,7 @@ import * as vm from "node:vm";
 import {
   barPlot,
   heatmap,
+  LIGHT_TO_DARK_BLUES,
   linePlot,
   plot,
   PLOTLY_MIME,
@@ -95,7 +96,7 @@ test("heatmap: rows top-down, category axes, values in cells", () => {
   assert.deepEqual(fig.data[0], {
     type: "heatmap",
     z: [[1, 2, 3], [4, 5, 6]],
-    colorscale: "Blues",
+    colorscale: LIGHT_TO_DARK_BLUES.map((stop) => [...stop]),
     hoverongaps: false,
     x: ["a", "b", "."],
     y: ["x", "1"],
