@@ -4,21 +4,25 @@
  * the model owns its maths. Every lesson's model (neural bigram, MLP, RNN, Transformer…) implements it.
  */
 
-/** Examples as parallel arrays: `inputs[i]` (e.g. a context window of token ids) and `targets[i]`. */
-export interface Dataset {
-  /** One row of ids per example (for a bigram: one id; for an MLP: the context window). */
-  inputs: Int32Array[];
-  /** The id to predict for each example. */
-  targets: Int32Array;
+/** Any split the loop can sample minibatches from: examples are addressed by index 0 … size − 1. */
+export interface Examples {
+  readonly size: number;
 }
 
-/** A model the loop can train. */
-export interface Trainable {
-  /**
-   * One optimisation step on the examples `indices` of `data` at learning rate `lr`; returns the
-   * minibatch's mean loss (before the update).
-   */
-  trainStep(data: Dataset, indices: Int32Array, lr: number): number;
-  /** Mean loss (negative log-likelihood, nats) over all of `data`, without updating anything. */
-  evaluate(data: Dataset): number;
+/**
+ * Next-token examples with a fixed-width context (bigram: width 1; makemore MLP: width 3): example i is
+ * `contexts[i * width … i * width + width − 1]` → `targets[i]`.
+ */
+export interface ContextDataset extends Examples {
+  readonly width: number;
+  readonly contexts: Int32Array;
+  readonly targets: Int32Array;
+}
+
+/** A model the loop can train on data of type `D`. */
+export interface Trainable<D extends Examples = ContextDataset> {
+  /** One optimisation step on the examples `indices` of `data` at learning rate `lr`; returns the minibatch's mean loss before the update. */
+  trainStep(data: D, indices: Int32Array, lr: number): number;
+  /** Mean loss (negative log-likelihood in nats) over all of `data`, updating nothing. */
+  evaluate(data: D): number;
 }
