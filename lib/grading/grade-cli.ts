@@ -1,0 +1,89 @@
+/**
+ * `npm run grade -- <folder of .ipynb> [--out <dir>] [--timeout <s per cell>] [--deadline <s per notebook>]
+ *  [--hidden <dir>] [--tp <tp id>] [--jobs <n>] [--full] [--keep]`
+ */
+import { gradeFolder, type GradeFolderOptions } from "./grade";
+
+const USAGE = `usage: npm run grade -- <folder of .ipynb files> [options]
+  --out <dir>        output folder (default <folder>/grades)
+  --timeout <s>      per-cell timeout in seconds (default 60)
+  --deadline <s>     whole-notebook limit in seconds (default 180)
+  --hidden <dir>     teacher's hidden tests: <dir>/<tp>-*.ts default-exporting { "<exercise id>": [tests] }
+  --tp <id>          expected TP (default: the most common TP in the folder)
+  --jobs <n>         notebooks graded in parallel (default 1)
+  --full             run lessons in full mode (default: fast mode, LLM_COURSE_FAST=1)
+  --keep             keep the scratch folders under .grading/ (debugging)`;
+
+function positive(flag: string, value: string | undefined): number {
+  const number = Number(value);
+  if (value === undefined || !Number.isFinite(number) || number <= 0) throw new Error(`${flag} needs a positive number, got "${value ?? ""}".`);
+  return number;
+}
+
+function parseArgs(argv: string[]): GradeFolderOptions | null {
+  let dir: string | undefined;
+  const options: Partial<GradeFolderOptions> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => {
+      const next = argv[++i];
+      if (next === undefined || next.startsWith("--")) throw new Error(`${arg} needs a value.\n${USAGE}`);
+      return next;
+    };
+    switch (arg) {
+      case "--help":
+      case "-h":
+        return null;
+      case "--out":
+        options.outDir = value();
+        break;
+      case "--timeout":
+        options.cellTimeoutSeconds = positive(arg, value());
+        break;
+      case "--deadline":
+        options.deadlineSeconds = positive(arg, value());
+        break;
+      case "--hidden":
+        options.hiddenDir = value();
+        break;
+      case "--tp":
+        options.tp = value();
+        break;
+      case "--jobs":
+        options.jobs = Math.floor(positive(arg, value()));
+        break;
+      case "--full":
+        options.fast = false;
+        break;
+      case "--keep":
+        options.keepScratch = true;
+        break;
+      default:
+        if (arg.startsWith("--")) throw new Error(`unknown option "${arg}".\n${USAGE}`);
+        if (dir !== undefined) throw new Error(`one folder only (got "${dir}" and "${arg}").\n${USAGE}`);
+        dir = arg;
+    }
+  }
+  if (dir === undefined) throw new Error(`missing the folder of notebooks.\n${USAGE}`);
+  return { ...options, dir };
+}
+
+async function main(): Promise<number> {
+  const options = parseArgs(process.argv.slice(2));
+  if (options === null) {
+    console.log(USAGE);
+    return 0;
+  }
+  await gradeFolder(options);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`grade: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,555 @@
+/**
+ * The grader: runs every submitted notebook of a folder headless and scores each exercise.
+ *
+ * For each notebook the student's code cells run in order, except cells that hold nothing but
+ * `check(...)` calls (students may delete, rewrite or redefine `check`: it is never trusted). After the
+ * cell that defines each exercise's symbol (the last code cell tagged `llm_course.exercise` by the release
+ * or declaring the symbol at top level; at the end when there is none) the grader injects its own cell
+ * that imports `gradeCell` from the library and prints `<nonce><json result>`; a missing line scores 0
+ * with a French reason. Kernels run in a scratch folder inside the checkout (`.grading/<run>/`), so that
+ * `@llm-course/lib` resolves whatever folder the submissions are in.
+ */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { COURSE_ROOT, FAST_MODE_VARIABLE } from "../env";
+import { checkCallIds, declaresSymbol, isCheckOnly } from "./cells";
+import { roundPoints, type ExerciseResult, type ExerciseStatus, type TestOutcome } from "./check";
+import {
+  DEFAULT_CELL_TIMEOUT_SECONDS,
+  DEFAULT_DEADLINE_SECONDS,
+  executeCells,
+  type CellRun,
+  type ExecutionResult,
+  type PlannedCell,
+} from "./executor";
+import type { GradeCellOutput } from "./grade-cell";
+import { loadHiddenTests } from "./hidden";
+import { EXERCISES_PATH_VARIABLE, exerciseDirs, loadLesson } from "./lessons";
+import { cellSource, parseNotebook, writeFileAtomic, type Notebook } from "./notebook-file";
+import type { LessonSpec } from "./spec";
+
+/** Why an exercise scored what it did: the statuses of `runExercise`, plus what can go wrong around it. */
+export type GradeStatus = ExerciseStatus | "error" | "timeout" | "crash" | "not_run" | "unreadable" | "wrong_tp";
+
+export interface ExerciseGrade {
+  id: string;
+  title: string;
+  earned: number;
+  max: number;
+  status: GradeStatus;
+  /** French explanation of a score below the maximum (besides failed tests). */
+  reason?: string;
+  tests: TestOutcome[];
+}
+
+/** A student cell that failed, for the feedback (1-based position among all the notebook's cells). */
+export interface CellProblem {
+  cell: number;
+  status: "error" | "timeout" | "dead";
+  summary: string;
+}
+
+export interface NotebookGrade {
+  file: string;
+  /** The TP the notebook belongs to (metadata or exercise ids), null when unknown. */
+  tp: string | null;
+  status: "graded" | "unreadable" | "wrong_tp";
+  /** French explanation for unreadable and wrong_tp notebooks. */
+  message?: string;
+  earned: number;
+  max: number;
+  exercises: ExerciseGrade[];
+  cellProblems: CellProblem[];
+}
+
+export interface Gradebook {
+  tp: string;
+  title: string;
+  exercises: Array<{ id: string; title: string; points: number }>;
+  max: number;
+  /** Number of hidden tests added per exercise id (0 when none). */
+  hiddenTests: Record<string, number>;
+  notebooks: NotebookGrade[];
+}
+
+export interface GradeNotebookOptions {
+  lesson: LessonSpec;
+  hiddenDir?: string | null;
+  cellTimeoutSeconds?: number;
+  deadlineSeconds?: number;
+  interruptGraceSeconds?: number;
+  /** Run in fast mode (LLM_COURSE_FAST=1); default true. */
+  fast?: boolean;
+  /** Also run the check cells (the notebook tests do, to prove they work); default false. */
+  includeCheckCells?: boolean;
+  /** Parent of the per-notebook scratch folder; default `.grading/<random>/` in the checkout. */
+  scratchDir?: string;
+  keepScratch?: boolean;
+}
+
+export interface GradeFolderOptions extends Omit<GradeNotebookOptions, "lesson"> {
+  dir: string;
+  /** Output folder; default `<dir>/grades`. */
+  outDir?: string;
+  /** Expected TP; default the most common TP of the folder's notebooks. */
+  tp?: string;
+  /** Notebooks graded at the same time (default 1). */
+  jobs?: number;
+  log?: (line: string) => void;
+}
+
+/** Where the grader's scratch folders go: inside the checkout, so that tslab resolves the library. */
+export const SCRATCH_ROOT = path.join(COURSE_ROOT, ".grading");
+
+const TP_ID = /^tp\d{2}$/;
+
+function courseMetadata(metadata: unknown): Record<string, unknown> {
+  const value = (metadata as Record<string, unknown> | undefined)?.llm_course;
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function mostCommon(values: string[]): string | null {
+  const counts = new Map<string, number>();
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+  let best: string | null = null;
+  for (const [value, count] of Array.from(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (best === null || count > counts.get(best)!) best = value;
+  }
+  return best;
+}
+
+/** The TP of a notebook: `metadata.llm_course.tp` (written by the release), else the exercise ids in its cells. */
+export function notebookTp(notebook: Notebook): string | null {
+  const tp = courseMetadata(notebook.metadata).tp;
+  if (typeof tp === "string" && TP_ID.test(tp)) return tp;
+  const ids: string[] = [];
+  for (const cell of notebook.cells) {
+    const exercise = courseMetadata(cell.metadata).exercise;
+    if (typeof exercise === "string") ids.push(exercise);
+    if (cell.cell_type === "code") ids.push(...checkCallIds(cellSource(cell)));
+  }
+  return mostCommon(ids.map((id) => id.split(".")[0]!).filter((id) => TP_ID.test(id)));
+}
+
+/** What the grader runs for one notebook: the plan, and which planned cell is what. */
+export interface GradingPlan {
+  cells: PlannedCell[];
+  /**
+   * For each planned cell: the notebook cell index it comes from, or the exercise id it grades with the
+   * plan index of the cell that defines the exercise (null when none does).
+   */
+  origins: Array<{ cell: number } | { grades: string; anchor: number | null }>;
+}
+
+const GRADE_IMPORT = 'import { gradeCell as llmCourseGradeCell } from "@llm-course/lib/grading/grade-cell";';
+
+/** The injected grading cell of one exercise. */
+export function gradingCellCode(exerciseId: string, symbol: string, nonce: string, options: { hiddenDir: string | null; testTimeoutMs: number }): string {
+  return `${GRADE_IMPORT}\nawait llmCourseGradeCell(${JSON.stringify(exerciseId)}, () => ${symbol}, ${JSON.stringify(nonce)}, ${JSON.stringify(options)});\n`;
+}
+
+/** Builds the cells to run: the student's cells (check-only cells left out) and one grading cell per exercise. */
+export function planGrading(
+  notebook: Notebook,
+  lesson: LessonSpec,
+  options: { nonce: string; hiddenDir: string | null; cellTimeoutSeconds: number; includeCheckCells?: boolean },
+): GradingPlan {
+  const runnable = notebook.cells
+    .map((cell, index) => ({ cell, index, source: cellSource(cell) }))
+    .filter(({ cell, source }) => cell.cell_type === "code" && source.trim() !== "")
+    .filter(({ source }) => options.includeCheckCells || !isCheckOnly(source));
+  const anchorOf = new Map<string, number>();
+  for (const exercise of lesson.exercises) {
+    for (const { cell, index, source } of runnable) {
+      const meta = courseMetadata(cell.metadata);
+      const tagged = meta.role === "exercise" && meta.exercise === exercise.id;
+      if ((tagged && !isCheckOnly(source)) || declaresSymbol(source, exercise.symbol)) anchorOf.set(exercise.id, index);
+    }
+  }
+  const cells: PlannedCell[] = [];
+  const origins: GradingPlan["origins"] = [];
+  const grade = (exerciseId: string, anchor: number | null) => {
+    const exercise = lesson.exercises.find((candidate) => candidate.id === exerciseId)!;
+    // Every test must be able to time out inside the grading cell's own timeout.
+    const testTimeoutMs = Math.round(Math.min(10_000, Math.max(500, (options.cellTimeoutSeconds * 1000) / (exercise.tests.length + 2))));
+    cells.push({ code: gradingCellCode(exercise.id, exercise.symbol, options.nonce, { hiddenDir: options.hiddenDir, testTimeoutMs }), replay: false });
+    origins.push({ grades: exercise.id, anchor });
+  };
+  for (const { index, source } of runnable) {
+    cells.push({ code: source, replay: true });
+    origins.push({ cell: index });
+    const at = cells.length - 1;
+    for (const exercise of lesson.exercises) if (anchorOf.get(exercise.id) === index) grade(exercise.id, at);
+  }
+  for (const exercise of lesson.exercises) if (!anchorOf.has(exercise.id)) grade(exercise.id, null);
+  return { cells, origins };
+}
+
+/** The most telling lines of a cell's stderr: TypeScript diagnostics, else the error line of a stack. */
+export function summarizeStderr(stderr: string): string {
+  const lines = stderr.split("\n").map((line) => line.trimEnd()).filter((line) => line.trim() !== "");
+  const diagnostics = lines.filter((line) => /^\d+:\d+ - /.test(line));
+  let summary: string;
+  if (diagnostics.length > 0) {
+    summary = diagnostics.slice(0, 3).map((line) => `ligne ${line}`).join(" ; ");
+  } else {
+    const errorLine = lines.find((line) => /^(Uncaught\s+)?[A-Z]\w*(Error|Exception)\b/.test(line) || /^UnhandledPromiseRejection/.test(line));
+    summary = errorLine ?? lines[0] ?? "erreur sans message";
+  }
+  return summary.length > 300 ? `${summary.slice(0, 299)}…` : summary;
+}
+
+function parseGradeLine(stdout: string, nonce: string): GradeCellOutput | null {
+  const at = stdout.lastIndexOf(nonce);
+  if (at < 0) return null;
+  const rest = stdout.slice(at + nonce.length);
+  const end = rest.indexOf("\n");
+  try {
+    return JSON.parse(end < 0 ? rest : rest.slice(0, end)) as GradeCellOutput;
+  } catch {
+    return null;
+  }
+}
+
+function describeCellFailure(run: CellRun | undefined, timeoutSeconds: number): string {
+  if (!run) return "elle n'a pas été exécutée";
+  switch (run.status) {
+    case "timeout":
+      return `elle a dépassé le délai de ${timeoutSeconds} s — boucle infinie ?`;
+    case "dead":
+      return "elle a arrêté le noyau — process.exit ?";
+    case "not_run":
+      return "elle n'a pas été exécutée, la limite de temps du notebook étant dépassée";
+    default:
+      return `elle a échoué : ${summarizeStderr(run.stderr)}`;
+  }
+}
+
+interface Context {
+  lesson: LessonSpec;
+  nonce: string;
+  cellTimeoutSeconds: number;
+  deadlineSeconds: number;
+  fatal?: string;
+}
+
+function exerciseFromRuns(exerciseId: string, plan: GradingPlan, execution: ExecutionResult, context: Context): ExerciseGrade {
+  const exercise = context.lesson.exercises.find((candidate) => candidate.id === exerciseId)!;
+  const base = { id: exercise.id, title: exercise.title, max: exercise.points };
+  const at = plan.origins.findIndex((origin) => "grades" in origin && origin.grades === exerciseId);
+  const origin = plan.origins[at] as { grades: string; anchor: number | null };
+  const run = execution.cells[at]!;
+  const output = parseGradeLine(run.stdout, context.nonce);
+  if (output && "error" in output) {
+    return { ...base, earned: 0, status: "error", reason: `la notation a échoué : ${output.error}`, tests: [] };
+  }
+  if (output) {
+    const result = output as ExerciseResult;
+    const passed = result.tests.filter((test) => test.passed).length;
+    const earned = result.tests.length === 0 ? 0 : roundPoints((exercise.points * passed) / result.tests.length);
+    const grade: ExerciseGrade = { ...base, earned, status: result.status, tests: result.tests };
+    if (result.reason !== undefined) grade.reason = result.reason;
+    return grade;
+  }
+  // No result line: explain from what the kernel reported.
+  const anchor = origin.anchor;
+  const anchorRun = anchor === null ? undefined : execution.cells[anchor];
+  switch (run.status) {
+    case "error": {
+      if (run.stderr.includes(`Cannot find name '${exercise.symbol}'`)) {
+        const why =
+          anchor === null
+            ? "aucune cellule ne le définit"
+            : `la cellule qui le définit n'a pas abouti, ${describeCellFailure(anchorRun, context.cellTimeoutSeconds)}`;
+        return { ...base, earned: 0, status: "missing", reason: `« ${exercise.symbol} » n'est pas défini : ${why}`, tests: [] };
+      }
+      return { ...base, earned: 0, status: "error", reason: `erreur pendant la notation : ${summarizeStderr(run.stderr)}`, tests: [] };
+    }
+    case "timeout":
+      return {
+        ...base,
+        earned: 0,
+        status: "timeout",
+        reason: `délai de ${context.cellTimeoutSeconds} s dépassé pendant les tests de « ${exercise.symbol} » (boucle infinie ?).`,
+        tests: [],
+      };
+    case "dead":
+      return { ...base, earned: 0, status: "crash", reason: "le noyau s'est arrêté pendant les tests (process.exit ?).", tests: [] };
+    case "not_run":
+      return {
+        ...base,
+        earned: 0,
+        status: "not_run",
+        reason: context.fatal
+          ? `non noté : le noyau n'a pas pu tourner (${context.fatal}).`
+          : `non noté : la limite de temps du notebook (${context.deadlineSeconds} s) est dépassée.`,
+        tests: [],
+      };
+    default:
+      return { ...base, earned: 0, status: "error", reason: "aucun résultat de notation (la sortie standard a-t-elle été détournée ?).", tests: [] };
+  }
+}
+
+function zeroGrades(lesson: LessonSpec, status: GradeStatus, reason: string): ExerciseGrade[] {
+  return lesson.exercises.map((exercise) => ({ id: exercise.id, title: exercise.title, earned: 0, max: exercise.points, status, reason, tests: [] }));
+}
+
+function totals(exercises: ExerciseGrade[]): { earned: number; max: number } {
+  return {
+    earned: roundPoints(exercises.reduce((sum, exercise) => sum + exercise.earned, 0)),
+    max: roundPoints(exercises.reduce((sum, exercise) => sum + exercise.max, 0)),
+  };
+}
+
+/** Replaces run-specific strings (scratch folder, nonce) so that gradebooks do not change between runs. */
+function sanitizer(scratch: string, nonce: string): (text: string) => string {
+  return (text) => text.split(scratch).join("<dossier de travail>").split(nonce).join("<nonce>");
+}
+
+function sanitizeGrade(grade: NotebookGrade, clean: (text: string) => string): NotebookGrade {
+  const json = JSON.stringify(grade, (_key, value: unknown) => (typeof value === "string" ? clean(value) : value));
+  return JSON.parse(json) as NotebookGrade;
+}
+
+/** Result of grading one notebook, with the raw execution for callers that want details (tests). */
+export interface NotebookRun {
+  grade: NotebookGrade;
+  execution?: ExecutionResult;
+  seconds: number;
+}
+
+/**
+ * Grades one notebook that belongs to `options.lesson` (the caller decides the TP). Never throws for
+ * anything inside the notebook; throws only if Jupyter is missing.
+ */
+export async function gradeNotebook(notebook: Notebook, file: string, options: GradeNotebookOptions): Promise<NotebookRun> {
+  const started = Date.now();
+  const lesson = options.lesson;
+  const nonce = `@@llm-course-grade-${crypto.randomBytes(12).toString("hex")}@@`;
+  const cellTimeoutSeconds = options.cellTimeoutSeconds ?? DEFAULT_CELL_TIMEOUT_SECONDS;
+  const deadlineSeconds = options.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS;
+  const hiddenDir = options.hiddenDir ? path.resolve(options.hiddenDir) : null;
+  const plan = planGrading(notebook, lesson, { nonce, hiddenDir, cellTimeoutSeconds, includeCheckCells: options.includeCheckCells ?? false });
+
+  const parent = options.scratchDir ?? path.join(SCRATCH_ROOT, `run-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
+  const scratch = path.join(parent, `${path.basename(file, ".ipynb").replace(/[^\w.-]+/g, "_")}-${crypto.randomBytes(3).toString("hex")}`);
+  fs.mkdirSync(scratch, { recursive: true });
+  let execution: ExecutionResult;
+  try {
+    // Some notebooks read files next to themselves: give them a copy of the submission.
+    fs.copyFileSync(file, path.join(scratch, path.basename(file)));
+    execution = await executeCells({
+      cells: plan.cells,
+      cwd: scratch,
+      env: {
+        [FAST_MODE_VARIABLE]: options.fast === false ? "0" : "1",
+        // Absolute: the kernel runs in the scratch folder, where relative entries would mean something else.
+        [EXERCISES_PATH_VARIABLE]: exerciseDirs().join(path.delimiter),
+      },
+      cellTimeoutSeconds,
+      deadlineSeconds,
+      interruptGraceSeconds: options.interruptGraceSeconds ?? 3,
+    });
+  } finally {
+    if (!options.keepScratch) fs.rmSync(options.scratchDir ? scratch : parent, { recursive: true, force: true });
+  }
+
+  const context: Context = { lesson, nonce, cellTimeoutSeconds, deadlineSeconds };
+  if (execution.fatal !== undefined) context.fatal = execution.fatal;
+  const exercises = lesson.exercises.map((exercise) => exerciseFromRuns(exercise.id, plan, execution, context));
+  const cellProblems: CellProblem[] = [];
+  plan.origins.forEach((origin, index) => {
+    const run = execution.cells[index]!;
+    if (!("cell" in origin) || (run.status !== "error" && run.status !== "timeout" && run.status !== "dead")) return;
+    const summary =
+      run.status === "timeout"
+        ? `délai de ${plan.cells[index]!.timeoutSeconds ?? cellTimeoutSeconds} s dépassé : la cellule a été interrompue`
+        : run.status === "dead"
+          ? "la cellule a arrêté le noyau (process.exit ?) : il a été redémarré"
+          : summarizeStderr(run.stderr);
+    cellProblems.push({ cell: origin.cell + 1, status: run.status, summary });
+  });
+  const grade: NotebookGrade = {
+    file: path.basename(file),
+    tp: lesson.tp,
+    status: "graded",
+    ...totals(exercises),
+    exercises,
+    cellProblems,
+  };
+  return { grade: sanitizeGrade(grade, sanitizer(scratch, nonce)), execution, seconds: (Date.now() - started) / 1000 };
+}
+
+interface Submission {
+  file: string;
+  notebook?: Notebook;
+  error?: string;
+  tp: string | null;
+}
+
+function readSubmission(file: string): Submission {
+  try {
+    const notebook = parseNotebook(fs.readFileSync(file, "utf8"), path.basename(file));
+    return { file, notebook, tp: notebookTp(notebook) };
+  } catch (error) {
+    return { file, error: error instanceof Error ? error.message : String(error), tp: null };
+  }
+}
+
+/** Grades one notebook file against the expected lesson: unreadable and wrong-TP files score 0 without running. */
+export async function gradeNotebookFile(file: string, options: GradeNotebookOptions): Promise<NotebookRun> {
+  return gradeSubmission(readSubmission(file), options);
+}
+
+async function gradeSubmission(submission: Submission, options: GradeNotebookOptions): Promise<NotebookRun> {
+  const lesson = options.lesson;
+  const name = path.basename(submission.file);
+  if (!submission.notebook) {
+    const message = `fichier illisible : ce n'est pas un notebook Jupyter valide (${submission.error}).`;
+    const exercises = zeroGrades(lesson, "unreadable", message);
+    return { grade: { file: name, tp: null, status: "unreadable", message, ...totals(exercises), exercises, cellProblems: [] }, seconds: 0 };
+  }
+  if (submission.tp !== null && submission.tp !== lesson.tp) {
+    const message = `ce notebook est celui du ${submission.tp}, pas du ${lesson.tp} (${lesson.title}) : rien n'a été noté.`;
+    const exercises = zeroGrades(lesson, "wrong_tp", message);
+    return { grade: { file: name, tp: submission.tp, status: "wrong_tp", message, ...totals(exercises), exercises, cellProblems: [] }, seconds: 0 };
+  }
+  return gradeNotebook(submission.notebook, submission.file, options);
+}
+
+function csvField(value: string | number): string {
+  const text = String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** gradebook.csv: one row per notebook: file, points per exercise, total, max. */
+export function gradebookCsv(book: Gradebook): string {
+  const rows = [["file", ...book.exercises.map((exercise) => exercise.id), "total", "max"]];
+  for (const notebook of book.notebooks) {
+    rows.push([notebook.file, ...notebook.exercises.map((exercise) => String(exercise.earned)), String(notebook.earned), String(notebook.max)]);
+  }
+  return rows.map((row) => row.map(csvField).join(",")).join("\n") + "\n";
+}
+
+function statusIcon(grade: ExerciseGrade): string {
+  if (grade.earned >= grade.max) return "✅";
+  if (grade.status === "todo") return "⏳";
+  return grade.earned > 0 ? "🟡" : "❌";
+}
+
+/** The French feedback of one notebook, in Markdown. */
+export function feedbackMarkdown(grade: NotebookGrade, lesson: LessonSpec): string {
+  const lines = [`# Correction — ${grade.file}`, "", `${lesson.tp} — ${lesson.title}`, "", `**Note : ${grade.earned} / ${grade.max} points**`, ""];
+  if (grade.message) lines.push(`⚠️ ${grade.message}`, "");
+  lines.push("| Exercice | Points |", "| --- | --- |");
+  for (const exercise of grade.exercises) lines.push(`| ${statusIcon(exercise)} ${exercise.id} — ${exercise.title} | ${exercise.earned} / ${exercise.max} |`);
+  lines.push("");
+  if (grade.status !== "graded") return lines.join("\n");
+  const hints = new Map(lesson.exercises.map((exercise) => [exercise.id, exercise.hints]));
+  const tasks = new Map(lesson.exercises.map((exercise) => [exercise.id, exercise.task]));
+  for (const exercise of grade.exercises) {
+    lines.push(`## ${exercise.id} — ${exercise.title} : ${exercise.earned} / ${exercise.max}`, "");
+    if (exercise.reason && exercise.status !== "todo") lines.push(`⚠️ ${exercise.reason}`, "");
+    if (exercise.status === "todo") lines.push(`⏳ pas encore fait : ${tasks.get(exercise.id) ?? exercise.reason ?? ""}`, "");
+    const allTodo = exercise.tests.length > 0 && exercise.tests.every((test) => test.todo);
+    if (!allTodo) {
+      for (const test of exercise.tests) {
+        const label = test.hidden ? `${test.name} (test caché)` : test.name;
+        lines.push(`- ${test.passed ? "✅" : test.todo ? "⏳" : "❌"} ${label}`);
+        // Hidden tests' messages would give their expected values away.
+        if (!test.passed && test.message && !test.hidden) lines.push(`  - ${test.message.replace(/\n/g, " ")}`);
+      }
+      if (exercise.tests.length > 0) lines.push("");
+    }
+    const exerciseHints = hints.get(exercise.id) ?? [];
+    if (exercise.earned < exercise.max && exercise.status !== "todo" && exerciseHints.length > 0) {
+      lines.push("💡 Indices :", ...exerciseHints.map((hint) => `- ${hint}`), "");
+    }
+  }
+  if (grade.cellProblems.length > 0) {
+    lines.push("## Cellules en erreur", "");
+    for (const problem of grade.cellProblems) lines.push(`- cellule ${problem.cell} : ${problem.summary}`);
+    lines.push("");
+  }
+  return lines.join("\n");
+}
+
+function feedbackName(file: string): string {
+  return `${path.basename(file, ".ipynb")}.md`;
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
+
+/**
+ * Grades every `*.ipynb` of `options.dir` (sorted by name) and writes `gradebook.csv`, `gradebook.json`
+ * and `feedback/<notebook>.md` in the output folder, each file atomically. Reruns give identical files.
+ */
+export async function gradeFolder(options: GradeFolderOptions): Promise<Gradebook> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const dir = path.resolve(options.dir);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${options.dir} is not a folder of notebooks.`);
+  const names = fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith(".ipynb") && fs.statSync(path.join(dir, name)).isFile())
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (names.length === 0) throw new Error(`no .ipynb file in ${dir}.`);
+  const submissions = names.map((name) => readSubmission(path.join(dir, name)));
+
+  let tp = options.tp;
+  if (tp !== undefined && !TP_ID.test(tp)) throw new Error(`--tp "${tp}" is not a TP id (e.g. tp01).`);
+  if (tp === undefined) {
+    const found = mostCommon(submissions.map((submission) => submission.tp).filter((value): value is string => value !== null));
+    if (found === null) throw new Error(`cannot tell which TP the notebooks of ${dir} belong to: pass --tp <id>.`);
+    tp = found;
+    log(`TP: ${tp} (most common in the folder; pass --tp to choose)`);
+  }
+  const lesson = loadLesson(tp);
+  const hiddenDir = options.hiddenDir ? path.resolve(options.hiddenDir) : null;
+  const hidden = hiddenDir ? loadHiddenTests(hiddenDir, tp) : {};
+  const hiddenTests: Record<string, number> = {};
+  for (const exercise of lesson.exercises) hiddenTests[exercise.id] = hidden[exercise.id]?.length ?? 0;
+  if (hiddenDir) log(`hidden tests: ${Object.values(hiddenTests).reduce((a, b) => a + b, 0)} from ${hiddenDir}`);
+
+  const scratchDir = path.join(SCRATCH_ROOT, `run-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
+  const started = Date.now();
+  let finished = 0;
+  let runs: NotebookRun[];
+  try {
+    runs = await mapLimit(submissions, options.jobs ?? 1, async (submission) => {
+      const run = await gradeSubmission(submission, { ...options, lesson, hiddenDir, scratchDir });
+      finished += 1;
+      const note = run.grade.status === "graded" ? "" : ` (${run.grade.status})`;
+      log(`[${finished}/${submissions.length}] ${run.grade.file}: ${run.grade.earned} / ${run.grade.max} points${note}, ${run.seconds.toFixed(1)} s`);
+      return run;
+    });
+  } finally {
+    if (!options.keepScratch) fs.rmSync(scratchDir, { recursive: true, force: true });
+  }
+
+  const book: Gradebook = {
+    tp,
+    title: lesson.title,
+    exercises: lesson.exercises.map((exercise) => ({ id: exercise.id, title: exercise.title, points: exercise.points })),
+    max: roundPoints(lesson.exercises.reduce((sum, exercise) => sum + exercise.points, 0)),
+    hiddenTests,
+    notebooks: runs.map((run) => run.grade),
+  };
+  const outDir = path.resolve(options.outDir ?? path.join(dir, "grades"));
+  writeFileAtomic(path.join(outDir, "gradebook.csv"), gradebookCsv(book));
+  writeFileAtomic(path.join(outDir, "gradebook.json"), `${JSON.stringify(book, null, 2)}\n`);
+  for (const grade of book.notebooks) writeFileAtomic(path.join(outDir, "feedback", feedbackName(grade.file)), feedbackMarkdown(grade, lesson));
+  log(`${book.notebooks.length} notebook(s) graded in ${((Date.now() - started) / 1000).toFixed(1)} s → ${outDir}`);
+  return book;
+}

@@ -1,0 +1,63 @@
+/**
+ * Teachers' hidden tests: `<dir>/<tp>-*.ts` files kept outside the student release, each default-exporting
+ * `Record<exerciseId, ExerciseTest[]>`. The grader adds them to the visible tests when scoring.
+ */
+import * as fs from "node:fs";
+import Module from "node:module";
+import * as path from "node:path";
+import { PATHS } from "../env";
+import { loadLesson } from "./lessons";
+import type { ExerciseTest } from "./spec";
+
+export type HiddenTests = Record<string, ExerciseTest<any>[]>;
+
+/**
+ * Lets hidden test files that live outside the checkout import "@llm-course/lib/grading": Node resolves
+ * bare names from the importing file's folder upwards, which never reaches the checkout's node_modules.
+ */
+function allowImportsOfTheLibrary(): void {
+  const globalPaths = (Module as unknown as { globalPaths?: string[] }).globalPaths;
+  if (Array.isArray(globalPaths) && !globalPaths.includes(PATHS.nodeModules)) globalPaths.push(PATHS.nodeModules);
+}
+
+/** The hidden test files of a TP in `dir`, sorted. */
+export function hiddenTestFiles(dir: string, tp: string): string[] {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`hidden tests: ${dir} is not a folder.`);
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.startsWith(`${tp}-`) && name.endsWith(".ts") && !name.endsWith(".d.ts"))
+    .sort()
+    .map((name) => path.join(dir, name));
+}
+
+/**
+ * Loads and validates the hidden tests of a TP: every key must be an exercise of the TP's spec, every
+ * value a list of `{ name, run }`. Several files are merged in file-name order. No file → no hidden test.
+ */
+export function loadHiddenTests(dir: string, tp: string, options: { fresh?: boolean } = {}): HiddenTests {
+  const lesson = loadLesson(tp, options);
+  const known = new Set(lesson.exercises.map((exercise) => exercise.id));
+  const tests: HiddenTests = {};
+  allowImportsOfTheLibrary();
+  for (const file of hiddenTestFiles(dir, tp)) {
+    if (options.fresh) delete require.cache[require.resolve(file)];
+    let loaded: unknown;
+    try {
+      loaded = require(file);
+    } catch (error) {
+      throw new Error(`hidden tests: cannot load ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const record = (loaded as { default?: unknown }).default;
+    if (typeof record !== "object" || record === null || Array.isArray(record)) {
+      throw new Error(`hidden tests: ${file} must \`export default { "<exercise id>": [{ name, run }, …] }\`.`);
+    }
+    for (const [id, list] of Object.entries(record as Record<string, unknown>)) {
+      if (!known.has(id)) throw new Error(`hidden tests: ${file} names "${id}", which is not an exercise of ${tp} (${Array.from(known).join(", ")}).`);
+      if (!Array.isArray(list) || !list.every((test) => typeof test?.name === "string" && typeof test?.run === "function")) {
+        throw new Error(`hidden tests: ${file}: "${id}" must be a list of { name: string, run(submission) }.`);
+      }
+      (tests[id] ??= []).push(...(list as ExerciseTest<any>[]));
+    }
+  }
+  return tests;
+}
