@@ -5,18 +5,12 @@
  * inputs.
  */
 
-/** Ids are below 2^20, so `left * 2^20 + right` is an exact, unique number key for a pair of ids. */
-export const PAIR_KEY_BASE = 1 << 20;
-
-/** The number key of the pair (left, right). */
-export function idPairKey(left: number, right: number): number {
-  return left * PAIR_KEY_BASE + right;
-}
+import type { PairTable } from "./pairTable";
 
 /** Which adjacent pairs merge, how urgently, and into what. */
 export interface MergeTable {
-  /** Pair key ({@link idPairKey}) → rank; lower ranks merge first. */
-  readonly pairRank: ReadonlyMap<number, number>;
+  /** (left id, right id) → rank; lower ranks merge first; absent pairs never merge. */
+  readonly ranks: PairTable;
   /** Rank → id of the token the pair merges into. */
   readonly rankToId: ArrayLike<number>;
 }
@@ -31,9 +25,10 @@ export function applyMerges(ids: number[], table: MergeTable): number[] {
 }
 
 // tiktoken's loop: keep the rank of each adjacent pair, merge the minimum, recompute its two neighbours.
-function mergeShort(parts: number[], { pairRank, rankToId }: MergeTable): number[] {
+function mergeShort(parts: number[], table: MergeTable): number[] {
+  const pairs = table.ranks;
   const ranks: number[] = new Array(parts.length - 1);
-  for (let i = 0; i + 1 < parts.length; i++) ranks[i] = pairRank.get(parts[i] * PAIR_KEY_BASE + parts[i + 1]) ?? Infinity;
+  for (let i = 0; i + 1 < parts.length; i++) ranks[i] = pairs.rank(parts[i], parts[i + 1]);
   for (;;) {
     let best = Infinity;
     let at = -1;
@@ -44,18 +39,18 @@ function mergeShort(parts: number[], { pairRank, rankToId }: MergeTable): number
       }
     }
     if (at < 0) return parts;
-    parts[at] = rankToId[best];
+    parts[at] = table.rankToId[best];
     parts.splice(at + 1, 1);
     ranks.splice(at, 1);
-    if (at > 0) ranks[at - 1] = pairRank.get(parts[at - 1] * PAIR_KEY_BASE + parts[at]) ?? Infinity;
-    if (at < ranks.length) ranks[at] = pairRank.get(parts[at] * PAIR_KEY_BASE + parts[at + 1]) ?? Infinity;
+    if (at > 0) ranks[at - 1] = pairs.rank(parts[at - 1], parts[at]);
+    if (at < ranks.length) ranks[at] = pairs.rank(parts[at], parts[at + 1]);
   }
 }
 
 // Long inputs (a run of 10,000 spaces…): a doubly linked list of parts and a min-heap of candidate merges
 // keyed by rank * n + position, so ties go to the leftmost pair. Entries go stale when a neighbour merges;
 // a popped entry is used only if the pair now at its position still has its rank.
-function mergeLong(parts: number[], { pairRank, rankToId }: MergeTable): number[] {
+function mergeLong(parts: number[], { ranks: pairs, rankToId }: MergeTable): number[] {
   const n = parts.length;
   const ids = Int32Array.from(parts);
   const next = new Int32Array(n);
@@ -66,8 +61,8 @@ function mergeLong(parts: number[], { pairRank, rankToId }: MergeTable): number[
     next[i] = i + 1 < n ? i + 1 : -1;
     prev[i] = i - 1;
     if (i + 1 < n) {
-      const rank = pairRank.get(ids[i] * PAIR_KEY_BASE + ids[i + 1]);
-      if (rank !== undefined) heap.push(rank * n + i);
+      const rank = pairs.rank(ids[i], ids[i + 1]);
+      if (rank !== Infinity) heap.push(rank * n + i);
     }
   }
   while (heap.size > 0) {
@@ -75,20 +70,20 @@ function mergeLong(parts: number[], { pairRank, rankToId }: MergeTable): number[
     const rank = Math.floor(key / n);
     const i = key - rank * n;
     const j = next[i];
-    if (alive[i] === 0 || j < 0 || pairRank.get(ids[i] * PAIR_KEY_BASE + ids[j]) !== rank) continue;
+    if (alive[i] === 0 || j < 0 || pairs.rank(ids[i], ids[j]) !== rank) continue;
     ids[i] = rankToId[rank];
     alive[j] = 0;
     const k = next[j];
     next[i] = k;
     if (k >= 0) {
       prev[k] = i;
-      const right = pairRank.get(ids[i] * PAIR_KEY_BASE + ids[k]);
-      if (right !== undefined) heap.push(right * n + i);
+      const right = pairs.rank(ids[i], ids[k]);
+      if (right !== Infinity) heap.push(right * n + i);
     }
     const p = prev[i];
     if (p >= 0) {
-      const left = pairRank.get(ids[p] * PAIR_KEY_BASE + ids[i]);
-      if (left !== undefined) heap.push(left * n + p);
+      const left = pairs.rank(ids[p], ids[i]);
+      if (left !== Infinity) heap.push(left * n + p);
     }
   }
   const out: number[] = [];

@@ -24,7 +24,8 @@ export {
 } from "./charBpe";
 export { CL100K_SPLIT_PATTERN, compileSplitPattern, GPT2_SPLIT_PATTERN, O200K_SPLIT_PATTERN, splitPreTokens } from "./patterns";
 export { BYTE_TO_CHAR, byteLevelToLatin1, CHAR_TO_BYTE, latin1ToByteLevel } from "./bytesToUnicode";
-export { applyMerges, idPairKey, type MergeTable } from "./bpeMerge";
+export { applyMerges, type MergeTable } from "./bpeMerge";
+export { PairTable } from "./pairTable";
 export {
   ByteBpeTokenizer,
   bytesToTokenString,

@@ -7,11 +7,13 @@
  *     (an index pair → words tells which);
  *  3. find the most frequent pair with a max-heap whose stale entries are skipped when popped.
  */
-import { PAIR_KEY_BASE } from "./bpeMerge";
 import type { ByteBpeModel } from "./byteBpe";
 import { CL100K_SPLIT_PATTERN, compileSplitPattern } from "./patterns";
 import { checkSpecialTokens, COURSE_SPECIAL_TOKENS } from "./specialTokens";
 import { assertText, utf8Latin1 } from "./text";
+
+// Ids stay below 2^20 during training, so left * 2^20 + right is an exact, unique Map key for a pair.
+const PAIR_KEY_BASE = 1 << 20;
 
 /** Options of {@link trainByteBpeModel}. */
 export interface TrainByteBpeOptions {

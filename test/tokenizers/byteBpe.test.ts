@@ -6,6 +6,7 @@ import {
   CL100K_SPLIT_PATTERN,
   formatBytes,
   GPT2_SPLIT_PATTERN,
+  PairTable,
   splitPreTokens,
   trainByteBpe,
   trainByteBpeModel,
@@ -177,4 +178,24 @@ test("inconsistent models are refused with a clear message", () => {
   assert.throws(() => new ByteBpeTokenizer(clash), /special token "<x>" reuses the id 65 of an ordinary token/);
   const duplicate = { ...handModel([]), tokens: [...BYTES, "a"] };
   assert.throws(() => new ByteBpeTokenizer(duplicate), /tokens 97 and 256 have the same bytes/);
+});
+
+test("PairTable: ranks of id pairs, Infinity when absent, grows past its initial size", () => {
+  const table = new PairTable(2);
+  for (let i = 0; i < 1000; i++) table.set(i, 1000 - i, i * 3);
+  assert.equal(table.size, 1000);
+  assert.equal(table.rank(10, 990), 30);
+  assert.equal(table.rank(990, 10), 990 * 3);
+  assert.equal(table.rank(10, 991), Infinity);
+  table.set(10, 990, 7);
+  assert.equal(table.rank(10, 990), 7);
+  assert.equal(table.size, 1000);
+  assert.equal(table.has(0, 1000), true);
+  assert.throws(() => table.set(-1, 2, 3), /ids and value must be integers ≥ 0, got \(-1, 2\) → 3/);
+});
+
+test("a split pattern that can match nothing still moves on, dropping what it skips as tiktoken does", () => {
+  const tok = new ByteBpeTokenizer({ ...handModel([]), pattern: String.raw`\p{L}*` });
+  assert.equal(tok.decode(tok.encode("ab 😀cd")), "abcd");
+  assert.deepEqual(splitPreTokens("ab 😀cd", String.raw`\p{L}+`), ["ab", "cd"]);
 });
