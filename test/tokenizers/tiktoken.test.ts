@@ -87,15 +87,17 @@ test("ids equal tiktoken's on random strings (accents, CJK, emoji, odd whitespac
   }
 });
 
-test("gpt2 ranks too: same ids as tiktoken on random strings", () => {
-  const gpt2 = fromTiktoken("gpt2");
-  const random = seededRandom(9);
-  withTiktoken("gpt2", (encoding) => {
-    for (let i = 0; i < 300; i++) {
-      const text = randomText(random);
-      assert.deepEqual(gpt2.encode(text), Array.from(encoding.encode_ordinary(text)), `case ${i}: ${JSON.stringify(text)}`);
-    }
-  });
+test("gpt2 and o200k ranks too: same ids as tiktoken on random strings", () => {
+  for (const name of ["gpt2", "o200k_base"] as const) {
+    const ours = fromTiktoken(name);
+    const random = seededRandom(9);
+    withTiktoken(name, (encoding) => {
+      for (let i = 0; i < 300; i++) {
+        const text = randomText(random) + " CamelCaseWords HTTPServer l'été";
+        assert.deepEqual(ours.encode(text), Array.from(encoding.encode_ordinary(text)), `${name} case ${i}: ${JSON.stringify(text)}`);
+      }
+    });
+  }
 });
 
 test("token cost: tokens × price per million", () => {
