@@ -80,9 +80,10 @@ export class ByteBpeTokenizer implements TextTokenizer {
     this.regex = compileSplitPattern(model.pattern);
     this.mergeMode = model.mergeMode ?? "pairs";
     this.ignoreMerges = model.ignoreMerges ?? false;
-    this.tokens = model.tokens;
-    let size = model.tokens.length;
-    model.tokens.forEach((bytes, id) => {
+    // A private copy: a caller editing its array afterwards must not desynchronise the lookup tables.
+    this.tokens = Array.from(model.tokens);
+    let size = this.tokens.length;
+    this.tokens.forEach((bytes, id) => {
       if (bytes === undefined) return;
       const other = this.idByBytes.get(bytes);
       if (other !== undefined) throw new Error(`ByteBpeTokenizer: tokens ${other} and ${id} have the same bytes ${JSON.stringify(bytes)}`);
@@ -96,7 +97,7 @@ export class ByteBpeTokenizer implements TextTokenizer {
     const specials = new Map<string, number>();
     for (const [token, id] of Object.entries(model.specialTokens)) {
       if (!Number.isInteger(id) || id < 0) throw new RangeError(`ByteBpeTokenizer: special token ${JSON.stringify(token)} has invalid id ${id}`);
-      if (model.tokens[id] !== undefined) throw new Error(`ByteBpeTokenizer: special token ${JSON.stringify(token)} reuses the id ${id} of an ordinary token`);
+      if (this.tokens[id] !== undefined) throw new Error(`ByteBpeTokenizer: special token ${JSON.stringify(token)} reuses the id ${id} of an ordinary token`);
       if (this.specialById.has(id)) throw new Error(`ByteBpeTokenizer: special tokens ${JSON.stringify(this.specialById.get(id))} and ${JSON.stringify(token)} share id ${id}`);
       assertText(token, "ByteBpeTokenizer special token");
       specials.set(token, id);
