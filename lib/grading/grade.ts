@@ -315,6 +315,8 @@ function sanitizeGrade(grade: NotebookGrade, clean: (text: string) => string): N
 /** Result of grading one notebook, with the raw execution for callers that want details (tests). */
 export interface NotebookRun {
   grade: NotebookGrade;
+  /** What ran (absent for unreadable and wrong-TP notebooks). */
+  plan?: GradingPlan;
   execution?: ExecutionResult;
   seconds: number;
 }
@@ -378,7 +380,7 @@ export async function gradeNotebook(notebook: Notebook, file: string, options: G
     exercises,
     cellProblems,
   };
-  return { grade: sanitizeGrade(grade, sanitizer(scratch, nonce)), execution, seconds: (Date.now() - started) / 1000 };
+  return { grade: sanitizeGrade(grade, sanitizer(scratch, nonce)), plan, execution, seconds: (Date.now() - started) / 1000 };
 }
 
 interface Submission {

@@ -13,11 +13,15 @@ export type HiddenTests = Record<string, ExerciseTest<any>[]>;
 
 /**
  * Lets hidden test files that live outside the checkout import "@llm-course/lib/grading": Node resolves
- * bare names from the importing file's folder upwards, which never reaches the checkout's node_modules.
+ * bare names from the importing file's folder upwards, which never reaches the checkout's node_modules,
+ * then from NODE_PATH, which Node reads once at start-up unless asked again (`Module._initPaths`, the
+ * long-standing way to do so).
  */
 function allowImportsOfTheLibrary(): void {
-  const globalPaths = (Module as unknown as { globalPaths?: string[] }).globalPaths;
-  if (Array.isArray(globalPaths) && !globalPaths.includes(PATHS.nodeModules)) globalPaths.push(PATHS.nodeModules);
+  const entries = (process.env.NODE_PATH ?? "").split(path.delimiter).filter((entry) => entry !== "");
+  if (entries.includes(PATHS.nodeModules)) return;
+  process.env.NODE_PATH = [...entries, PATHS.nodeModules].join(path.delimiter);
+  (Module as unknown as { _initPaths?: () => void })._initPaths?.();
 }
 
 /** The hidden test files of a TP in `dir`, sorted. */
