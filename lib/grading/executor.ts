@@ -105,6 +105,18 @@ async function driverPython(jupyter: JupyterModule, kernelName: string): Promise
   return python;
 }
 
+/** Drivers and kernel process groups of the executions in progress, for `stopAllExecutions`. */
+const active = new Set<{ child: ReturnType<typeof spawn>; groups: Set<number> }>();
+
+/** Kills every execution in progress (drivers and their kernels); for a CLI that is being interrupted. */
+export function stopAllExecutions(): void {
+  for (const { child, groups } of active) {
+    child.kill("SIGKILL");
+    for (const pgid of groups) killGroup(pgid);
+  }
+  active.clear();
+}
+
 function killGroup(pgid: number): void {
   try {
     process.kill(-pgid, "SIGKILL");
@@ -140,6 +152,8 @@ export async function executeCells(
   const cells = new Map<number, CellRun>();
   const restarts: KernelRestart[] = [];
   const groups = new Set<number>();
+  const entry = { child, groups };
+  active.add(entry);
   let kernelStarts = 0;
   let seconds = 0;
   let fatal: string | undefined;
@@ -202,6 +216,7 @@ export async function executeCells(
     child.on("close", (code) => resolve(code));
   });
   clearTimeout(watchdog);
+  active.delete(entry);
   // Whatever happened to the driver, no kernel of this run may survive it.
   for (const pgid of groups) killGroup(pgid);
   if (!done) {

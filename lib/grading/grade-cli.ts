@@ -2,7 +2,10 @@
  * `npm run grade -- <folder of .ipynb> [--out <dir>] [--timeout <s per cell>] [--deadline <s per notebook>]
  *  [--hidden <dir>] [--tp <tp id>] [--jobs <n>] [--full] [--keep]`
  */
-import { gradeFolder, type GradeFolderOptions } from "./grade";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { stopAllExecutions } from "./executor";
+import { SCRATCH_ROOT, gradeFolder, type GradeFolderOptions } from "./grade";
 
 const USAGE = `usage: npm run grade -- <folder of .ipynb files> [options]
   --out <dir>        output folder (default <folder>/grades)
@@ -76,6 +79,20 @@ async function main(): Promise<number> {
   }
   await gradeFolder(options);
   return 0;
+}
+
+// Interrupted: no kernel may outlive the grader, and its scratch folders go too.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    stopAllExecutions();
+    if (fs.existsSync(SCRATCH_ROOT)) {
+      for (const name of fs.readdirSync(SCRATCH_ROOT)) {
+        if (name.startsWith(`run-${process.pid}-`)) fs.rmSync(path.join(SCRATCH_ROOT, name), { recursive: true, force: true });
+      }
+    }
+    console.error(`grade: interrupted (${signal}); no gradebook written.`);
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  });
 }
 
 main().then(
