@@ -408,7 +408,7 @@ async function gradeSubmission(submission: Submission, options: GradeNotebookOpt
   const lesson = options.lesson;
   const name = path.basename(submission.file);
   if (!submission.notebook) {
-    const message = `fichier illisible : ce n'est pas un notebook Jupyter valide (${submission.error}).`;
+    const message = `fichier illisible : ce n'est pas un notebook Jupyter valide (${(submission.error ?? "").replace(/\.$/, "")}).`;
     const exercises = zeroGrades(lesson, "unreadable", message);
     return { grade: { file: name, tp: null, status: "unreadable", message, ...totals(exercises), exercises, cellProblems: [] }, seconds: 0 };
   }

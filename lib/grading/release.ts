@@ -64,7 +64,8 @@ export function solutionRegions(source: string, where: string): Region[] {
   const lines = source.split("\n");
   const regions: Region[] = [];
   let open: { begin: number; indent: string } | null = null;
-  lines.forEach((line, index) => {
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]!;
     const begin = BEGIN.exec(line);
     if (begin) {
       if (open) throw new ReleaseError(`${where}, line ${index + 1}: "// BEGIN SOLUTION" inside another solution region (opened line ${open.begin + 1}).`);
@@ -76,8 +77,8 @@ export function solutionRegions(source: string, where: string): Region[] {
     } else if (MARKER.test(line)) {
       throw new ReleaseError(`${where}, line ${index + 1}: malformed marker "${line.trim()}" (write "// BEGIN SOLUTION" or "// END SOLUTION" alone on its line).`);
     }
-  });
-  if (open) throw new ReleaseError(`${where}, line ${(open as { begin: number }).begin + 1}: "// BEGIN SOLUTION" is never closed by "// END SOLUTION".`);
+  }
+  if (open) throw new ReleaseError(`${where}, line ${open.begin + 1}: "// BEGIN SOLUTION" is never closed by "// END SOLUTION".`);
   return regions;
 }
 

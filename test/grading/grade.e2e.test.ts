@@ -36,7 +36,7 @@ describe("grading the fixture submissions end to end", { timeout: 240_000 }, () 
       dir: path.join(FIXTURES, "submissions"),
       outDir,
       hiddenDir,
-      cellTimeoutSeconds: 3,
+      cellTimeoutSeconds: 5,
       interruptGraceSeconds: 1.5,
       jobs: 2,
       log: (line) => logs.push(line),
@@ -60,8 +60,8 @@ describe("grading the fixture submissions end to end", { timeout: 240_000 }, () 
 
   it("explains each zero in French", () => {
     assert.equal(exercise("02-infinite-loop.ipynb", "tp99.add").status, "timeout");
-    assert.match(exercise("02-infinite-loop.ipynb", "tp99.add").reason!, /délai de 3 s dépassé pendant les tests de « add »/);
-    assert.equal(exercise("03-async-loop.ipynb", "tp99.reverse_words").reason, "« reverseWords » n'est pas défini : la cellule qui le définit n'a pas abouti, elle a dépassé le délai de 3 s — boucle infinie ?");
+    assert.match(exercise("02-infinite-loop.ipynb", "tp99.add").reason!, /délai de 5 s dépassé pendant les tests de « add »/);
+    assert.equal(exercise("03-async-loop.ipynb", "tp99.reverse_words").reason, "« reverseWords » n'est pas défini : la cellule qui le définit n'a pas abouti, elle a dépassé le délai de 5 s — boucle infinie ?");
     assert.match(exercise("06-type-error.ipynb", "tp99.reverse_words").reason!, /elle a échoué : ligne 2:9 - Type 'string' is not assignable to type 'number'\./);
     assert.equal(exercise("05-throws.ipynb", "tp99.add").tests[0]!.message, "pas encore fini");
     assert.equal(exercise("05-throws.ipynb", "tp99.double_later").status, "todo");
