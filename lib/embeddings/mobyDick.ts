@@ -1,6 +1,6 @@
 /**
  * The lesson's word2vec run on Moby-Dick, sized by the course's fast mode: the whole book and 5 epochs
- * normally (about 10–25 s for skip-gram on a laptop core), the first 20,000 words and 1 epoch in fast
+ * normally (about 10–25 s for skip-gram on a laptop core), the first 30,000 words and 1 epoch in fast
  * mode (CI, tests), which runs in a second or two.
  */
 import { fastOr } from "../env";
@@ -8,7 +8,7 @@ import { mobyDickSentences } from "./corpus";
 import { trainWord2Vec, type Word2VecModel, type Word2VecOptions } from "./word2vec";
 
 /** Words of the book used in fast mode. */
-export const FAST_MODE_WORDS = 20_000;
+export const FAST_MODE_WORDS = 30_000;
 
 /**
  * Trains word2vec on Moby-Dick with the issue's settings (vector size 100, window 5, 5 negatives,
