@@ -25,3 +25,4 @@ export { trainWord2Vec, type Word2VecArchitecture, type Word2VecModel, type Word
 export { EMBEDDING_WORD_PATTERN, mobyDickSentences, sentencesOf } from "./corpus";
 export { plantedSynonymCorpus, type PlantedCorpus, type PlantedCorpusOptions } from "./plantedCorpus";
 export { FAST_MODE_WORDS, trainMobyDickWord2Vec } from "./mobyDick";
+export { pcaProjection } from "./pca";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { reconstruct, svd, truncatedSvd } from "@llm-course/lib/embeddings";
+import { pcaProjection, reconstruct, svd, truncatedSvd } from "@llm-course/lib/embeddings";
 import { Random } from "../../lib/random";
 
 function assertClose(actual: number[][], expected: number[][], tolerance: number, what: string): void {
@@ -73,4 +73,17 @@ test("svd errors name the problem", () => {
   assert.throws(() => svd([[1, 2], [3]]), /row 1 has 1 entries, row 0 has 2/);
   assert.throws(() => svd([[1, NaN]]), /entry \[0\]\[1\] is not a finite number/);
   assert.throws(() => truncatedSvd([[1, 2], [3, 4]], 3), /k must be an integer in \[1, 2\], got 3/);
+});
+
+test("PCA: points on a line have all their spread on the first component", () => {
+  // (5 + t, 5 + 2t) for t = −1, 0, 2: centred (mean t = 1/3), they lie on (1, 2)/√5 at t′·√5 with
+  // t′ = −4/3, −1/3, 5/3 (sign: the largest coordinate is positive), and nothing on the second axis.
+  const points = pcaProjection([[4, 3], [5, 5], [7, 9]]);
+  const r5 = Math.sqrt(5);
+  assertClose(points, [[(-4 / 3) * r5, 0], [(-1 / 3) * r5, 0], [(5 / 3) * r5, 0]], 1e-12, "PCA");
+  assert.throws(() => pcaProjection([[1, 2]]), /need at least 2 vectors/);
+  // 200 vectors of 100 numbers (a word2vec picture) project quickly.
+  const rng = new Random(4);
+  const rows = Array.from({ length: 200 }, () => Array.from({ length: 100 }, () => rng.normal()));
+  assert.equal(pcaProjection(rows).length, 200);
 });
