@@ -150,7 +150,9 @@ export async function trainWord2Vec(sentences: readonly (readonly string[])[], o
   const targets = new Int32Array(negative + 1);
   const kept = new Int32Array(longest);
 
-  const totalWork = epochs * vocabulary.totalWords;
+  // Like the C code, the learning rate decays over the in-vocabulary words (words under minCount were dropped
+  // from `ids`), so it reaches minAlpha at the end of the last epoch and the bar reaches 100 %.
+  const totalWork = epochs * ids.length;
   const showBar = options.progress !== false;
   const bar = showBar
     ? startProgress({ total: totalWork, label: `word2vec ${settings.architecture}`, unit: "word", ...(typeof options.progress === "object" ? options.progress : {}) })
