@@ -1,7 +1,7 @@
 // @ts-nocheck — AssemblyScript, not TypeScript: compiled to lib/kernels/mlp.wasm by lib/kernels/build.ts
 // (`npm run build:kernels`). The TypeScript checker does not know its types (i32, f32, v128) or builtins.
 //
-// The makemore MLP's whole training step — embedding gather, tanh layer, logits, softmax cross-entropy,
+// The makemore MLP's whole training step — embedding lookup, tanh layer, logits, softmax cross-entropy,
 // backward pass and SGD update — in one call, so a batch-32 step pays one JS→wasm crossing instead of
 // tens of tensor-op dispatches. lib/models/mlp-math.ts is the readable TypeScript version of the same
 // maths; test/models/mlp.test.ts checks that both give the same loss and parameters.
@@ -13,6 +13,8 @@
 //   nn:  C[m, :]  = bias + Σ_k A[m, k] · B[k, :]       (broadcast a scalar of A, 4 columns of B at a time)
 //   nt:  C[m, n]  = bias + Σ_k A[m, k] · B[n, k]       (dot products along the padded hidden axis)
 //   tn:  W[m, :] -= lr · (Σ_k A[k, m] · B[k, :] + λ W[m, :])   (weight gradient fused with the update)
+// The first layer works per context position on the batch's distinct ids rather than on its rows (see
+// groupContexts), which removes more than half of its multiply-adds on names.
 
 // Descriptor slots (i32 each); lib/kernels/mlp.ts writes them in the same order.
 const V = 0; // vocabulary
@@ -31,14 +33,19 @@ const P_B2 = 12;
 const P_RNG = 13;
 const P_CTX = 14;
 const P_TGT = 15;
-const P_X = 16;
+const P_RS = 16; // row of each (example, position) in the grouped buffers, ROWS × B i32
 const P_A = 17;
 const P_AD = 18;
 const P_L = 19;
 const P_DP = 20;
-const P_DX = 21;
+const P_U = 21; // distinct ids per context position, B × V i32
 const P_M = 22;
 const P_G = 23; // scratch: bias and embedding gradients, max(HS, VS, V·E) floats
+const P_SLOT = 24; // id → its row in the grouped buffers, V i32
+const P_GS = 25; // per distinct id: C[u] · W1_j forward, grouped ∂L/∂pre backward; V × HS
+const P_CU = 26; // embeddings of the distinct ids, B × V × E
+const P_DCT = 27; // their gradients, V × E
+const P_COUNT = 28; // number of distinct ids per context position, B i32
 
 @inline function slot(desc: usize, i: i32): i32 {
   return load<i32>(desc + (<usize>i << 2));
@@ -61,10 +68,11 @@ export function heapBase(): usize {
 // Elementwise maths.
 
 // tanh as the rational minimax approximation Eigen uses for float (odd degree-13 over even degree-6),
-// clamped where tanh rounds to ±1 in float32; max error a few ulp.
+// clamped where tanh rounds to ±1 in float32; max error a few ulp. pmin/pmax rather than min/max: they
+// compile to single minps/maxps, where min/max's NaN and −0 rules cost several instructions per call.
 @inline function tanh4(x: v128): v128 {
   const c = f32x4.splat(7.90531110763549805);
-  const xc = f32x4.min(f32x4.max(x, f32x4.neg(c)), c);
+  const xc = f32x4.pmin(f32x4.pmax(x, f32x4.neg(c)), c);
   const x2 = f32x4.mul(xc, xc);
   let p = f32x4.add(f32x4.mul(x2, f32x4.splat(-2.76076847742355e-16)), f32x4.splat(2.00018790482477e-13));
   p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(-8.60467152213735e-11));
@@ -76,15 +84,18 @@ export function heapBase(): usize {
   let q = f32x4.add(f32x4.mul(x2, f32x4.splat(1.19825839466702e-6)), f32x4.splat(1.18534705686654e-4));
   q = f32x4.add(f32x4.mul(q, x2), f32x4.splat(2.268434632439e-3));
   q = f32x4.add(f32x4.mul(q, x2), f32x4.splat(4.89352518554385e-3));
-  const tiny = f32x4.lt(f32x4.abs(x), f32x4.splat(0.0004));
-  return v128.bitselect(x, f32x4.div(p, q), tiny);
+  return f32x4.div(p, q);
 }
 
 // exp for x ≤ 0 (logits minus their row maximum): Cephes' expf — x = n·ln2 + r with |r| ≤ ln2/2, a
-// degree-6 polynomial for e^r, 2^n built in the exponent bits. Inputs below −87 give ≈ 1e-38.
+// degree-6 polynomial for e^r, 2^n built in the exponent bits. Inputs below −87 give ≈ 1e-38. Adding
+// 1.5·2²³ rounds x·log2(e) to the integer n and leaves n in the low mantissa bits, which replaces a
+// rounding and a (slow, saturating) float→int conversion.
 @inline function exp4(x: v128): v128 {
-  const xc = f32x4.max(x, f32x4.splat(-87.0));
-  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
+  const magic = f32x4.splat(12582912.0);
+  const xc = f32x4.pmax(x, f32x4.splat(-87.0));
+  const shifted = f32x4.add(f32x4.mul(xc, f32x4.splat(1.44269504088896341)), magic);
+  const n = f32x4.sub(shifted, magic);
   let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
   let y = f32x4.add(f32x4.mul(r, f32x4.splat(1.9875691500e-4)), f32x4.splat(1.3981999507e-3));
@@ -93,7 +104,8 @@ export function heapBase(): usize {
   y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.6666665459e-1));
   y = f32x4.add(f32x4.mul(y, r), f32x4.splat(5.0000001201e-1));
   y = f32x4.add(f32x4.add(f32x4.mul(y, f32x4.mul(r, r)), r), f32x4.splat(1.0));
-  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  // bits(shifted) = 0x4B400000 + n; the float 2^n has bits (n + 127) << 23.
+  const pow2n = i32x4.shl(i32x4.add(shifted, i32x4.splat(127 - 0x4b400000)), 23);
   return f32x4.mul(y, pow2n);
 }
 
@@ -109,9 +121,9 @@ export function heapBase(): usize {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// nn / tn: C[m, 4j…4j+3] over m < M, j < NV, with A[m, k] at A + (m·sam + k·sak) floats. Tiles of 4 rows × 8
-// columns keep 8 accumulators in registers. update = false: C = bias + A·B (bias 0 = none);
-// update = true: C -= lr · (A·B + wd · C).
+// nn / tn: C[m, 4j…4j+3] over m < M, j < NV, with A[m, k] at A + (m·sam + k·sak) floats. Tiles of 4 rows
+// × 8 columns keep 8 accumulators in registers; 2-row and 1-row tiles take the remaining rows.
+// update = false: C = bias + A·B (bias 0 = none); update = true: C -= lr · (A·B + wd · C).
 
 @inline function finish(c: usize, acc: v128, update: bool, lr: v128, wd: v128): void {
   if (update) {
@@ -202,6 +214,57 @@ function gemmNN(
       finish(c2 + col, x2, update, lr, wd);
       finish(c3 + col, x3, update, lr, wd);
     }
+  }
+  if (m + 2 <= M) {
+    const a0p = at(A, m * sam);
+    const a1p = at(A, (m + 1) * sam);
+    const c0 = at(Cm, m * ldc);
+    const c1 = at(Cm, (m + 1) * ldc);
+    let j = 0;
+    for (; j + 2 <= NV; j += 2) {
+      const col = <usize>j << 4;
+      let i0 = zero, i1 = zero;
+      if (bias != 0) {
+        i0 = v128.load(bias + col);
+        i1 = v128.load(bias + col, 16);
+      }
+      let x00 = i0, x01 = i1, x10 = i0, x11 = i1;
+      let pa: usize = 0;
+      let pb = Bm + col;
+      for (let k = 0; k < K; k++) {
+        const b0 = v128.load(pb);
+        const b1 = v128.load(pb, 16);
+        const a0 = v128.load32_splat(a0p + pa);
+        x00 = f32x4.add(x00, f32x4.mul(a0, b0));
+        x01 = f32x4.add(x01, f32x4.mul(a0, b1));
+        const a1 = v128.load32_splat(a1p + pa);
+        x10 = f32x4.add(x10, f32x4.mul(a1, b0));
+        x11 = f32x4.add(x11, f32x4.mul(a1, b1));
+        pa += sa;
+        pb += sb;
+      }
+      finish(c0 + col, x00, update, lr, wd);
+      finish(c0 + col + 16, x01, update, lr, wd);
+      finish(c1 + col, x10, update, lr, wd);
+      finish(c1 + col + 16, x11, update, lr, wd);
+    }
+    for (; j < NV; j++) {
+      const col = <usize>j << 4;
+      const i0 = bias != 0 ? v128.load(bias + col) : zero;
+      let x0 = i0, x1 = i0;
+      let pa: usize = 0;
+      let pb = Bm + col;
+      for (let k = 0; k < K; k++) {
+        const b0 = v128.load(pb);
+        x0 = f32x4.add(x0, f32x4.mul(v128.load32_splat(a0p + pa), b0));
+        x1 = f32x4.add(x1, f32x4.mul(v128.load32_splat(a1p + pa), b0));
+        pa += sa;
+        pb += sb;
+      }
+      finish(c0 + col, x0, update, lr, wd);
+      finish(c1 + col, x1, update, lr, wd);
+    }
+    m += 2;
   }
   for (; m < M; m++) {
     const ap = at(A, m * sam);
@@ -299,31 +362,79 @@ function gemmNT(
 // ---------------------------------------------------------------------------------------------------
 // The layers.
 
-// X[r] = concat(C[ctx[r, 0]], …, C[ctx[r, B−1]]).
-function gather(desc: usize, n: i32): void {
+// The batch's ids, grouped by context position: for each position j, the distinct ids U_j (in order of
+// appearance), their embeddings CU_j = C[U_j], and for each example the row of its id in U_j. A batch of 32
+// names holds about 13 distinct ids per position, so the first layer works on those instead of 96 rows.
+function groupContexts(desc: usize, n: i32): void {
+  const v = slot(desc, V);
   const e = slot(desc, E);
   const b = slot(desc, B);
-  const d = slot(desc, D);
   const C = ptr(desc, P_C);
   const ctx = ptr(desc, P_CTX);
-  const X = ptr(desc, P_X);
-  for (let r = 0; r < n; r++) {
-    for (let j = 0; j < b; j++) {
-      const src = at(C, load<i32>(at(ctx, r * b + j)) * e);
-      const dst = at(X, r * d + j * e);
-      for (let i = 0; i < e; i++) store<f32>(at(dst, i), load<f32>(at(src, i)));
+  const RS = ptr(desc, P_RS);
+  const U = ptr(desc, P_U);
+  const CU = ptr(desc, P_CU);
+  const COUNT = ptr(desc, P_COUNT);
+  const SLOTS = ptr(desc, P_SLOT);
+  for (let j = 0; j < b; j++) {
+    memory.fill(SLOTS, 0xff, <usize>v << 2);
+    let m = 0;
+    for (let r = 0; r < n; r++) {
+      const id = load<i32>(at(ctx, r * b + j));
+      let s = load<i32>(at(SLOTS, id));
+      if (s < 0) {
+        s = m++;
+        store<i32>(at(SLOTS, id), s);
+        store<i32>(at(U, j * v + s), id);
+        memory.copy(at(CU, (j * v + s) * e), at(C, id * e), <usize>e << 2);
+      }
+      store<i32>(at(RS, r * b + j), s);
     }
+    store<i32>(at(COUNT, j), m);
   }
 }
 
-// A = tanh(X · W1 + b1); then, in training with dropout, AD = A ⊙ mask with the mask drawn from the
-// xoshiro128** state (row by row, unit by unit, like lib/models/mlp-math.ts).
+// A = tanh(X · W1 + b1) with X = concat(C[x₁], …, C[x_B]), computed as b1 + Σ_j (C[x_j] · W1_j), where
+// W1_j is the E × HS block of W1 that reads position j and each C[u] · W1_j is computed once per distinct
+// id. Then, in training with dropout, AD = A ⊙ mask with the mask drawn from the xoshiro128** state (row
+// by row, unit by unit, like lib/models/mlp-math.ts).
 function hiddenLayer(desc: usize, n: i32, dropThreshold: u32, dropScale: f32): void {
+  const v = slot(desc, V);
+  const e = slot(desc, E);
+  const b = slot(desc, B);
   const hs = slot(desc, HS);
   const A = ptr(desc, P_A);
-  gemmNN(ptr(desc, P_X), slot(desc, D), 1, ptr(desc, P_W1), hs, A, hs, n, slot(desc, D), hs >> 2, ptr(desc, P_B1), false, 0, 0);
+  const W1 = ptr(desc, P_W1);
+  const b1 = ptr(desc, P_B1);
+  const RS = ptr(desc, P_RS);
+  const CU = ptr(desc, P_CU);
+  const GS = ptr(desc, P_GS);
+  const rowBytes = <usize>hs << 2;
+  for (let j = 0; j < b; j++) {
+    const m = load<i32>(at(ptr(desc, P_COUNT), j));
+    gemmNN(at(CU, j * v * e), e, 1, at(W1, j * e * hs), hs, GS, hs, m, e, hs >> 2, 0, false, 0, 0);
+    for (let r = 0; r < n; r++) {
+      const dst = at(A, r * hs);
+      const src = at(GS, load<i32>(at(RS, r * b + j)) * hs);
+      const base = j == 0 ? b1 : dst;
+      for (let i: usize = 0; i < rowBytes; i += 16) v128.store(dst + i, f32x4.add(v128.load(base + i), v128.load(src + i)));
+    }
+  }
   const end = A + (<usize>(n * hs) << 2);
-  for (let p = A; p < end; p += 16) v128.store(p, tanh4(v128.load(p)));
+  // Four independent vectors per iteration: one tanh is a long dependent chain (≈ 25 operations), and
+  // interleaving four lets the core overlap them.
+  let p = A;
+  for (; p + 64 <= end; p += 64) {
+    const t0 = tanh4(v128.load(p));
+    const t1 = tanh4(v128.load(p, 16));
+    const t2 = tanh4(v128.load(p, 32));
+    const t3 = tanh4(v128.load(p, 48));
+    v128.store(p, t0);
+    v128.store(p, t1, 16);
+    v128.store(p, t2, 32);
+    v128.store(p, t3, 48);
+  }
+  for (; p < end; p += 16) v128.store(p, tanh4(v128.load(p)));
   if (dropThreshold == 0) return;
   const h = slot(desc, H);
   const M = ptr(desc, P_M);
@@ -375,7 +486,7 @@ function outputLayer(desc: usize, n: i32, activations: usize, gradient: bool): f
     let mx = negInf;
     for (let j = 0; j < vs; j += 4) {
       const valid = i32x4.lt_s(i32x4.add(lanes, i32x4.splat(j)), i32x4.splat(v));
-      mx = f32x4.max(mx, v128.bitselect(v128.load(at(row, j)), negInf, valid));
+      mx = f32x4.pmax(mx, v128.bitselect(v128.load(at(row, j)), negInf, valid));
     }
     const m = max(max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)), max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)));
     const mv = f32x4.splat(m);
@@ -408,6 +519,52 @@ function columnSums(src: usize, ld: i32, n: i32, cols: i32, out: usize): void {
   }
 }
 
+// Backward through W1 and the embedding, one context position j at a time, with the grouping of
+// groupContexts: the ∂L/∂pre rows of the examples holding the same id u at position j are summed first
+// (GS[u]), then
+//   ∂L/∂C[u]  += GS[u] · W1_jᵀ          ∂L/∂W1_j = Σ_u C[u]ᵀ · GS[u]
+// — the same sums as example by example, in fewer multiply-adds. W1_j is updated right after its use (no
+// other position reads it); C is updated at the end, after every position.
+function firstLayerBackward(desc: usize, n: i32, lr: f32, weightDecay: f32): void {
+  const v = slot(desc, V);
+  const e = slot(desc, E);
+  const b = slot(desc, B);
+  const hs = slot(desc, HS);
+  const C = ptr(desc, P_C);
+  const W1 = ptr(desc, P_W1);
+  const DP = ptr(desc, P_DP);
+  const RS = ptr(desc, P_RS);
+  const dC = ptr(desc, P_G);
+  const U = ptr(desc, P_U);
+  const GS = ptr(desc, P_GS);
+  const CU = ptr(desc, P_CU);
+  const DCT = ptr(desc, P_DCT);
+  const rowBytes = <usize>hs << 2;
+  memory.fill(dC, 0, <usize>(v * e) << 2);
+  for (let j = 0; j < b; j++) {
+    const m = load<i32>(at(ptr(desc, P_COUNT), j));
+    memory.fill(GS, 0, <usize>(m * hs) << 2);
+    for (let r = 0; r < n; r++) {
+      const src = at(DP, r * hs);
+      const dst = at(GS, load<i32>(at(RS, r * b + j)) * hs);
+      for (let i: usize = 0; i < rowBytes; i += 16) v128.store(dst + i, f32x4.add(v128.load(dst + i), v128.load(src + i)));
+    }
+    const W1j = at(W1, j * e * hs);
+    gemmNT(GS, hs, W1j, hs, DCT, e, m, e, hs >> 2, 0);
+    for (let s = 0; s < m; s++) {
+      const dst = at(dC, load<i32>(at(U, j * v + s)) * e);
+      const src = at(DCT, s * e);
+      for (let i = 0; i < e; i++) store<f32>(at(dst, i), load<f32>(at(dst, i)) + load<f32>(at(src, i)));
+    }
+    gemmNN(at(CU, j * v * e), 1, e, GS, hs, W1j, hs, e, m, hs >> 2, 0, true, lr, weightDecay);
+  }
+  const ce = v * e;
+  for (let i = 0; i < ce; i++) {
+    const c = load<f32>(at(C, i));
+    store<f32>(at(C, i), c - lr * (load<f32>(at(dC, i)) + weightDecay * c));
+  }
+}
+
 /**
  * One SGD step on the n examples in the descriptor's ctx/tgt buffers; returns their mean cross-entropy
  * before the update. dropThreshold = 0 disables dropout; otherwise a unit is kept when its 32-bit draw is
@@ -417,16 +574,13 @@ export function trainStep(desc: usize, n: i32, lr: f32, weightDecay: f32, dropTh
   const v = slot(desc, V);
   const vs = slot(desc, VS);
   const hs = slot(desc, HS);
-  const d = slot(desc, D);
   const A = ptr(desc, P_A);
   const AD = dropThreshold != 0 ? ptr(desc, P_AD) : A;
   const L = ptr(desc, P_L);
   const DP = ptr(desc, P_DP);
-  const X = ptr(desc, P_X);
-  const W1 = ptr(desc, P_W1);
   const W2 = ptr(desc, P_W2);
 
-  gather(desc, n);
+  groupContexts(desc, n);
   hiddenLayer(desc, n, dropThreshold, dropScale);
   const loss = outputLayer(desc, n, AD, true) / <f64>n;
 
@@ -449,38 +603,16 @@ export function trainStep(desc: usize, n: i32, lr: f32, weightDecay: f32, dropTh
   columnSums(L, vs, n, vs, grad);
   for (let j = 0; j < vs; j += 4) v128.store(at(b2, j), f32x4.sub(v128.load(at(b2, j)), f32x4.mul(lrv, v128.load(at(grad, j)))));
 
-  // ∂L/∂X = ∂L/∂pre · W1ᵀ (before W1 moves); then W1 and b1.
-  const DX = ptr(desc, P_DX);
-  gemmNT(DP, hs, W1, hs, DX, d, n, d, hs >> 2, 0);
-  gemmNN(X, 1, d, DP, hs, W1, hs, d, n, hs >> 2, 0, true, lr, weightDecay);
   const b1 = ptr(desc, P_B1);
   columnSums(DP, hs, n, hs, grad);
   for (let j = 0; j < hs; j += 4) v128.store(at(b1, j), f32x4.sub(v128.load(at(b1, j)), f32x4.mul(lrv, v128.load(at(grad, j)))));
-
-  // Embedding: every context position sends its slice of ∂L/∂X to the row of C it copied; repeated ids add.
-  const e = slot(desc, E);
-  const b = slot(desc, B);
-  const C = ptr(desc, P_C);
-  const ctx = ptr(desc, P_CTX);
-  const ce = v * e;
-  memory.fill(grad, 0, <usize>ce << 2);
-  for (let r = 0; r < n; r++) {
-    for (let j = 0; j < b; j++) {
-      const dst = at(grad, load<i32>(at(ctx, r * b + j)) * e);
-      const src = at(DX, r * d + j * e);
-      for (let i = 0; i < e; i++) store<f32>(at(dst, i), load<f32>(at(dst, i)) + load<f32>(at(src, i)));
-    }
-  }
-  for (let i = 0; i < ce; i++) {
-    const c = load<f32>(at(C, i));
-    store<f32>(at(C, i), c - lr * (load<f32>(at(grad, i)) + weightDecay * c));
-  }
+  firstLayerBackward(desc, n, lr, weightDecay);
   return loss;
 }
 
 /** Sum of −log p(target) over the n examples in the ctx/tgt buffers, without dropout or update. */
 export function nllSum(desc: usize, n: i32): f64 {
-  gather(desc, n);
+  groupContexts(desc, n);
   hiddenLayer(desc, n, 0, 1);
   return outputLayer(desc, n, ptr(desc, P_A), false);
 }

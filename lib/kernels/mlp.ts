@@ -34,7 +34,7 @@ interface MlpExports {
 const SLOT = {
   vocab: 0, embed: 1, context: 2, hidden: 3, hiddenStride: 4, input: 5, logitStride: 6, rows: 7,
   C: 8, W1: 9, b1: 10, W2: 11, b2: 12, rng: 13, ctx: 14, tgt: 15,
-  X: 16, A: 17, AD: 18, L: 19, DP: 20, DX: 21, M: 22, G: 23,
+  RS: 16, A: 17, AD: 18, L: 19, DP: 20, U: 21, M: 22, G: 23, SLOT: 24, GS: 25, CU: 26, DCT: 27, COUNT: 28,
 } as const;
 const DESC_BYTES = 128;
 const PAGE = 65536;
@@ -179,14 +179,19 @@ export class MlpKernel {
     };
     slots.ctx = place(R * B);
     slots.tgt = place(R);
-    slots.X = place(R * D);
+    slots.RS = place(R * B);
     slots.A = place(R * HS);
     slots.AD = place(R * HS);
     slots.L = place(R * VS);
     slots.DP = place(R * HS);
-    slots.DX = place(R * D);
+    slots.U = place(B * V);
     slots.M = place(R * HS);
     slots.G = place(Math.max(HS, VS, V * E));
+    slots.SLOT = place(V);
+    slots.GS = place(V * HS);
+    slots.CU = place(B * V * E);
+    slots.DCT = place(V * E);
+    slots.COUNT = place(B);
     const memory = this.exports.memory;
     if (offset > memory.buffer.byteLength) memory.grow(Math.ceil((offset - memory.buffer.byteLength) / PAGE));
     const { i32 } = this.current();
