@@ -1,0 +1,243 @@
+/**
+ * The small tfjs building blocks of the course's Transformers (encoder–decoder in TP7, mini-GPT, BERT):
+ * Linear, Embedding, LayerNorm, FeedForward, each a {@link Module} that owns named tf.Variables.
+ *
+ * Written by hand rather than with tf.layers so that every parameter is a plain variable with a course
+ * name ("encoder.0.selfAttention.wq.weight"), the training step can hand them to any optimiser, and a
+ * checkpoint is just those names and numbers. Initial values come from the course's seeded {@link Random},
+ * so a model built twice with the same seed is the same model.
+ *
+ * Call `await initBackend()` (lib/backend) before building one.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { embeddingLookup } from "../backend/embedding";
+import { Random } from "../random";
+
+/** Something that owns trainable variables, listed by stable names (checkpoints and optimisers rely on the order). */
+export interface Module {
+  /** Every trainable variable with its dotted name, in a fixed order. */
+  namedParameters(): [string, tf.Variable][];
+  /** Frees every variable. */
+  dispose(): void;
+}
+
+/** Total number of trainable numbers of a module (or of a list of tensors). */
+export function countParameters(source: Module | readonly tf.Tensor[]): number {
+  const tensors = Array.isArray(source) ? (source as readonly tf.Tensor[]) : (source as Module).namedParameters().map(([, v]) => v);
+  return tensors.reduce((total, t) => total + t.size, 0);
+}
+
+/** "Shape [2, 3]" in error messages. */
+export function shapeOf(t: tf.Tensor): string {
+  return `[${t.shape.join(", ")}]`;
+}
+
+export function checkPositiveInteger(value: unknown, name: string, where: string): asserts value is number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw new RangeError(`${where}: ${name} must be an integer ≥ 1, got ${String(value)}`);
+}
+
+function checkTensor(x: unknown, where: string): asserts x is tf.Tensor {
+  if (!(x instanceof tf.Tensor)) throw new TypeError(`${where}: expected a tf.Tensor, got ${x === null ? "null" : typeof x}`);
+}
+
+/** A trainable variable holding `values`; the temporary tensor is freed (tf.variable copies its handle, not ownership). */
+export function variableFrom(values: Float32Array, shape: number[]): tf.Variable {
+  const initial = tf.tensor(values, shape, "float32");
+  const variable = tf.variable(initial, true);
+  initial.dispose();
+  return variable;
+}
+
+/** Glorot/Xavier uniform values in ±√(6 / (fanIn + fanOut)): activations keep about the same variance through a layer. */
+export function glorotUniform(fanIn: number, fanOut: number, rng: Random): Float32Array {
+  const limit = Math.sqrt(6 / (fanIn + fanOut));
+  const out = new Float32Array(fanIn * fanOut);
+  for (let i = 0; i < out.length; i++) out[i] = (2 * rng.next() - 1) * limit;
+  return out;
+}
+
+/** Normal values N(0, std²) from the seeded generator. */
+export function normalValues(size: number, std: number, rng: Random): Float32Array {
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) out[i] = std * rng.normal();
+  return out;
+}
+
+function prefixed(prefix: string, name: string): string {
+  return prefix === "" ? name : `${prefix}.${name}`;
+}
+
+/** Options shared by the layers: where initial values come from and the parameter-name prefix. */
+export interface LayerOptions {
+  /** Draws the initial weights (default: new Random(42)). Pass one generator to a whole model. */
+  rng?: Random;
+  /** Prefix of the parameter names, e.g. "encoder.0.feedForward". */
+  name?: string;
+}
+
+/** y = x·W + b over the last axis of x (any rank ≥ 1): W [inFeatures, outFeatures], b [outFeatures]. */
+export class Linear implements Module {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable | null;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly name: string;
+
+  constructor(inFeatures: number, outFeatures: number, options: LayerOptions & { bias?: boolean } = {}) {
+    checkPositiveInteger(inFeatures, "inFeatures", "Linear");
+    checkPositiveInteger(outFeatures, "outFeatures", "Linear");
+    const rng = options.rng ?? new Random(42);
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    this.name = options.name ?? "linear";
+    this.weight = variableFrom(glorotUniform(inFeatures, outFeatures, rng), [inFeatures, outFeatures]);
+    this.bias = options.bias === false ? null : variableFrom(new Float32Array(outFeatures), [outFeatures]);
+  }
+
+  apply(x: tf.Tensor): tf.Tensor {
+    checkTensor(x, `Linear ${this.name}`);
+    const last = x.shape[x.rank - 1];
+    if (x.rank < 1 || last !== this.inFeatures) {
+      throw new RangeError(`Linear ${this.name}: input's last axis must have ${this.inFeatures} features, got shape ${shapeOf(x)}`);
+    }
+    return tf.tidy(() => {
+      // tf.matMul wants 2-D (or equal-rank batched) operands: fold every leading axis into one.
+      const flat = x.reshape([-1, this.inFeatures]);
+      let y = tf.matMul(flat, this.weight);
+      if (this.bias) y = tf.add(y, this.bias);
+      return y.reshape([...x.shape.slice(0, -1), this.outFeatures]);
+    });
+  }
+
+  namedParameters(): [string, tf.Variable][] {
+    const out: [string, tf.Variable][] = [[prefixed(this.name, "weight"), this.weight]];
+    if (this.bias) out.push([prefixed(this.name, "bias"), this.bias]);
+    return out;
+  }
+
+  dispose(): void {
+    this.weight.dispose();
+    this.bias?.dispose();
+  }
+}
+
+/** A table of `vocabSize` trainable vectors of `dim` numbers; rows are looked up with {@link embeddingLookup} (trainable on wasm). */
+export class Embedding implements Module {
+  readonly table: tf.Variable;
+  readonly vocabSize: number;
+  readonly dim: number;
+  readonly name: string;
+
+  /** Initial rows ~ N(0, std²); default std 1/√dim, so that a Transformer's ×√dim scaling gives unit-variance inputs. */
+  constructor(vocabSize: number, dim: number, options: LayerOptions & { std?: number } = {}) {
+    checkPositiveInteger(vocabSize, "vocabSize", "Embedding");
+    checkPositiveInteger(dim, "dim", "Embedding");
+    this.vocabSize = vocabSize;
+    this.dim = dim;
+    this.name = options.name ?? "embedding";
+    const std = options.std ?? 1 / Math.sqrt(dim);
+    this.table = variableFrom(normalValues(vocabSize * dim, std, options.rng ?? new Random(42)), [vocabSize, dim]);
+  }
+
+  /** Rows for int32 `ids` of any shape: output shape = ids' shape + [dim]. */
+  apply(ids: tf.Tensor): tf.Tensor {
+    checkTensor(ids, `Embedding ${this.name}`);
+    return embeddingLookup(this.table, ids);
+  }
+
+  namedParameters(): [string, tf.Variable][] {
+    return [[prefixed(this.name, "table"), this.table]];
+  }
+
+  dispose(): void {
+    this.table.dispose();
+  }
+}
+
+/**
+ * Layer normalisation (Ba et al. 2016) over the last axis: each position's vector is centred and scaled to
+ * unit variance, then γ·x̂ + β. Unlike batch norm it needs no batch statistics, so it behaves the same in
+ * training, in evaluation and for a batch of one during decoding.
+ */
+export class LayerNorm implements Module {
+  readonly gamma: tf.Variable;
+  readonly beta: tf.Variable;
+  readonly dim: number;
+  readonly epsilon: number;
+  readonly name: string;
+
+  constructor(dim: number, options: { name?: string; epsilon?: number } = {}) {
+    checkPositiveInteger(dim, "dim", "LayerNorm");
+    this.dim = dim;
+    this.epsilon = options.epsilon ?? 1e-5;
+    this.name = options.name ?? "layerNorm";
+    this.gamma = variableFrom(new Float32Array(dim).fill(1), [dim]);
+    this.beta = variableFrom(new Float32Array(dim), [dim]);
+  }
+
+  apply(x: tf.Tensor): tf.Tensor {
+    checkTensor(x, `LayerNorm ${this.name}`);
+    if (x.shape[x.rank - 1] !== this.dim) throw new RangeError(`LayerNorm ${this.name}: input's last axis must have ${this.dim} features, got shape ${shapeOf(x)}`);
+    return tf.tidy(() => {
+      const { mean, variance } = tf.moments(x, -1, true);
+      const normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.epsilon)));
+      return tf.add(tf.mul(normalised, this.gamma), this.beta);
+    });
+  }
+
+  namedParameters(): [string, tf.Variable][] {
+    return [
+      [prefixed(this.name, "gamma"), this.gamma],
+      [prefixed(this.name, "beta"), this.beta],
+    ];
+  }
+
+  dispose(): void {
+    this.gamma.dispose();
+    this.beta.dispose();
+  }
+}
+
+/** The position-wise feed-forward block of a Transformer: Linear(d → d_ff), ReLU, Linear(d_ff → d). */
+export class FeedForward implements Module {
+  readonly inner: Linear;
+  readonly outer: Linear;
+  readonly name: string;
+
+  constructor(dModel: number, dFF: number, options: LayerOptions = {}) {
+    checkPositiveInteger(dModel, "dModel", "FeedForward");
+    checkPositiveInteger(dFF, "dFF", "FeedForward");
+    const rng = options.rng ?? new Random(42);
+    this.name = options.name ?? "feedForward";
+    this.inner = new Linear(dModel, dFF, { rng, name: prefixed(this.name, "inner") });
+    this.outer = new Linear(dFF, dModel, { rng, name: prefixed(this.name, "outer") });
+  }
+
+  apply(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.outer.apply(tf.relu(this.inner.apply(x))));
+  }
+
+  namedParameters(): [string, tf.Variable][] {
+    return [...this.inner.namedParameters(), ...this.outer.namedParameters()];
+  }
+
+  dispose(): void {
+    this.inner.dispose();
+    this.outer.dispose();
+  }
+}
+
+/** Parameters of a Linear layer: in·out weights + out biases. */
+export function linearParameterCount(inFeatures: number, outFeatures: number, bias = true): number {
+  return inFeatures * outFeatures + (bias ? outFeatures : 0);
+}
+
+/** Parameters of a LayerNorm over `dim` features: γ and β. */
+export function layerNormParameterCount(dim: number): number {
+  return 2 * dim;
+}
+
+/** Parameters of a feed-forward block: d·d_ff + d_ff + d_ff·d + d. */
+export function feedForwardParameterCount(dModel: number, dFF: number): number {
+  return linearParameterCount(dModel, dFF) + linearParameterCount(dFF, dModel);
+}
