@@ -1,7 +1,7 @@
 /**
  * MLP language model benchmark, side by side with PyTorch in the same run: makemore part 2's model and
- * schedule (B = 3, E = 10, H = 200, batch 32, SGD lr 0.1 then 0.01, 20,000 steps) trained by the course's
- * `MlpLanguageModel.trainStep` — the function the notebook's training loop calls — and by
+ * schedule (B = 3, E = 10, H = 200, batch 32, SGD lr 0.1 then 0.01, 20,000 steps) trained as the notebook
+ * trains it — the course's loop (`train`, lib/training/loop) calling `MlpLanguageModel.trainStep` — and by
  * bench/mlp_reference.py (torch 1.13 CPU, Debian's python3-torch) on the SAME split, which this script
  * writes to a temporary JSON file. Reports training steps/s of both (torch at 1 and 2 threads, best of
  * two runs each) as `ratio` = ours / torch at 1 thread, and both dev losses with their gap in %.
@@ -19,6 +19,7 @@ import * as path from "node:path";
 import { nameDatasets } from "../lib/data/names";
 import { MlpLanguageModel, type MlpInitScales } from "../lib/models/mlp";
 import { Random } from "../lib/random";
+import { stepDecayLr, train as trainLoop } from "../lib/training/loop";
 import type { ContextDataset } from "../lib/training/trainable";
 
 /** makemore part 2's settings. */
@@ -44,28 +45,50 @@ export function scheduleOf(steps: number): { steps: number; lr: number }[] {
   ];
 }
 
-/**
- * Trains a fresh model for `steps` steps with the makemore schedule, minibatches drawn as the course's
- * loop draws them (uniform indices from a seeded Random); returns the model and the training seconds.
- */
-export function trainMakemore(train: ContextDataset, vocabSize: number, steps: number, seed = MAKEMORE_MLP.seed): { model: MlpLanguageModel; seconds: number } {
-  const model = new MlpLanguageModel({
+function makemoreModel(vocabSize: number, seed: number): MlpLanguageModel {
+  return new MlpLanguageModel({
     vocabSize,
     contextSize: MAKEMORE_MLP.contextSize,
     embeddingSize: MAKEMORE_MLP.embeddingSize,
     hiddenSize: MAKEMORE_MLP.hiddenSize,
     seed,
   });
+}
+
+/**
+ * Trains a fresh model for `steps` steps as the notebook does: the course's loop (`train` from
+ * lib/training/loop, minibatches of 32 drawn with replacement from a seeded Random, `stepDecayLr(0.1, 0.01)`)
+ * calling `MlpLanguageModel.trainStep`, without progress bar or dev evaluations. Returns the model and
+ * the training seconds.
+ */
+export async function trainMakemore(data: ContextDataset, vocabSize: number, steps: number, seed = MAKEMORE_MLP.seed): Promise<{ model: MlpLanguageModel; seconds: number }> {
+  const model = makemoreModel(vocabSize, seed);
+  const start = process.hrtime.bigint();
+  await trainLoop(model, {
+    train: data,
+    steps,
+    batchSize: MAKEMORE_MLP.batchSize,
+    lr: stepDecayLr(MAKEMORE_MLP.lrs[0], MAKEMORE_MLP.lrs[1]),
+    rng: new Random(seed + 1),
+    progress: false,
+    fastMode: false,
+  });
+  return { model, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+}
+
+/** The same run as {@link trainMakemore} with a bare loop around `trainStep`: the loop's own cost, by difference. */
+function trainStepLoop(data: ContextDataset, vocabSize: number, steps: number, seed = MAKEMORE_MLP.seed): number {
+  const model = makemoreModel(vocabSize, seed);
   const rng = new Random(seed + 1);
   const indices = new Int32Array(MAKEMORE_MLP.batchSize);
   const start = process.hrtime.bigint();
   for (const segment of scheduleOf(steps)) {
     for (let s = 0; s < segment.steps; s++) {
-      for (let i = 0; i < indices.length; i++) indices[i] = rng.int(train.size);
-      model.trainStep(train, indices, segment.lr);
+      for (let i = 0; i < indices.length; i++) indices[i] = rng.int(data.size);
+      model.trainStep(data, indices, segment.lr);
     }
   }
-  return { model, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+  return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
 interface TorchResult {
@@ -128,9 +151,9 @@ export async function run(): Promise<Record<string, unknown>> {
   );
 
   // Ours twice around torch's runs, best time kept: the machine is shared, so single runs are noisy.
-  const first = trainMakemore(train, V, steps);
+  const first = await trainMakemore(train, V, steps);
   const model = first.model;
-  console.log(`ours (${model.backend}), run 1: ${(steps / first.seconds).toFixed(0)} steps/s`);
+  console.log(`ours (${model.backend}, lib/training/loop → trainStep), run 1: ${(steps / first.seconds).toFixed(0)} steps/s`);
   let torch: TorchResult[] = [];
   let torchError = "";
   try {
@@ -139,8 +162,10 @@ export async function run(): Promise<Record<string, unknown>> {
     torchError = (error as Error).message;
     console.log(`PyTorch reference unavailable: ${torchError}`);
   }
-  const second = trainMakemore(train, V, steps);
-  console.log(`ours (${model.backend}), run 2: ${(steps / second.seconds).toFixed(0)} steps/s`);
+  const second = await trainMakemore(train, V, steps);
+  console.log(`ours (${model.backend}, lib/training/loop → trainStep), run 2: ${(steps / second.seconds).toFixed(0)} steps/s`);
+  const bareSeconds = Math.min(trainStepLoop(train, V, steps), trainStepLoop(train, V, steps));
+  console.log(`ours, bare trainStep loop (no history, no progress bar): ${(steps / bareSeconds).toFixed(0)} steps/s`);
   const oursSeconds = Math.min(first.seconds, second.seconds);
   const ours = steps / oursSeconds;
   const oursDev = model.evaluate(dev);
@@ -153,11 +178,17 @@ export async function run(): Promise<Record<string, unknown>> {
   const torch1 = best(1);
   const torch2 = best(2);
   console.log(`ours:    ${ours.toFixed(0)} steps/s (${((oursSeconds / steps) * 1e3).toFixed(4)} ms/step), dev loss ${oursDev.toFixed(4)}, train loss ${oursTrain.toFixed(4)}`);
+  // Both sides share the machine with whatever else runs: a busy machine hurts torch's 2-thread run most.
+  const load = os.loadavg()[0]!;
+  if (load > os.cpus().length * 0.5) console.log(`note: load average ${load.toFixed(1)} on ${os.cpus().length} cores; timings are noisy, rerun on a quiet machine`);
   const record: Record<string, unknown> = {
     backend: model.backend,
+    cores: os.cpus().length,
+    loadAverage: round(load, 2),
     config: { ...MAKEMORE_MLP, steps, vocabSize: V, init: model.init, trainExamples: train.size, devExamples: dev.size },
     oursStepsPerSecond: round(ours, 1),
     oursMsPerStep: round((oursSeconds / steps) * 1e3, 5),
+    oursBareTrainStepStepsPerSecond: round(steps / bareSeconds, 1),
     oursDevLoss: round(oursDev),
     oursTrainLoss: round(oursTrain),
   };

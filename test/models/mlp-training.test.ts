@@ -10,15 +10,15 @@ import { Random } from "../../lib/random";
 const { vocab, train, dev } = nameDatasets(MAKEMORE_MLP.contextSize, { seed: MAKEMORE_MLP.splitSeed });
 const kernelTest = mlpKernelAvailable() ? test : test.skip;
 
-kernelTest("1,000 makemore steps: the loss falls from ln V to a known dev loss", () => {
-  const { model } = trainMakemore(train, vocab.size, 1000);
+kernelTest("1,000 makemore steps: the loss falls from ln V to a known dev loss", async () => {
+  const { model } = await trainMakemore(train, vocab.size, 1000);
   const devLoss = model.evaluate(dev);
   // The kernel's float32 arithmetic is IEEE-exact in WebAssembly, so the run is reproducible anywhere.
   assert.ok(Math.abs(devLoss - 2.3747) < 2e-3, `dev loss ${devLoss}`);
   assert.ok(new MlpLanguageModel({ vocabSize: vocab.size }).evaluate(dev) > Math.log(vocab.size) - 0.01);
 });
 
-kernelTest("makemore's full run (20,000 steps) lands within 2 % of PyTorch's dev loss on the same split", () => {
+kernelTest("makemore's full run (20,000 steps) lands within 2 % of PyTorch's dev loss on the same split", async () => {
   const fixture = JSON.parse(fs.readFileSync(FIXTURE_PATH, "utf8")) as {
     config: { trainExamples: number; devExamples: number; steps: number; init: Record<string, number> };
     meanDevLoss: number;
@@ -28,7 +28,7 @@ kernelTest("makemore's full run (20,000 steps) lands within 2 % of PyTorch's dev
   assert.equal(fixture.config.trainExamples, train.size, "the fixture was made on another split: rerun npx tsx bench/mlp.ts --write-fixture");
   assert.equal(fixture.config.devExamples, dev.size);
   assert.equal(fixture.config.steps, MAKEMORE_MLP.steps);
-  const { model } = trainMakemore(train, vocab.size, MAKEMORE_MLP.steps);
+  const { model } = await trainMakemore(train, vocab.size, MAKEMORE_MLP.steps);
   assert.deepEqual(fixture.config.init, { ...model.init });
   const devLoss = model.evaluate(dev);
   const gap = (devLoss - fixture.meanDevLoss) / fixture.meanDevLoss;
