@@ -111,7 +111,10 @@ export class MlpKernel {
     this.reserve(64);
   }
 
-  /** The parameters, as float32 views into the kernel's memory (fresh views after memory grows). */
+  /**
+   * The parameters, as float32 views into the kernel's memory. A call that needs a larger workspace (a
+   * bigger batch than before) grows the memory, which detaches views taken earlier: take them again.
+   */
   get params(): MlpParameters<Float32Array> {
     return this.current().params;
   }
@@ -142,7 +145,8 @@ export class MlpKernel {
 
   /** Σ −log p(target) over examples start … end − 1, in chunks of the workspace's size. */
   nllSum(contexts: Int32Array, targets: Int32Array, start: number, end: number): number {
-    const chunk = 1024;
+    // Large enough that a call costs little per example, small enough to keep each model's memory ≈ 1 MB.
+    const chunk = 256;
     this.reserve(Math.min(chunk, end - start));
     const b = this.shape.contextSize;
     let total = 0;

@@ -305,7 +305,9 @@ export class MlpLanguageModel implements Trainable<ContextDataset> {
 
   /**
    * The parameters in the kernel's layout (see lib/models/mlp-math.ts), live: writing into them changes
-   * the model. For tests, gradient checks and tools; lessons should prefer {@link weights}.
+   * the model. With the wasm backend they are views into the kernel's memory, detached when a larger
+   * batch than any before makes it grow, so take them again after training rather than keeping them.
+   * For tests, gradient checks and tools; lessons should prefer {@link weights}.
    */
   rawParameters(): MlpParameters<Float32Array> {
     return this.engine.params;
