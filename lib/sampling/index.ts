@@ -1,7 +1,12 @@
 /**
- * Sampling from language models: the next token at a temperature, and makemore's generation loop.
- * `import { generateIds, sampleFromLogits } from "@llm-course/lib/sampling";`
+ * Sampling from language models: the next token at a temperature, top-k and top-p filters, greedy
+ * decoding, makemore's generation loop, and the GPT decoding loop with stop sequences.
+ * `import { generateIds, sampleFromLogits, sampleNextToken, decodeTokens } from "@llm-course/lib/sampling";`
  */
 export { applyTemperature, sampleFromLogits, sampleFromProbabilities, softmax } from "./temperature";
 export { generateIds } from "./generate";
 export type { GenerateOptions } from "./generate";
+export { greedyToken, nextTokenDistribution, nucleusCurve, rankTokens, sampleNextToken, topKFilter, topPFilter, topTokens } from "./filters";
+export type { NucleusCurve, RankedToken, SamplingOptions } from "./filters";
+export { decodeTokens, findStopSequence, normalizeStop } from "./decode";
+export type { DecodeOptions, DecodeResult, NextTokenLogits } from "./decode";

@@ -1,6 +1,6 @@
 /**
  * Drawing the next token from a model's distribution, with a seed and a temperature: the one step every
- * generator of the course repeats (bigram, MLP, RNN, GPT). Top-k and top-p come with the GPT lesson.
+ * generator of the course repeats (bigram, MLP, RNN, GPT). Top-k and top-p live in ./filters.
  *
  * Temperature T rescales log-probabilities: p_i ∝ exp(log p_i / T) = p_i^(1/T). T = 1 keeps the model's
  * distribution, T < 1 sharpens it (T → 0 is greedy argmax), T > 1 flattens it toward uniform.
