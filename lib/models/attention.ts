@@ -19,7 +19,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Random } from "../random";
-import { checkPositiveInteger, layerNormParameterCount, feedForwardParameterCount, Linear, linearParameterCount, shapeOf, type Module } from "./layers";
+import { checkPositiveInteger, layerNormParameterCount, feedForwardParameterCount, Linear, linearParameterCount, matMul, shapeOf, type Module } from "./layers";
 
 export * from "./attention-numbers";
 export {
@@ -32,6 +32,7 @@ export {
   layerNormParameterCount,
   Linear,
   linearParameterCount,
+  matMul,
   normalValues,
   variableFrom,
 } from "./layers";
@@ -92,10 +93,12 @@ export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tens
   }
   return tf.tidy(() => {
     const dK = q.shape[r - 1]!;
-    let scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(dK));
+    // Kᵀ transposed explicitly: see matMul in ./layers for why (wasm's transposed products are slow).
+    const kT = tf.transpose(k, [...k.shape.slice(0, -2).map((_, i) => i), r - 1, r - 2]);
+    let scores = tf.div(matMul(q, kT), Math.sqrt(dK));
     if (mask !== undefined) scores = tf.add(scores, tf.mul(tf.sub(1, mask.toFloat()), MASK_VALUE));
     const weights = tf.softmax(scores);
-    return { output: tf.matMul(weights, v), weights };
+    return { output: matMul(weights, v), weights };
   });
 }
 
