@@ -123,7 +123,8 @@ export async function train<D extends Examples>(model: Trainable<D>, options: Tr
 
   const showProgress = options.progress ?? true;
   if (showProgress && fastMode && plannedSteps < steps) {
-    console.log(`fast mode: ${plannedSteps} of ${steps} steps, at most ${maxSeconds} s`);
+    // Students read this in the notebook, so it is in the course's language.
+    console.log(`mode rapide : ${plannedSteps} pas sur ${steps} demandés, ${maxSeconds} s au plus`);
   }
   const history: TrainHistory = {
     steps: [],
@@ -165,7 +166,7 @@ export async function train<D extends Examples>(model: Trainable<D>, options: Tr
     const done = step + 1;
     if (!Number.isFinite(loss)) {
       history.stopReason = "diverged";
-      if (showProgress) console.warn(`train: the loss is ${loss} at step ${step} (lr ${rate}): stopping. A smaller learning rate usually fixes this.`);
+      if (showProgress) console.warn(`train : la perte vaut ${loss} au pas ${step} (lr ${rate}) : arrêt. Un pas d'apprentissage plus petit règle en général le problème.`);
       break;
     }
     if (done % evalEvery === 0 || done === plannedSteps) evaluateDev(done);
