@@ -1,0 +1,8 @@
+/**
+ * The course's decoder-only mini-GPT (TP7, TP9):
+ * `import { GPT, gptParameterCount } from "@llm-course/lib/models/gpt";`
+ */
+export { GPT, GptBlock, gelu, GPT_CHECKPOINT_FORMAT, isGptCheckpoint } from "./model";
+export type { GptGenerateOptions } from "./model";
+export { GPT_OPTIMIZER_DEFAULTS, gptConfig, gptParameterCount } from "./config";
+export type { GptConfig, GptOptions, PositionEncoding } from "./config";
