@@ -7,14 +7,14 @@
  *   decoder input   <s> un     mille  deux
  *   decoder output  un  mille  deux   </s>           (what each position must predict)
  */
-import type { Examples } from "../../training/trainable";
+import type { SequencePairDataset } from "../../data/sequencePairs";
 
-/** Source and target token-id sequences, without <s>/</s> (the model adds them); sources may be of any length ≥ 1. */
-export interface SequencePairs extends Examples {
-  readonly size: number;
-  readonly sources: readonly (readonly number[])[];
-  readonly targets: readonly (readonly number[])[];
-}
+/**
+ * What the Transformer reads of lib/data's {@link SequencePairDataset} (TP5–TP7's number-words pairs from
+ * `numberTranslationData`): source ids (those end with </s>; any ids work) and target ids without <s>/</s>,
+ * which the batches add. {@link sequencePairs} builds one by hand for small experiments and tests.
+ */
+export type SequencePairs = Pick<SequencePairDataset, "size" | "sources" | "targets">;
 
 /** A {@link SequencePairs} over two parallel arrays, checked to have the same length and integer ids. */
 export function sequencePairs(sources: readonly (readonly number[])[], targets: readonly (readonly number[])[]): SequencePairs {
