@@ -8,7 +8,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 /** Every kernel: AssemblyScript source → committed WebAssembly, relative to lib/kernels. */
-export const KERNELS: readonly { source: string; output: string }[] = [{ source: "mlp.as.ts", output: "mlp.wasm" }];
+export const KERNELS: readonly { source: string; output: string }[] = [
+  { source: "mlp.as.ts", output: "mlp.wasm" },
+  { source: "attention.as.ts", output: "attention.wasm" },
+];
 
 /**
  * Compiler flags. SIMD for the f32x4 loops; the stub runtime because the kernels allocate nothing (the
