@@ -18,6 +18,7 @@
  * Call `await initBackend()` (lib/backend) first.
  */
 import * as tf from "@tensorflow/tfjs";
+import { attentionKernelAvailable, causalAttentionBackward, causalAttentionForward } from "../kernels/attention";
 import { Random } from "../random";
 import { checkPositiveInteger, layerNormParameterCount, feedForwardParameterCount, Linear, linearParameterCount, matMul, shapeOf, type Module } from "./layers";
 
@@ -102,6 +103,50 @@ export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tens
   });
 }
 
+/** Whether {@link causalSelfAttention} runs the WebAssembly kernel for operands whose last axis is `dK`. */
+export function fusedCausalAttentionAvailable(dK: number): boolean {
+  const backend = tf.getBackend();
+  return (backend === "wasm" || backend === "cpu") && dK % 4 === 0 && attentionKernelAvailable();
+}
+
+/**
+ * Causal self-attention: softmax(q·kᵀ/√d_k + M)·v with M hiding the future (query i sees keys 0…i), for q,
+ * k, v of the same shape [..., T, d_k] — the same result as `scaledDotProductAttention(q, k, v, causalMask(T))`.
+ * On the CPU backends (wasm, cpu), with d_k a multiple of 4, it runs a fused WebAssembly kernel
+ * (lib/kernels/attention) that skips the hidden half of the scores and has its own gradient: tfjs's wasm
+ * backend multiplies batched matrices with a scalar loop, which made attention most of a GPT step. Its
+ * `weights` are for looking at (heat-maps): no gradient flows back through them on the kernel path.
+ */
+export function causalSelfAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): AttentionOutput {
+  for (const [name, t] of [["q", q], ["k", k], ["v", v]] as const) {
+    if (!(t instanceof tf.Tensor)) throw new TypeError(`causalSelfAttention: ${name} must be a tf.Tensor`);
+  }
+  if (q.rank < 2 || !q.shape.every((n, i) => n === k.shape[i] && n === v.shape[i]) || k.rank !== q.rank || v.rank !== q.rank) {
+    throw new RangeError(`causalSelfAttention: q, k and v must share one shape [..., T, d_k], got q ${shapeOf(q)}, k ${shapeOf(k)}, v ${shapeOf(v)}`);
+  }
+  const shape = q.shape;
+  const t = shape[shape.length - 2]!;
+  const dK = shape[shape.length - 1]!;
+  if (!fusedCausalAttentionAvailable(dK) || q.dtype !== "float32" || k.dtype !== "float32" || v.dtype !== "float32") {
+    return tf.tidy(() => scaledDotProductAttention(q, k, v, causalMask(t)));
+  }
+  const kernelShape = { slices: q.size / (t * dK), length: t, dim: dK };
+  const scale = 1 / Math.sqrt(dK);
+  // The kernel reads plain arrays: the operands are copied out once and kept for the backward pass.
+  const qData = q.dataSync() as Float32Array;
+  const kData = k.dataSync() as Float32Array;
+  const vData = v.dataSync() as Float32Array;
+  const { output, probabilities } = causalAttentionForward(qData, kData, vData, kernelShape, scale);
+  const op = tf.customGrad((..._inputs) => ({
+    value: tf.tensor(output, shape, "float32"),
+    gradFunc: (dy: tf.Tensor) => {
+      const grads = causalAttentionBackward(qData, kData, vData, probabilities, dy.dataSync() as Float32Array, kernelShape, scale);
+      return [tf.tensor(grads.dq, shape, "float32"), tf.tensor(grads.dk, shape, "float32"), tf.tensor(grads.dv, shape, "float32")];
+    },
+  })) as (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => tf.Tensor;
+  return { output: op(q, k, v), weights: tf.tensor(probabilities, [...shape.slice(0, -1), t], "float32") };
+}
+
 /**
  * 0/1 mask [batch, 1, T] that hides the padding of `ids` ([batch, T] token ids, int32): 1 where
  * ids ≠ padId. The middle axis of 1 broadcasts over every query position.
@@ -183,6 +228,12 @@ export interface MultiHeadAttentionOptions {
 export interface AttentionCallOptions {
   /** 0/1 mask broadcasting to [batch, heads, Tq, Tk]; a [batch, Tq|1, Tk] mask gets its heads axis added. */
   mask?: tf.Tensor;
+  /**
+   * Hide the future: query i sees keys 0…i (needs Tq = Tk). The same as a `causalMask(T)` mask, but without
+   * another mask it runs {@link causalSelfAttention}'s fused kernel on the CPU backends — a decoder's
+   * self-attention should say `causal: true` rather than pass the triangle.
+   */
+  causal?: boolean;
 }
 
 /**
@@ -257,11 +308,20 @@ export class MultiHeadAttention implements Module {
     if (!(values instanceof tf.Tensor) || values.rank !== 4 || !keys.shape.every((n, i) => n === values.shape[i])) {
       throw new RangeError(`MultiHeadAttention ${this.name}: values must have the keys' shape ${shapeOf(keys)}, got ${values instanceof tf.Tensor ? shapeOf(values) : typeof values}`);
     }
+    if (options.causal && keys.shape[2] !== x.shape[1]) {
+      throw new RangeError(`MultiHeadAttention ${this.name}: causal attention needs as many keys as queries, got ${keys.shape[2]} keys for ${x.shape[1]} queries (use step() with a KV cache)`);
+    }
     return tf.tidy(() => {
       const q = this.splitHeads(this.wq.apply(x));
-      const mask = this.headMask(options.mask);
-      const { output, weights } = scaledDotProductAttention(q, keys, values, mask);
-      return { output: this.wo.apply(this.mergeHeads(output)), weights };
+      let mask = this.headMask(options.mask);
+      let attention: AttentionOutput;
+      if (options.causal && mask === undefined) {
+        attention = causalSelfAttention(q, keys, values);
+      } else {
+        if (options.causal) mask = tf.mul(mask!, causalMask(q.shape[2]));
+        attention = scaledDotProductAttention(q, keys, values, mask);
+      }
+      return { output: this.wo.apply(this.mergeHeads(attention.output)), weights: attention.weights };
     });
   }
 
