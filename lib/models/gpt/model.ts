@@ -22,7 +22,7 @@ import { evaluationOffsets, windowBatch, type TokenStreamDataset } from "../../d
 import { Random } from "../../random";
 import { decodeTokens, type DecodeOptions, type DecodeResult, type NextTokenLogits } from "../../sampling/decode";
 import type { Trainable } from "../../training/trainable";
-import { causalMask, MultiHeadAttention, sinusoidalPositionalEncoding, type KeyValues } from "../attention";
+import { MultiHeadAttention, sinusoidalPositionalEncoding, type KeyValues } from "../attention";
 import { Embedding, LayerNorm, Linear, matMul, normalValues, type Module } from "../layers";
 import { AdamW, type AdamWOptions } from "../optim";
 import { CONFIG_FILE, loadCheckpointWeights, readCheckpointManifest, saveCheckpoint, WEIGHTS_FILE } from "../checkpoint";
@@ -85,9 +85,9 @@ export class GptBlock implements Module {
   }
 
   /** x [batch, T, d] → [batch, T, d], every position attending to itself and the positions before it. */
-  apply(x: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+  apply(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const attended = tf.add(x, this.attention.forward(this.norm1.apply(x), null, { mask }).output);
+      const attended = tf.add(x, this.attention.forward(this.norm1.apply(x), null, { causal: true }).output);
       return tf.add(attended, this.mlp(attended));
     });
   }
@@ -137,7 +137,6 @@ export class GPT implements Trainable<TokenStreamDataset>, Module {
   readonly head: Linear | null;
   readonly optimizerOptions: AdamWOptions;
   private readonly sinusoids: tf.Tensor2D | null;
-  private fullMask: tf.Tensor2D | null = null;
   private optimizer: AdamW | null = null;
   private disposed = false;
 
@@ -193,15 +192,6 @@ export class GPT implements Trainable<TokenStreamDataset>, Module {
     if (this.disposed) throw new Error(`GPT.${where}: the model was disposed`);
   }
 
-  /** The causal mask of t positions: the top-left corner of the blockSize mask, which is built once. */
-  private causal(t: number): tf.Tensor2D {
-    if (this.fullMask === null) {
-      // Made inside a tidy scope and reused by later calls: keep it past the scope's end.
-      this.fullMask = tf.keep(causalMask(this.config.blockSize));
-    }
-    return t === this.config.blockSize ? this.fullMask : this.fullMask.slice([0, 0], [t, t]);
-  }
-
   /** Token vectors plus the positions offset … offset + T − 1, [batch, T, d]. */
   private embed(ids: tf.Tensor2D, offset: number): tf.Tensor {
     const [, t] = ids.shape;
@@ -234,9 +224,8 @@ export class GPT implements Trainable<TokenStreamDataset>, Module {
     this.checkAlive("forward");
     this.checkIds(ids, "forward");
     return tf.tidy(() => {
-      const mask = this.causal(ids.shape[1]);
       let x = this.embed(ids, 0);
-      for (const block of this.blocks) x = block.apply(x, mask);
+      for (const block of this.blocks) x = block.apply(x);
       return this.project(x) as tf.Tensor3D;
     });
   }
@@ -418,15 +407,13 @@ export class GPT implements Trainable<TokenStreamDataset>, Module {
     return model;
   }
 
-  /** Frees the parameters, the optimiser's moments and the causal mask. */
+  /** Frees the parameters and the optimiser's moments. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     for (const [, variable] of this.namedParameters()) variable.dispose();
     this.optimizer?.dispose();
     this.sinusoids?.dispose();
-    this.fullMask?.dispose();
-    this.fullMask = null;
   }
 }
 
