@@ -163,13 +163,14 @@ export function quantizeModelQ8(model: onnx.IModelProto, options: { minElements?
   const dynamicQuantized = new Map<string, [string, string, string]>();
   const transposedInt8 = new Map<string, string>(); // Transpose output → (its int8 twin, the table's name)
   const transposedSource = new Map<string, string>();
+  // Short names: in a small model, the names of the added nodes would otherwise weigh as much as a layer.
   let counter = 0;
-  const fresh = (base: string) => `${base}_q8_${counter++}`;
+  const fresh = (base: string) => `q8/${counter++}/${base}`;
   const quantizeActivation = (x: string): [string, string, string] => {
     let found = dynamicQuantized.get(x);
     if (!found) {
-      found = [fresh(`${x}_uint8`), fresh(`${x}_scale`), fresh(`${x}_zero_point`)];
-      rewritten.push(nodeProto("DynamicQuantizeLinear", [x], found, {}, fresh(`${x}_DynamicQuantizeLinear`)));
+      found = [fresh("x_uint8"), fresh("x_scale"), fresh("x_zero_point")];
+      rewritten.push(nodeProto("DynamicQuantizeLinear", [x], found, {}, ""));
       dynamicQuantized.set(x, found);
     }
     return found;
@@ -179,10 +180,10 @@ export function quantizeModelQ8(model: onnx.IModelProto, options: { minElements?
     const outputs = node.output ?? [];
     const label = node.name || outputs[0] || node.opType || "node";
     if (node.opType === "Transpose" && plans.get(inputs[0]!) === "rows") {
-      const twin = fresh(`${outputs[0]}_int8`);
+      const twin = fresh("transposed_int8");
       transposedInt8.set(outputs[0]!, twin);
       transposedSource.set(outputs[0]!, inputs[0]!);
-      rewritten.push(nodeProto("Transpose", [quantizedOf.get(inputs[0]!)!], [twin], { perm: [1, 0] }, label));
+      rewritten.push(nodeProto("Transpose", [quantizedOf.get(inputs[0]!)!], [twin], { perm: [1, 0] }, ""));
       continue;
     }
     const weight = node.opType === "MatMul" ? inputs[1]! : "";
@@ -190,29 +191,29 @@ export function quantizeModelQ8(model: onnx.IModelProto, options: { minElements?
     if (node.opType === "MatMul" && table !== undefined) {
       const [xq, xs, xz] = quantizeActivation(inputs[0]!);
       const wq = plans.get(weight) === "columns" ? quantizedOf.get(weight)! : transposedInt8.get(weight)!;
-      const integer = fresh(`${label}_int32`);
-      const real = fresh(`${label}_float`);
-      const scale = fresh(`${label}_scale`);
+      const integer = fresh("int32");
+      const real = fresh("float");
+      const scale = fresh("scale");
       rewritten.push(
-        nodeProto("MatMulInteger", [xq, wq, xz], [integer], {}, `${label}_MatMulInteger`),
-        nodeProto("Cast", [integer], [real], { to: onnx.TensorProto.DataType.FLOAT }, `${label}_Cast`),
-        nodeProto("Mul", [xs, scaleOf.get(table)!], [scale], {}, `${label}_scales`),
-        nodeProto("Mul", [real, scale], [outputs[0]!], {}, `${label}_dequantize`),
+        nodeProto("MatMulInteger", [xq, wq, xz], [integer], {}, ""),
+        nodeProto("Cast", [integer], [real], { to: onnx.TensorProto.DataType.FLOAT }, ""),
+        nodeProto("Mul", [xs, scaleOf.get(table)!], [scale], {}, ""),
+        nodeProto("Mul", [real, scale], [outputs[0]!], {}, label),
       );
       report.matMuls++;
       continue;
     }
     if (node.opType === "Gather" && plans.get(inputs[0]!) === "rows") {
-      const rows = fresh(`${label}_int8`);
-      const rowScales = fresh(`${label}_row_scales`);
-      const real = fresh(`${label}_float`);
-      const column = fresh(`${label}_scale_column`);
+      const rows = fresh("rows_int8");
+      const rowScales = fresh("row_scales");
+      const real = fresh("rows_float");
+      const column = fresh("scale_column");
       rewritten.push(
-        nodeProto("Gather", [quantizedOf.get(inputs[0]!)!, inputs[1]!], [rows], { axis: 0 }, `${label}_int8`),
-        nodeProto("Gather", [scaleOf.get(inputs[0]!)!, inputs[1]!], [rowScales], { axis: 0 }, `${label}_scales`),
-        nodeProto("Cast", [rows], [real], { to: onnx.TensorProto.DataType.FLOAT }, `${label}_Cast`),
-        nodeProto("Unsqueeze", [rowScales, lastAxis], [column], {}, `${label}_Unsqueeze`),
-        nodeProto("Mul", [real, column], [outputs[0]!], {}, `${label}_dequantize`),
+        nodeProto("Gather", [quantizedOf.get(inputs[0]!)!, inputs[1]!], [rows], { axis: 0 }, ""),
+        nodeProto("Gather", [scaleOf.get(inputs[0]!)!, inputs[1]!], [rowScales], { axis: 0 }, ""),
+        nodeProto("Cast", [rows], [real], { to: onnx.TensorProto.DataType.FLOAT }, ""),
+        nodeProto("Unsqueeze", [rowScales, lastAxis], [column], {}, ""),
+        nodeProto("Mul", [real, column], [outputs[0]!], {}, label),
       );
       report.gathers++;
       continue;
