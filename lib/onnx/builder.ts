@@ -139,18 +139,22 @@ export class GraphBuilder {
     return this.node(opType, inputs, attributes, { outputs: output === undefined ? 1 : [output] })[0]!;
   }
 
+  /** a + b, elementwise with NumPy broadcasting (as are sub, mul and div). */
   add(a: string, b: string, output?: string): string {
     return this.op("Add", [a, b], {}, output);
   }
 
+  /** a − b. */
   sub(a: string, b: string, output?: string): string {
     return this.op("Sub", [a, b], {}, output);
   }
 
+  /** a · b, elementwise. */
   mul(a: string, b: string, output?: string): string {
     return this.op("Mul", [a, b], {}, output);
   }
 
+  /** a / b, elementwise. */
   div(a: string, b: string, output?: string): string {
     return this.op("Div", [a, b], {}, output);
   }
@@ -170,14 +174,17 @@ export class GraphBuilder {
     return this.op("Reshape", [x, typeof shape === "string" ? shape : this.ints(shape)], {}, output);
   }
 
+  /** Axes of `x` reordered: output axis i is input axis perm[i]. */
   transpose(x: string, perm: readonly number[], output?: string): string {
     return this.op("Transpose", [x], { perm }, output);
   }
 
+  /** The tensors joined along `axis` (the others must agree; a size-0 tensor adds nothing, as an empty KV cache). */
   concat(values: readonly string[], axis: number, output?: string): string {
     return this.op("Concat", values, { axis }, output);
   }
 
+  /** exp(x − max) / Σ exp(x − max) along one axis (opset ≥ 13 semantics: that axis alone). */
   softmax(x: string, axis = -1, output?: string): string {
     return this.op("Softmax", [x], { axis }, output);
   }

@@ -9,6 +9,12 @@
  *   tokenizer_config.json    the special tokens' roles
  *   onnx/model.onnx          float32 graph (dtype "fp32", the default on Node)
  *   onnx/model_quantized.onnx  the course's q8 (dtype "q8"; the default on the wasm device)
+ *
+ * The context is short (n_positions = blockSize) and the graph has no position past it: pass
+ * `max_new_tokens` ≤ n_positions − prompt length. The text-generation pipeline's own default (256 new
+ * tokens) overrides generation_config.json's max_length, and onnxruntime then stops with "indices element
+ * out of data bounds" in the position lookup. (The course's `GPT.generate` slides past the context by
+ * restarting its cache; a stateless graph fed by transformers.js cannot.)
  */
 import * as fs from "node:fs";
 import * as path from "node:path";

@@ -209,6 +209,13 @@ test("transformers.js offline: the exported folder loads, pipeline greedy genera
     assert.equal(output!.generated_text, promptText + tokenizer.decode(ours.ids));
     console.log(JSON.stringify(output!.generated_text));
   }
+  // A batch of prompts of different lengths: transformers.js left-pads them and masks the padding.
+  const prompts = ["Call me Ishmael. ", "The whale"];
+  const batch = (await generator(prompts, { max_new_tokens: 10, do_sample: false })) as { generated_text: string }[][];
+  prompts.forEach((promptText, i) => {
+    const ours = model.generate(tokenizer.encode(promptText), { maxNewTokens: 10, temperature: 0 });
+    assert.equal(batch[i]![0]!.generated_text, promptText + tokenizer.decode(ours.ids), `batched prompt ${i}`);
+  });
   await generator.dispose();
 
   const quantized = await pipeline("text-generation", exported.directory, { dtype: "q8" });
