@@ -88,6 +88,7 @@ test("q8 tiny LM: MatMulInteger + int8 Gather run in onnxruntime-node, close to 
     }
     if (bestA === bestC) agree++;
   }
+  console.log(`tiny LM q8: ${fp32Bytes.length} → ${q8Bytes.length} B (${ratio.toFixed(2)}×, weights ${weightRatio.toFixed(2)}×), max |Δlogit| ${maxDiff.toFixed(4)} of ${maxAbs.toFixed(2)}, argmax ${agree}/24, NLL ${nllA.toFixed(3)} → ${nllC.toFixed(3)}`);
   // 8-bit activations with one scale per tensor: errors of about 1 % of the activations' range.
   assert.ok(maxDiff < 0.03 * maxAbs, `max |Δlogit| = ${maxDiff} for logits up to ${maxAbs}`);
   assert.ok(agree >= 22, `argmax agrees on ${agree}/24 rows`);
