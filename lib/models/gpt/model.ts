@@ -28,31 +28,30 @@ import { AdamW, type AdamWOptions } from "../optim";
 import { CONFIG_FILE, loadCheckpointWeights, readCheckpointManifest, saveCheckpoint, WEIGHTS_FILE } from "../checkpoint";
 import { GPT_OPTIMIZER_DEFAULTS, gptConfig, gptParameterCount, type GptConfig, type GptOptions } from "./config";
 
-/** √(2/π), the constant of GELU's tanh approximation. */
-const GELU_C = Math.sqrt(2 / Math.PI);
+/** 2·√(2/π) and 0.044715: GELU's tanh approximation written with a sigmoid (see {@link gelu}). */
+const GELU_2C = 2 * Math.sqrt(2 / Math.PI);
 const GELU_A = 0.044715;
 
 let geluOp: ((x: tf.Tensor) => tf.Tensor) | null = null;
 
 /**
- * GELU, GPT-2's tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) — PyTorch's
- * `F.gelu(x, approximate="tanh")`. Its derivative is written out (one tanh saved from the forward pass)
- * rather than left to autograd, which would differentiate through a dozen elementwise ops.
+ * GELU, GPT-2's tanh approximation 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) — PyTorch's
+ * `F.gelu(x, approximate="tanh")` — computed as x·σ(z), z = 2√(2/π)·(x + 0.044715·x³), which is the same
+ * function (½(1 + tanh u) = σ(2u)): tfjs's wasm sigmoid is vectorised, its tanh ~6× slower. The derivative
+ * σ(z) + x·σ(z)(1 − σ(z))·z′ is written out rather than left to autograd.
  */
 export function gelu(x: tf.Tensor): tf.Tensor {
   geluOp ??= tf.customGrad((...inputs) => {
     const [input, save] = inputs as [tf.Tensor, tf.GradSaveFunc];
-    const x2 = tf.square(input);
-    const t = tf.tanh(tf.mul(input, tf.add(tf.mul(x2, GELU_C * GELU_A), GELU_C)));
-    save([input, t]);
+    const s = tf.sigmoid(tf.mul(input, tf.add(tf.mul(tf.square(input), GELU_2C * GELU_A), GELU_2C)));
+    save([input, s]);
     return {
-      value: tf.mul(tf.mul(input, 0.5), tf.add(t, 1)),
+      value: tf.mul(input, s),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, st] = saved as [tf.Tensor, tf.Tensor];
-        // d/dx = 0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²)
-        const inner = tf.add(tf.mul(tf.square(sx), 3 * GELU_A * GELU_C), GELU_C);
-        const dt = tf.mul(tf.mul(tf.sub(1, tf.square(st)), inner), tf.mul(sx, 0.5));
-        return [tf.mul(dy, tf.add(tf.mul(tf.add(st, 1), 0.5), dt))];
+        const [sx, ss] = saved as [tf.Tensor, tf.Tensor];
+        const dz = tf.add(tf.mul(tf.square(sx), 3 * GELU_2C * GELU_A), GELU_2C);
+        const slope = tf.add(ss, tf.mul(tf.mul(sx, tf.mul(ss, tf.sub(1, ss))), dz));
+        return [tf.mul(dy, slope)];
       },
     };
   }) as (x: tf.Tensor) => tf.Tensor;
