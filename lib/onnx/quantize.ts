@@ -22,6 +22,7 @@
 import { onnx } from "onnx-proto";
 import { nodeProto } from "./proto";
 import { tensorByteLength, tensorProto, tensorValues } from "./tensor";
+import { quantizeTensor } from "../quantization/quantizeTensor";
 
 /** How one weight was stored. */
 export interface QuantizedWeight {
@@ -48,27 +49,20 @@ export interface QuantizationReport {
   initializerBytesAfter: number;
 }
 
-/** Per-channel symmetric int8 numbers of a [rows, columns] matrix along `channels`. */
+/**
+ * Per-channel symmetric int8 numbers of a [rows, columns] matrix along `channels`: the course's absmax
+ * quantizer (lib/quantization) with one scale per row or column.
+ */
 export function quantizeSymmetricInt8(values: Float32Array, rows: number, columns: number, channels: "rows" | "columns"): { q: Int8Array; scales: Float32Array; maxError: number } {
   if (values.length !== rows * columns) throw new RangeError(`quantizeSymmetricInt8: ${values.length} values are not ${rows}×${columns}`);
-  const count = channels === "rows" ? rows : columns;
-  const channelOf = (i: number) => (channels === "rows" ? Math.floor(i / columns) : i % columns);
-  const maxAbs = new Float32Array(count);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (!Number.isFinite(v)) throw new RangeError(`quantizeSymmetricInt8: value ${i} is ${v}; only finite weights can be quantized`);
-    const c = channelOf(i);
-    maxAbs[c] = Math.max(maxAbs[c]!, Math.abs(v));
-  }
-  // An all-zero channel gets scale 1 (any scale represents it exactly), never a division by 0.
-  const scales = maxAbs.map((m) => (m > 0 ? m / 127 : 1));
-  const q = new Int8Array(values.length);
+  const quantized = quantizeTensor(values, { method: "absmax", bits: 8, granularity: channels === "rows" ? "row" : "column" }, [rows, columns]);
+  // An all-zero channel gets scale 1 (any scale represents it exactly), so the graph never holds a 0 scale.
+  const scales = quantized.scales.map((s) => (s > 0 ? s : 1));
+  const q = quantized.values;
   let maxError = 0;
   for (let i = 0; i < values.length; i++) {
-    const s = scales[channelOf(i)]!;
-    const level = Math.max(-127, Math.min(127, Math.round(values[i]! / s)));
-    q[i] = level;
-    maxError = Math.max(maxError, Math.abs(values[i]! - Math.fround(s) * level));
+    const s = scales[channels === "rows" ? Math.floor(i / columns) : i % columns]!;
+    maxError = Math.max(maxError, Math.abs(values[i]! - s * q[i]!));
   }
   return { q, scales, maxError };
 }
