@@ -14,7 +14,7 @@ export const TP07_RECIPE = {
   /** numberTranslationData options: the test numbers are the seeded permutation's first 2,000. */
   data: { seed: 42, trainSize: 50_000, devSize: 1000, testSize: 2000 },
   model: { dModel: 64, heads: 4, dFF: 128, encoderLayers: 2, decoderLayers: 2, maxLength: 32, norm: "pre", seed: 7 } satisfies Partial<TransformerOptions>,
-  training: { steps: 800, batchSize: 64, peakLr: 3e-3, warmupSteps: 100, minLr: 1e-4, seed: 2 },
+  training: { steps: 400, batchSize: 64, peakLr: 3e-3, warmupSteps: 100, minLr: 1e-4, seed: 2 },
   /** The checkpoint test re-scores the first `subsetSize` test numbers. */
   subsetSize: 300,
 } as const;
