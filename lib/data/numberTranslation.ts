@@ -4,11 +4,17 @@
  * in training and exact-match accuracy on the test split measures generalisation, not memory.
  *
  * The split is one seeded random permutation of 0 … 999,999 (a partial Fisher–Yates shuffle): the test
- * numbers are its first `testSize` entries, dev the next `devSize`, train the next `trainSize`. Each
- * prefix depends only on the seed, so the test set stays the same when the training set grows (fast
- * mode and full runs score the same test numbers), and each split is a uniform sample without replacement.
+ * numbers are its first `testSize` entries and dev the next `devSize`, so both are uniform samples
+ * without replacement, and they depend only on the seed and their own sizes: the test set stays the same
+ * when the training set grows (fast mode and full runs score the same test numbers).
+ *
+ * A uniform sample almost never holds a short number (0.1 % are below 1,000), and a model that never saw
+ * one writes "cinq cent cinquante-huit mille neuf" for "zero". With `smallNumbers: 1000` the training
+ * split starts with every number below 1,000 that is not held out in dev or test, and the permutation's
+ * next entries fill it up to `trainSize` (the default, 0, keeps the training split uniform too).
  */
 import { fastOr } from "../env";
+import type { TextTokenizer } from "../tokenizers/types";
 import { Random } from "../random";
 import { NumberWordsTokenizer } from "./numberTokenizer";
 import { NUMBER_WORDS_MAX, englishNumberWords, frenchNumberWords } from "./numberWords";
@@ -18,12 +24,14 @@ import { buildSequencePairs, type SequencePairDataset } from "./sequencePairs";
 export interface NumberSplitOptions {
   /** Seed of the permutation (default 42). */
   seed?: number;
-  /** Default 50,000 (2,000 in fast mode). */
+  /** Default 50,000 (2,000 in fast mode), the small numbers included. */
   trainSize?: number;
   /** Default 1,000 (500 in fast mode). */
   devSize?: number;
   /** Default 2,000 in both modes: a uniform sample of 0 … 999,999 large enough to read accuracies to ±1 %. */
   testSize?: number;
+  /** Every number below this one, unless held out, is put in the training split (default 0: none; 1,000 is a good value). */
+  smallNumbers?: number;
 }
 
 /** Disjoint sets of numbers. */
@@ -36,7 +44,7 @@ export interface NumberSplits {
 
 /** The default split sizes in the current mode. */
 export function defaultNumberSplitSizes(): Required<Omit<NumberSplitOptions, "seed">> {
-  return { trainSize: fastOr(2000, 50_000), devSize: fastOr(500, 1000), testSize: 2000 };
+  return { trainSize: fastOr(2000, 50_000), devSize: fastOr(500, 1000), testSize: 2000, smallNumbers: 0 };
 }
 
 function checkCount(value: unknown, name: string, min: number): number {
@@ -53,11 +61,48 @@ export function numberTranslationSplits(options: NumberSplitOptions = {}): Numbe
   const trainSize = checkCount(options.trainSize ?? defaults.trainSize, "trainSize", 1);
   const devSize = checkCount(options.devSize ?? defaults.devSize, "devSize", 0);
   const testSize = checkCount(options.testSize ?? defaults.testSize, "testSize", 1);
+  const smallNumbers = checkCount(options.smallNumbers ?? defaults.smallNumbers, "smallNumbers", 0);
   const total = trainSize + devSize + testSize;
   if (total > NUMBER_WORDS_MAX + 1) throw new RangeError(`numberTranslationSplits: ${total} numbers asked for, but only ${NUMBER_WORDS_MAX + 1} exist`);
-  const order = new Random(seed).sampleIndices(NUMBER_WORDS_MAX + 1, total);
-  const take = (from: number, count: number): number[] => Array.from(order.subarray(from, from + count));
-  return { seed, test: take(0, testSize), dev: take(testSize, devSize), train: take(testSize + devSize, trainSize) };
+  if (smallNumbers > trainSize) throw new RangeError(`numberTranslationSplits: smallNumbers (${smallNumbers}) must not exceed trainSize (${trainSize})`);
+  const permutation = new Permutation(NUMBER_WORDS_MAX + 1, new Random(seed));
+  const test = permutation.take(testSize, () => true);
+  const dev = permutation.take(devSize, () => true);
+  const heldOut = new Set([...test, ...dev]);
+  const train: number[] = [];
+  for (let n = 0; n < smallNumbers; n++) if (!heldOut.has(n)) train.push(n);
+  train.push(...permutation.take(trainSize - train.length, (n) => n >= smallNumbers));
+  return { seed, test, dev, train };
+}
+
+/**
+ * A seeded random permutation of 0 … size − 1, drawn lazily (partial Fisher–Yates): the same draws as
+ * `Random.sampleIndices`, so each prefix depends only on the seed.
+ */
+class Permutation {
+  private readonly pool: Int32Array;
+  private next = 0;
+
+  constructor(size: number, private readonly rng: Random) {
+    this.pool = new Int32Array(size);
+    for (let i = 0; i < size; i++) this.pool[i] = i;
+  }
+
+  /** The next `count` entries that `keep` accepts (the others are drawn and dropped). */
+  take(count: number, keep: (n: number) => boolean): number[] {
+    const out: number[] = [];
+    const size = this.pool.length;
+    while (out.length < count) {
+      if (this.next >= size) throw new RangeError(`numberTranslationSplits: not enough numbers left for the splits asked for`);
+      const j = this.next + this.rng.int(size - this.next);
+      const value = this.pool[j]!;
+      this.pool[j] = this.pool[this.next]!;
+      this.pool[this.next] = value;
+      this.next++;
+      if (keep(value)) out.push(value);
+    }
+    return out;
+  }
 }
 
 /** The splits as datasets, with the tokenizers of both languages. */
@@ -72,7 +117,11 @@ export interface NumberTranslationData {
 }
 
 /** English → French pairs for a list of numbers, tokenized. */
-export function numberPairs(numbers: readonly number[], sourceTokenizer = new NumberWordsTokenizer("en"), targetTokenizer = new NumberWordsTokenizer("fr")): SequencePairDataset {
+export function numberPairs(
+  numbers: readonly number[],
+  sourceTokenizer: TextTokenizer = new NumberWordsTokenizer("en"),
+  targetTokenizer: TextTokenizer = new NumberWordsTokenizer("fr"),
+): SequencePairDataset {
   return buildSequencePairs(numbers.map(englishNumberWords), numbers.map(frenchNumberWords), sourceTokenizer, targetTokenizer);
 }
 

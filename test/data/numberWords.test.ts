@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { FAST_MODE_VARIABLE } from "@llm-course/lib/env";
+import { Random } from "@llm-course/lib/random";
 import {
   defaultNumberSplitSizes,
   ENGLISH_NUMBER_TOKENS,
@@ -141,17 +142,28 @@ test("tokenizers: closed vocabularies, <pad> <s> </s> <unk> first, lossless roun
 });
 
 test("splits: disjoint, seeded, uniform over 0…999,999, test independent of the other sizes", () => {
-  const a = numberTranslationSplits({ seed: 7, trainSize: 5000, devSize: 500, testSize: 2000 });
+  const a = numberTranslationSplits({ seed: 7, trainSize: 5000, devSize: 500, testSize: 2000, smallNumbers: 1000 });
   assert.equal(a.train.length, 5000);
+  // Test = the first 2,000 draws of the seeded permutation, as Random.sampleIndices draws them.
+  assert.deepEqual(a.test, Array.from(new Random(7).sampleIndices(1_000_000, 2000)));
+  // Every number below 1,000 that is not held out trains the model (a uniform sample has almost none).
+  const small = a.train.filter((n) => n < 1000);
+  const heldOutSmall = [...a.dev, ...a.test].filter((n) => n < 1000).length;
+  assert.equal(small.length, 1000 - heldOutSmall);
+  assert.deepEqual(small, Array.from({ length: 1000 }, (_, n) => n).filter((n) => !a.dev.includes(n) && !a.test.includes(n)));
+  const none = numberTranslationSplits({ seed: 7, trainSize: 5000, devSize: 500, testSize: 2000 });
+  assert.ok(none.train.filter((n) => n < 1000).length < 30, "without them, a uniform sample holds ≈ 5 numbers below 1,000");
+  assert.deepEqual(none.test, a.test);
   assert.equal(a.dev.length, 500);
   assert.equal(a.test.length, 2000);
   const all = new Set([...a.train, ...a.dev, ...a.test]);
   assert.equal(all.size, 7500, "no number in two splits, none twice");
   assert.ok([...all].every((n) => Number.isInteger(n) && n >= 0 && n <= NUMBER_WORDS_MAX));
-  assert.deepEqual(numberTranslationSplits({ seed: 7, trainSize: 5000, devSize: 500, testSize: 2000 }), a, "same seed, same splits");
-  const b = numberTranslationSplits({ seed: 7, trainSize: 100, devSize: 10, testSize: 2000 });
+  assert.deepEqual(numberTranslationSplits({ seed: 7, trainSize: 5000, devSize: 500, testSize: 2000, smallNumbers: 1000 }), a, "same seed, same splits");
+  const b = numberTranslationSplits({ seed: 7, trainSize: 1000, devSize: 10, testSize: 2000 });
   assert.deepEqual(b.test, a.test, "the test set does not depend on the train and dev sizes");
-  assert.notDeepEqual(numberTranslationSplits({ seed: 8, trainSize: 10, devSize: 0, testSize: 2000 }).test, a.test);
+  assert.notDeepEqual(numberTranslationSplits({ seed: 8, trainSize: 1000, devSize: 0, testSize: 2000 }).test, a.test);
+  assert.throws(() => numberTranslationSplits({ trainSize: 10, smallNumbers: 1000 }), /smallNumbers \(1000\) must not exceed trainSize \(10\)/);
   // Uniform on 0…999,999: mean 499,999.5, sd ≈ 288,675, so the mean of 2,000 is within ±4σ/√2000 ≈ ±25,820.
   const mean = a.test.reduce((s, n) => s + n, 0) / a.test.length;
   assert.ok(Math.abs(mean - 499_999.5) < 25_820, `test mean ${mean}`);
@@ -191,7 +203,7 @@ test("numberTranslationData: default sizes (≤ 2,000 per split in fast mode), t
   const full = defaultNumberSplitSizes();
   if (previous === undefined) delete process.env[FAST_MODE_VARIABLE];
   else process.env[FAST_MODE_VARIABLE] = previous;
-  assert.deepEqual(full, { trainSize: 50_000, devSize: 1000, testSize: 2000 });
+  assert.deepEqual(full, { trainSize: 50_000, devSize: 1000, testSize: 2000, smallNumbers: 0 });
   const data = fast;
   assert.equal(data.test.size, 2000);
   assert.ok(data.train.size <= 2000 && (data.dev?.size ?? 0) <= 2000, "fast mode keeps each split ≤ 2,000");
