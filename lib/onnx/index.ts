@@ -20,3 +20,7 @@ export { tokenizerFiles } from "./tokenizerFiles";
 export type { ExportableTokenizer, TokenizerFiles } from "./tokenizerFiles";
 export { exportGptToTransformersJs, generationConfigJson, gpt2ConfigJson } from "./transformersJs";
 export type { TransformersJsExport, TransformersJsExportOptions } from "./transformersJs";
+export { BERT_ONNX_NAMES, bertToOnnx, bertWeights } from "./bert";
+export type { BertArchitecture, BertWeights, ExportableBert } from "./bert";
+export { BERT_FOLDER_FILES, bertConfigJson, exportBertToTransformersJs, loadBertFromTransformersJs } from "./transformersJsBert";
+export type { LoadedBert } from "./transformersJsBert";

@@ -10,6 +10,27 @@ export { Vocabulary, type DecodeOptions } from "./vocabulary";
 export { CharTokenizer, type CharTokenizerOptions } from "./char";
 export { splitWords, WORD_PATTERN, WordTokenizer, type WordTokenizerOptions } from "./word";
 export {
+  BERT_CLS_TOKEN,
+  BERT_MASK_TOKEN,
+  BERT_PAD_TOKEN,
+  BERT_SEP_TOKEN,
+  BERT_SPECIAL_TOKENS,
+  BERT_UNK_TOKEN,
+  bertEncode,
+  bertEncodeBatch,
+  bertEncodePieces,
+  bertSpecialIds,
+  bertTokenizerJson,
+  bertWordTokenizerFromJson,
+  loadBertWordTokenizer,
+  saveBertWordTokenizer,
+  trainBertWordTokenizer,
+  type BertEncodeOptions,
+  type BertSpecialIds,
+  type BertTokenizerJson,
+  type BertWordTokenizerOptions,
+} from "./bert";
+export {
   applyCharBpe,
   countPairs,
   mergePair,

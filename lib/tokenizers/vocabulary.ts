@@ -17,11 +17,15 @@ export class Vocabulary {
   readonly tokens: readonly string[];
   /** The special tokens, a prefix of `tokens`. */
   readonly specialTokens: readonly string[];
+  /** The special token that stands for unknown pieces (`<unk>` by default; BERT's vocabularies say `[UNK]`). */
+  readonly unkToken: string;
   private readonly ids = new Map<string, number>();
 
   /** Builds `[...specialTokens, ...ordinary]`; throws if a token appears twice. */
-  constructor(ordinary: readonly string[], specialTokens: readonly string[]) {
+  constructor(ordinary: readonly string[], specialTokens: readonly string[], unkToken: string = UNK_TOKEN) {
     checkSpecialTokens(specialTokens, "Vocabulary");
+    if (typeof unkToken !== "string" || unkToken.length === 0) throw new TypeError(`Vocabulary: unkToken must be a non-empty string, got ${JSON.stringify(unkToken)}`);
+    this.unkToken = unkToken;
     this.specialTokens = [...specialTokens];
     this.tokens = [...specialTokens, ...ordinary];
     this.tokens.forEach((token, id) => {
@@ -40,9 +44,9 @@ export class Vocabulary {
     return this.ids.get(token);
   }
 
-  /** The id of `<unk>`, or `undefined` when the vocabulary has no unknown token. */
+  /** The id of the unknown token (`<unk>` unless the vocabulary names another), or `undefined` when it has none. */
   get unkId(): number | undefined {
-    return this.specialTokens.includes(UNK_TOKEN) ? this.ids.get(UNK_TOKEN) : undefined;
+    return this.specialTokens.includes(this.unkToken) ? this.ids.get(this.unkToken) : undefined;
   }
 
   /** The id of a special token, or `undefined` when it is not one of this vocabulary's specials. */
@@ -56,7 +60,7 @@ export class Vocabulary {
     if (id !== undefined && id >= this.specialTokens.length) return id;
     const unk = this.unkId;
     if (unk === undefined) {
-      throw new Error(`${JSON.stringify(piece)} ${where} is not in the vocabulary, and the vocabulary has no ${UNK_TOKEN} token`);
+      throw new Error(`${JSON.stringify(piece)} ${where} is not in the vocabulary, and the vocabulary has no ${this.unkToken} token`);
     }
     return unk;
   }

@@ -27,6 +27,8 @@ export interface WordTokenizerOptions {
   lowercase?: boolean;
   /** Special tokens, given the first ids. Default `<pad> <s> </s> <unk>`. */
   specialTokens?: readonly string[];
+  /** Which special token unknown words become. Default `<unk>` (BERT's vocabularies: `[UNK]`). */
+  unkToken?: string;
 }
 
 /** One token per word or punctuation mark; decoding joins tokens with spaces, so the original spacing is lost. */
@@ -37,8 +39,8 @@ export class WordTokenizer implements TextTokenizer {
   readonly lowercase: boolean;
 
   /** A tokenizer over exactly these words. */
-  constructor(words: readonly string[], options: Pick<WordTokenizerOptions, "lowercase" | "specialTokens"> = {}) {
-    this.vocab = new Vocabulary(words, options.specialTokens ?? COURSE_SPECIAL_TOKENS);
+  constructor(words: readonly string[], options: Pick<WordTokenizerOptions, "lowercase" | "specialTokens" | "unkToken"> = {}) {
+    this.vocab = new Vocabulary(words, options.specialTokens ?? COURSE_SPECIAL_TOKENS, options.unkToken);
     this.lowercase = options.lowercase === true;
   }
 
@@ -68,7 +70,7 @@ export class WordTokenizer implements TextTokenizer {
     return this.vocab.size;
   }
 
-  /** The words of `text` (see {@link splitWords}) as ids; unknown words get `<unk>`'s id. */
+  /** The words of `text` (see {@link splitWords}) as ids; unknown words get the unknown token's id (`<unk>`). */
   encode(text: string): number[] {
     assertText(text, "encode");
     return splitWords(text, { lowercase: this.lowercase }).map((word, i) => this.vocab.idOrUnk(word, `(word ${i})`));
