@@ -56,6 +56,11 @@ export function mailText(raw: string, maxCharacters = 2000): string {
   // Header lines may continue on lines that start with whitespace.
   const subjectMatch = /^subject:[ \t]*(.*(?:\n[ \t]+.*)*)/im.exec(headers);
   const subject = subjectMatch ? subjectMatch[1]!.replace(/\s+/g, " ").trim() : "";
+  // Lines first: a base64 line's "=" padding must not be read as a quoted-printable soft break.
+  body = body
+    .split("\n")
+    .filter((line) => !/^\s*--\S*\s*$/.test(line) && !/^\s*content-[\w-]+:/i.test(line) && !/^[A-Za-z0-9+/]{40,}={0,2}$/.test(line.trim()))
+    .join("\n");
   if (/quoted-printable/i.test(normalised)) {
     body = body.replace(/=\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   }
@@ -63,12 +68,7 @@ export function mailText(raw: string, maxCharacters = 2000): string {
     .replace(/<(style|script)\b[\s\S]*?<\/\1\s*>/gi, " ")
     .replace(/<!--[\s\S]*?-->/g, " ")
     .replace(/<[^>]*>/g, " ");
-  body = decodeEntities(body)
-    .split("\n")
-    .filter((line) => !/^\s*--\S*\s*$/.test(line) && !/^\s*content-[\w-]+:/i.test(line) && !/^[A-Za-z0-9+/]{40,}={0,2}$/.test(line.trim()))
-    .join("\n")
-    .replace(/\s+/g, " ")
-    .trim();
+  body = decodeEntities(body).replace(/\s+/g, " ").trim();
   const text = subject.length > 0 ? `${subject}\n\n${body}` : body;
   return text.length > maxCharacters ? text.slice(0, maxCharacters) : text;
 }

@@ -1,0 +1,18 @@
+/**
+ * Pretrained models for the notebooks: Hub models online, the course's own offline.
+ * `import { loadPipeline, resolveModel } from "@llm-course/lib/llm";`
+ */
+export {
+  COURSE_MODEL_CATALOG,
+  COURSE_MODEL_NAMES,
+  courseModelPath,
+  downloadProgress,
+  HUB_ENDPOINT,
+  hubReachable,
+  loadPipeline,
+  MODEL_FOLDER_FILES,
+  OFFLINE_VARIABLE,
+  offlineForced,
+  resolveModel,
+} from "./models";
+export type { CourseModelEntry, CourseModelName, DownloadProgressEvent, LoadPipelineOptions, ResolvedModel, ResolveModelOptions } from "./models";

@@ -1,0 +1,228 @@
+/**
+ * Which pretrained model a notebook runs: a transformers.js-ready model of the Hugging Face Hub when the
+ * machine is online, else the course-made model of the same kind under data/models/ (trained and exported
+ * by `npm run models`, committed, so a fresh checkout works offline). The same `pipeline(...)` code runs on
+ * both; {@link resolveModel} says which one it chose and why, and {@link loadPipeline} shows the download.
+ *
+ *   const { pipe, model } = await loadPipeline("fill-mask", "bert");
+ *   // "bert: Xenova/bert-base-uncased (Hugging Face Hub) — …"  or  "bert: course model bert-tiny (offline) — …"
+ *
+ * Online means: the Hub answered within a short timeout, and LLM_COURSE_OFFLINE is not set. Set
+ * LLM_COURSE_OFFLINE=1 to force the course models (exams, trains, CI).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { PATHS } from "../env";
+import { progress, type ProgressBar } from "../notebook/progress";
+
+/** The kinds of pretrained model the course uses. */
+export type CourseModelName = "bert" | "gpt" | "embeddings";
+
+/** A kind of model: its Hub id, its course-made stand-in, and what each is. */
+export interface CourseModelEntry {
+  /** transformers.js-ready id on the Hugging Face Hub (ONNX weights in the repository). */
+  hubId: string;
+  hubDescription: string;
+  /** Folder of the course-made model, relative to data/models/. */
+  courseFolder: string;
+  courseDescription: string;
+  /** The pipeline task the model is meant for. */
+  task: "fill-mask" | "text-generation" | "feature-extraction";
+}
+
+/** The course's models by name. */
+export const COURSE_MODEL_CATALOG: Readonly<Record<CourseModelName, CourseModelEntry>> = Object.freeze({
+  bert: {
+    hubId: "Xenova/bert-base-uncased",
+    hubDescription: "BERT base uncased (Devlin et al. 2019): 12 layers, 110 M parameters, English Wikipedia and books",
+    courseFolder: "bert-tiny",
+    courseDescription: "the course's bert-tiny: 2 layers, width 128, word vocabulary of 4,000, masked-LM pre-training on SpamAssassin mail (TP8)",
+    task: "fill-mask",
+  },
+  gpt: {
+    hubId: "Xenova/gpt2",
+    hubDescription: "GPT-2 small (Radford et al. 2019): 12 layers, 124 M parameters, WebText",
+    courseFolder: "gpt-tiny",
+    courseDescription: "the course's mini-GPT trained on Moby-Dick (TP7/TP9)",
+    task: "text-generation",
+  },
+  embeddings: {
+    hubId: "Xenova/all-MiniLM-L6-v2",
+    hubDescription: "all-MiniLM-L6-v2 (sentence-transformers): 6 layers, 384-d sentence embeddings trained for similarity",
+    courseFolder: "bert-tiny",
+    courseDescription: "the course's bert-tiny, mean-pooled last layer (128-d; not trained for similarity, so a weak stand-in)",
+    task: "feature-extraction",
+  },
+});
+
+/** The names {@link resolveModel} knows. */
+export const COURSE_MODEL_NAMES: readonly CourseModelName[] = Object.freeze(Object.keys(COURSE_MODEL_CATALOG) as CourseModelName[]);
+
+/** The environment variable that forces the course models (any value but "", 0, false, no). */
+export const OFFLINE_VARIABLE = "LLM_COURSE_OFFLINE";
+
+/** Where the Hub is probed. */
+export const HUB_ENDPOINT = "https://huggingface.co";
+
+/** The files transformers.js needs in a model folder. */
+export const MODEL_FOLDER_FILES: readonly string[] = ["config.json", "tokenizer.json", "tokenizer_config.json", "onnx/model.onnx"];
+
+/** True when LLM_COURSE_OFFLINE asks for the course models. */
+export function offlineForced(): boolean {
+  const value = (process.env[OFFLINE_VARIABLE] ?? "").trim().toLowerCase();
+  return value !== "" && value !== "0" && value !== "false" && value !== "no";
+}
+
+/** Whether the Hugging Face Hub answers within `timeoutMs` (default 1500 ms); false when LLM_COURSE_OFFLINE is set. */
+export async function hubReachable(timeoutMs = 1500): Promise<boolean> {
+  if (offlineForced()) return false;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const response = await fetch(`${HUB_ENDPOINT}/api/models/${COURSE_MODEL_CATALOG.bert.hubId}`, { method: "HEAD", signal: controller.signal });
+    return response.status < 500;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What {@link resolveModel} chose. */
+export interface ResolvedModel {
+  name: CourseModelName;
+  /** A Hub id ("Xenova/bert-base-uncased") or the absolute path of the course folder: pass it to `pipeline(task, id)`. */
+  id: string;
+  source: "hub" | "course";
+  /** The task the model is meant for. */
+  task: CourseModelEntry["task"];
+  /** One line for the notebook: which model, where from, and why. */
+  description: string;
+}
+
+/** Options of {@link resolveModel}. */
+export interface ResolveModelOptions {
+  /** true: take the Hub model without probing; false: the course model; default: probe the Hub (LLM_COURSE_OFFLINE wins). */
+  online?: boolean;
+  /** Probe timeout (default 1500 ms). */
+  timeoutMs?: number;
+  /** Folder of the course models (default data/models/ of the checkout). */
+  modelsDirectory?: string;
+  /** How to tell whether the Hub answers (default {@link hubReachable}); tests pass their own. */
+  probe?: (timeoutMs: number) => Promise<boolean>;
+}
+
+/** The absolute folder of a course model, after checking it holds the transformers.js files. */
+export function courseModelPath(name: CourseModelName, modelsDirectory: string = path.join(PATHS.data, "models")): string {
+  const entry = catalogEntry(name);
+  const folder = path.resolve(modelsDirectory, entry.courseFolder);
+  const missing = MODEL_FOLDER_FILES.filter((file) => !fs.existsSync(path.join(folder, file)));
+  if (missing.length > 0) {
+    throw new Error(`the course model "${name}" is not built: ${folder} lacks ${missing.join(", ")}. Run \`npm run models\` at the course root to train and export the course's models.`);
+  }
+  return folder;
+}
+
+function catalogEntry(name: string): CourseModelEntry {
+  if (typeof name !== "string" || !Object.prototype.hasOwnProperty.call(COURSE_MODEL_CATALOG, name)) {
+    throw new RangeError(`unknown model ${JSON.stringify(name)}; the course's models are: ${COURSE_MODEL_NAMES.join(", ")}`);
+  }
+  return COURSE_MODEL_CATALOG[name as CourseModelName];
+}
+
+/**
+ * A course model name → the Hub id (online) or the course-made folder (offline), with a sentence saying
+ * which: `const { id, source, description } = await resolveModel("bert")`.
+ */
+export async function resolveModel(name: CourseModelName, options: ResolveModelOptions = {}): Promise<ResolvedModel> {
+  const entry = catalogEntry(name);
+  if (options === null || typeof options !== "object") throw new TypeError("resolveModel: options must be an object such as { online: false }");
+  const timeoutMs = options.timeoutMs ?? 1500;
+  if (!(timeoutMs > 0)) throw new RangeError(`resolveModel: timeoutMs must be > 0, got ${timeoutMs}`);
+  let online: boolean;
+  let why: string;
+  if (offlineForced()) {
+    online = false;
+    why = `${OFFLINE_VARIABLE} is set`;
+  } else if (options.online !== undefined) {
+    online = options.online;
+    why = online ? "online: true was asked" : "online: false was asked";
+  } else {
+    online = await (options.probe ?? hubReachable)(timeoutMs);
+    why = online ? "the Hub answered" : `the Hub did not answer within ${timeoutMs} ms`;
+  }
+  if (online) {
+    return { name, id: entry.hubId, source: "hub", task: entry.task, description: `${name}: ${entry.hubId} from the Hugging Face Hub (${why}) — ${entry.hubDescription}` };
+  }
+  const folder = courseModelPath(name, options.modelsDirectory);
+  return { name, id: folder, source: "course", task: entry.task, description: `${name}: course model ${entry.courseFolder} (offline: ${why}) — ${entry.courseDescription}` };
+}
+
+/** What transformers.js reports while it fetches a model's files (its `progress_callback` argument). */
+export interface DownloadProgressEvent {
+  status: string;
+  name?: string;
+  file?: string;
+  progress?: number;
+  loaded?: number;
+  total?: number;
+}
+
+/**
+ * A `progress_callback` for transformers.js that draws one course progress bar per file it downloads
+ * (bytes, with speed and time left), in the notebook or the terminal. Files read from the cache or a
+ * local folder finish at once.
+ */
+export function downloadProgress(options: { mode?: "auto" | "silent" } = {}): (event: DownloadProgressEvent) => void {
+  const bars = new Map<string, ProgressBar>();
+  return (event) => {
+    if (event === null || typeof event !== "object" || typeof event.file !== "string") return;
+    const key = `${event.name ?? ""}/${event.file}`;
+    if (event.status === "progress" && typeof event.loaded === "number") {
+      let bar = bars.get(key);
+      if (bar === undefined) {
+        bar = progress({ total: typeof event.total === "number" && event.total > 0 ? event.total : undefined, label: event.file, unit: "B", mode: options.mode ?? "auto" });
+        bars.set(key, bar);
+      }
+      bar.update(event.loaded);
+    } else if (event.status === "done") {
+      bars.get(key)?.done();
+      bars.delete(key);
+    }
+  };
+}
+
+/** The parts of @huggingface/transformers this module uses (typed here: its own declarations need a newer TypeScript than tslab's). */
+interface TransformersModule {
+  env: { allowRemoteModels: boolean; allowLocalModels: boolean; localModelPath: string };
+  pipeline: (task: string, model: string, options: Record<string, unknown>) => Promise<unknown>;
+}
+
+/** Options of {@link loadPipeline}. */
+export interface LoadPipelineOptions extends ResolveModelOptions {
+  /** "fp32" (default on Node) or "q8" (the quantized file). */
+  dtype?: "fp32" | "q8";
+  /** Do not print which model runs. */
+  quiet?: boolean;
+}
+
+/**
+ * Resolves `name`, says which model runs, and creates the transformers.js pipeline for `task` on it with a
+ * download progress bar: `const { pipe } = await loadPipeline("feature-extraction", "embeddings")`.
+ * Course models load with remote access switched off, so nothing is fetched.
+ */
+export async function loadPipeline<P = unknown>(task: string, name: CourseModelName, options: LoadPipelineOptions = {}): Promise<{ pipe: P; model: ResolvedModel }> {
+  const model = await resolveModel(name, options);
+  if (!options.quiet) console.log(model.description);
+  const transformers = (await import("@huggingface/transformers")) as unknown as TransformersModule;
+  if (model.source === "course") {
+    transformers.env.allowRemoteModels = false;
+    transformers.env.allowLocalModels = true;
+    // An absolute folder: transformers.js joins localModelPath in front of the id.
+    transformers.env.localModelPath = "";
+  } else {
+    transformers.env.allowRemoteModels = true;
+  }
+  const pipe = await transformers.pipeline(task, model.id, { progress_callback: downloadProgress(), ...(options.dtype ? { dtype: options.dtype } : {}) });
+  return { pipe: pipe as P, model };
+}
