@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { NumberWordsTokenizer } from "../../data/numberTokenizer";
 import { englishNumberWords, frenchNumberWords } from "../../data/numberWords";
 import { PATHS } from "../../env";
+import { Random } from "../../random";
 import { Transformer, type TransformerOptions } from "./model";
 
 /** Everything that defines the committed model: change a value, re-run the training script, commit the new checkpoint. */
@@ -14,10 +15,42 @@ export const TP07_RECIPE = {
   /** numberTranslationData options: the test numbers are the seeded permutation's first 2,000. */
   data: { seed: 42, trainSize: 50_000, devSize: 1000, testSize: 2000 },
   model: { dModel: 64, heads: 4, dFF: 128, encoderLayers: 2, decoderLayers: 2, maxLength: 32, norm: "pre", seed: 7 } satisfies Partial<TransformerOptions>,
-  training: { steps: 400, batchSize: 64, peakLr: 3e-3, warmupSteps: 100, minLr: 1e-4, seed: 2 },
+  /** Extra training numbers (see {@link shortTrainingNumbers}): 0 … 999 and the multiples of 1,000 `repeat` times, `perLength` of 4 and of 5 digits. */
+  shortNumbers: { repeat: 8, perLength: 2000, seed: 3 },
+  training: { steps: 800, batchSize: 64, peakLr: 3e-3, warmupSteps: 100, minLr: 1e-4, seed: 2 },
   /** The checkpoint test re-scores the first `subsetSize` test numbers. */
   subsetSize: 300,
 } as const;
+
+/**
+ * Short numbers to add to the uniform training split. Drawn uniformly from 0 … 999,999, 90 % of numbers
+ * have six digits and 0.1 % fewer than four, so a model trained on such a split alone learns that every
+ * sentence is long: it translates "eighty" as "quatre-vingt-neuf mille quatre-vingt-quatre" (and round
+ * thousands, another 0.1 %, as "deux cents mille"). With every number below 1,000 and every multiple of
+ * 1,000, `repeat` times (so that a short run sees each several times), and `perLength` numbers of 4 and
+ * of 5 digits — none of them in `exclude`, the dev and test numbers — short inputs get short, right
+ * answers and the test stays unseen. Zero comes 10 × `repeat` times: "zero"/"zéro" is the only word pair
+ * no other number uses, and with `repeat` copies the model still answered "six".
+ */
+export function shortTrainingNumbers(options: { repeat: number; perLength: number; seed: number }, exclude: ReadonlySet<number>): number[] {
+  const { repeat, perLength, seed } = options;
+  if (!Number.isInteger(repeat) || repeat < 0) throw new RangeError(`shortTrainingNumbers: repeat must be an integer ≥ 0, got ${repeat}`);
+  if (!Number.isInteger(perLength) || perLength < 0 || perLength > 9000) throw new RangeError(`shortTrainingNumbers: perLength must be an integer in 0…9000, got ${perLength}`);
+  const rng = new Random(seed);
+  const below = Array.from({ length: 1000 }, (_, n) => n);
+  const rare = [...below, ...below.slice(1).map((n) => 1000 * n)].filter((n) => !exclude.has(n));
+  const out = Array.from({ length: repeat }, () => rare).flat();
+  if (!exclude.has(0)) out.push(...new Array<number>(9 * repeat).fill(0));
+  for (const [low, high] of [[1000, 10_000], [10_000, 100_000]] as const) {
+    const picked = new Set<number>();
+    while (picked.size < perLength) {
+      const n = low + rng.int(high - low);
+      if (!exclude.has(n)) picked.add(n);
+    }
+    out.push(...picked);
+  }
+  return out;
+}
 
 /** Where the committed checkpoint lives. */
 export const TP07_CHECKPOINT_DIR = path.join(PATHS.data, "models", "tp07-transformer");
@@ -32,6 +65,12 @@ export interface Tp07Figures {
   testExactMatch: number;
   subsetSize: number;
   subsetExactMatch: number;
+  /** Exact match on 300 numbers of 4, 5 and 6 digits that are in no split (never trained on), by digit count. */
+  unseenByDigits: Record<string, number>;
+  /** Exact match on 0 … 999 (trained on, dev and test excepted: a check that short inputs work). */
+  belowThousand: number;
+  /** Exact match on 1,000 · 1 … 999 (trained on, dev and test excepted). */
+  roundThousands: number;
   backend: string;
 }
 
