@@ -5,7 +5,15 @@ import { before, test } from "node:test";
 import { initBackend } from "@llm-course/lib/backend";
 import { numberTranslationSplits } from "@llm-course/lib/data/numberTranslation";
 import { countParameters } from "@llm-course/lib/models/transformer";
-import { loadTp07Transformer, scoreNumberTranslations, TP07_CHECKPOINT_DIR, TP07_RECIPE } from "@llm-course/lib/models/transformer/tp07";
+import {
+  crossAttentionPicture,
+  distinctLabels,
+  loadTp07Transformer,
+  scoreNumberTranslations,
+  translateNumberWords,
+  TP07_CHECKPOINT_DIR,
+  TP07_RECIPE,
+} from "@llm-course/lib/models/transformer/tp07";
 
 before(async () => {
   await initBackend({ quiet: true });
@@ -33,5 +41,29 @@ test("the committed TP7 Transformer re-scores its measured accuracy on a fixed s
     Math.abs(subsetAccuracy - figures.subsetExactMatch) <= 0.01,
     `exact match on the first ${subset.length} test numbers: ${subsetAccuracy}, recorded ${figures.subsetExactMatch}`,
   );
+  model.dispose();
+});
+
+test("the committed translator on the inputs a student types first, and its cross-attention picture", () => {
+  const { model } = loadTp07Transformer();
+  assert.deepEqual(translateNumberWords(model, ["zero", "twenty-one", "eighty", "two hundred", "one thousand", "seventy-one thousand and seventy-one"]), [
+    "zéro",
+    "vingt et un",
+    "quatre-vingts",
+    "deux cents",
+    "mille",
+    "soixante et onze mille soixante et onze",
+  ]);
+  const picture = crossAttentionPicture(model, "ninety-nine");
+  assert.equal(picture.translation, "quatre-vingt-dix-neuf");
+  // ninety - nine </s>  →  quatre - vingt - dix - neuf </s>
+  assert.deepEqual(picture.sourceLabels, ["ninety", "-", "nine", "</s>"]);
+  assert.deepEqual(picture.targetLabels, ["quatre", "-", "vingt", "-\u200b", "dix", "-\u200b\u200b", "neuf", "</s>"]);
+  assert.equal(picture.matrix.length, 8);
+  for (const row of picture.matrix) {
+    assert.equal(row.length, 4);
+    assert.ok(Math.abs(row.reduce((s, w) => s + w, 0) - 1) < 1e-5);
+  }
+  assert.deepEqual(distinctLabels(["a", "b", "a"]), ["a", "b", "a\u200b"]);
   model.dispose();
 });

@@ -122,3 +122,74 @@ export function loadTp07Transformer(dir: string = TP07_CHECKPOINT_DIR): {
   }
   return { model, figures: metadata.figures as Tp07Figures, sourceTokenizer, targetTokenizer };
 }
+
+/** English number words → French, greedy: `translateNumberWords(model, ["twenty-one"])` → `["vingt et un"]`. */
+export function translateNumberWords(
+  model: Transformer,
+  english: readonly string[],
+  sourceTokenizer = new NumberWordsTokenizer("en"),
+  targetTokenizer = new NumberWordsTokenizer("fr"),
+): string[] {
+  const eos = sourceTokenizer.specialTokenId("</s>")!;
+  return model.greedyDecode(english.map((text) => [...sourceTokenizer.encode(text), eos])).map((ids) => targetTokenizer.decode(ids));
+}
+
+/**
+ * Heat-map labels must be distinct, but a sentence repeats tokens ("quatre - vingt - dix"): the k-th
+ * repeat of a token gets k zero-width spaces appended, so it prints the same and stays its own column.
+ */
+export function distinctLabels(tokens: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return tokens.map((token) => {
+    const k = seen.get(token) ?? 0;
+    seen.set(token, k + 1);
+    return token + "\u200b".repeat(k);
+  });
+}
+
+/** One translation's cross-attention, ready for `heatmap(matrix, sourceLabels, targetLabels)` (lib/notebook). */
+export interface CrossAttentionPicture {
+  /** The model's French (greedy). */
+  translation: string;
+  /** [output token][source token]: the attention weights, one head or the mean over heads. */
+  matrix: number[][];
+  /** English tokens, </s> included (columns). */
+  sourceLabels: string[];
+  /** French tokens produced, then </s> (rows): row i is the step that produced token i. */
+  targetLabels: string[];
+}
+
+/**
+ * Where each French word "looks" in the English sentence: the cross-attention weights of decoder layer
+ * `layer` (default: the last) for the model's own translation of `english`, for one `head` or averaged
+ * over heads (default).
+ */
+export function crossAttentionPicture(
+  model: Transformer,
+  english: string,
+  options: { layer?: number; head?: number | "mean" } = {},
+  sourceTokenizer = new NumberWordsTokenizer("en"),
+  targetTokenizer = new NumberWordsTokenizer("fr"),
+): CrossAttentionPicture {
+  const layer = options.layer ?? model.config.decoderLayers - 1;
+  const head = options.head ?? "mean";
+  if (!Number.isInteger(layer) || layer < 0 || layer >= model.config.decoderLayers) {
+    throw new RangeError(`crossAttentionPicture: layer must be in 0…${model.config.decoderLayers - 1}, got ${layer}`);
+  }
+  if (head !== "mean" && (!Number.isInteger(head) || head < 0 || head >= model.config.heads)) {
+    throw new RangeError(`crossAttentionPicture: head must be "mean" or in 0…${model.config.heads - 1}, got ${head}`);
+  }
+  const eos = sourceTokenizer.specialTokenId("</s>")!;
+  const source = [...sourceTokenizer.encode(english), eos];
+  const [output] = model.greedyDecode([source]);
+  const maps = model.attentionMaps(source, output!).cross[layer]!;
+  const heads = head === "mean" ? maps : [maps[head]!];
+  const matrix = heads[0]!.map((row, i) => row.map((_, j) => heads.reduce((sum, h) => sum + h[i]![j]!, 0) / heads.length));
+  const targetTokens = [...targetTokenizer.vocab.tokensOf(output!), "</s>"];
+  return {
+    translation: targetTokenizer.decode(output!),
+    matrix,
+    sourceLabels: distinctLabels(sourceTokenizer.vocab.tokensOf(source)),
+    targetLabels: distinctLabels(targetTokens),
+  };
+}
