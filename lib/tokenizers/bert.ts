@@ -20,11 +20,15 @@ import { padBatch, type Batch } from "./batch";
 import { assertText } from "./text";
 import { splitWords, WORD_PATTERN, WordTokenizer } from "./word";
 
-/** Padding, the [CLS] summary position, the separator after each segment, the masked-LM placeholder. */
+/** Padding: fills short rows of a batch; the attention mask hides it. */
 export const BERT_PAD_TOKEN = "[PAD]";
+/** Any word missing from the vocabulary. */
 export const BERT_UNK_TOKEN = "[UNK]";
+/** First token of every input: its last-layer vector is what a classifier reads. */
 export const BERT_CLS_TOKEN = "[CLS]";
+/** Ends each segment (sentence A, sentence B). */
 export const BERT_SEP_TOKEN = "[SEP]";
+/** The placeholder of masked-language modelling: the model predicts the word it hides. */
 export const BERT_MASK_TOKEN = "[MASK]";
 
 /** `[PAD] [UNK] [CLS] [SEP] [MASK]`, ids 0 to 4 in the course's BERT vocabularies (bert-base-uncased has them at 0, 100–103). */
