@@ -3,8 +3,11 @@
  * width 128, context 128, batch 32, AdamW lr 1e-3) on Moby-Dick, trained by the course's `train` loop
  * (lib/training) on the course's `GPT` (lib/models/gpt) — the code the notebook runs — and by
  * bench/gpt_reference.py (Debian's python3-torch 1.13, CPU) on the SAME token ids and split, written to a
- * temporary file. Reports:
- *  - training tokens/s of both (torch with 1 and 2 threads), `ratio` = ours / torch at 1 thread;
+ * temporary folder, starting from OUR initial weights and training on OUR minibatches, so that the two runs
+ * differ only by floating-point rounding (a third PyTorch run with its own initialisation and minibatches
+ * shows how far apart two honest runs land). Reports:
+ *  - training tokens/s of both (torch with 1 and 2 threads), `ratio` = ours / torch at 1 thread, each
+ *    from the median step time (the machine is shared: a median ignores the steps another process slowed);
  *  - the validation loss of both after the same number of steps, and their gap in %;
  *  - generation tokens/s of our model with and without the KV cache (greedy, 256 new tokens), and the speed-up.
  *
@@ -40,9 +43,13 @@ export const GPT_BENCH = {
 
 interface TorchResult {
   threads: number;
+  seed: number;
+  shared: boolean;
   steps: number;
   seconds: number;
+  /** From the median step time. */
   tokensPerSecond: number;
+  meanTokensPerSecond: number;
   valLoss: number;
   firstLoss: number;
   lastLosses: number[];
@@ -50,31 +57,48 @@ interface TorchResult {
   torchVersion: string;
 }
 
-/** Runs bench/gpt_reference.py on the ids; one result per entry of `threads`. */
-function runTorch(ids: Int32Array, trainEnd: number, config: Record<string, unknown>, steps: number, threads: number[]): TorchResult[] {
+interface TorchJob {
+  ids: Int32Array;
+  trainEnd: number;
+  config: Record<string, unknown>;
+  steps: number;
+  /** Our model's initial weights (a checkpoint folder) and the window offsets our run trained on, steps × batch. */
+  init: string;
+  offsets: Int32Array;
+  runs: { threads: number; seed: number; shared: boolean }[];
+}
+
+function writeInt32(file: string, values: ArrayLike<number>): void {
+  const bytes = Buffer.alloc(values.length * 4);
+  for (let i = 0; i < values.length; i++) bytes.writeInt32LE(values[i]!, i * 4);
+  fs.writeFileSync(file, bytes);
+}
+
+/** Runs bench/gpt_reference.py; one result per run. */
+function runTorch(dir: string, job: TorchJob): TorchResult[] {
   const python = process.env.GPT_BENCH_PYTHON ?? "/usr/bin/python3";
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gpt-bench-"));
-  try {
-    const idsFile = path.join(dir, "ids.bin");
-    const bytes = Buffer.alloc(ids.length * 4);
-    ids.forEach((id, i) => bytes.writeInt32LE(id, i * 4));
-    fs.writeFileSync(idsFile, bytes);
-    const jobFile = path.join(dir, "job.json");
-    fs.writeFileSync(jobFile, JSON.stringify({ ids: idsFile, trainEnd, config, steps, runs: threads.map((t) => ({ threads: t, seed: GPT_BENCH.seed })) }));
-    const result = spawnSync(python, [path.join(__dirname, "gpt_reference.py"), jobFile], { encoding: "utf8", maxBuffer: 1 << 24 });
-    if (result.error) throw new Error(`cannot run ${python}: ${result.error.message}`);
-    if (result.status !== 0) throw new Error(`bench/gpt_reference.py failed (exit ${result.status}):\n${result.stderr.trim().split("\n").slice(-5).join("\n")}`);
-    return result.stdout
-      .trim()
-      .split("\n")
-      .filter((line) => line.startsWith("{"))
-      .map((line) => JSON.parse(line) as TorchResult);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  writeInt32(path.join(dir, "ids.bin"), job.ids);
+  writeInt32(path.join(dir, "offsets.bin"), job.offsets);
+  const jobFile = path.join(dir, "job.json");
+  const { ids: _ids, offsets: _offsets, ...rest } = job;
+  fs.writeFileSync(jobFile, JSON.stringify({ ...rest, ids: path.join(dir, "ids.bin"), offsets: path.join(dir, "offsets.bin") }));
+  const result = spawnSync(python, [path.join(__dirname, "gpt_reference.py"), jobFile], { encoding: "utf8", maxBuffer: 1 << 24 });
+  if (result.error) throw new Error(`cannot run ${python}: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`bench/gpt_reference.py failed (exit ${result.status}):\n${result.stderr.trim().split("\n").slice(-5).join("\n")}`);
+  return result.stdout
+    .trim()
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as TorchResult);
 }
 
 const round = (x: number, digits = 4) => Number(x.toFixed(digits));
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 
 /** Greedy generation speed of `model` (new tokens per second), with or without the KV cache. */
 function generationSpeed(model: GPT, prompt: number[], newTokens: number, useKvCache: boolean): { tokensPerSecond: number; ids: number[] } {
@@ -99,82 +123,129 @@ export async function run(): Promise<Record<string, unknown>> {
   const { layers, heads, width, blockSize, batchSize, lr, seed } = GPT_BENCH;
   const model = new GPT({ vocabSize: V, blockSize, layers, heads, width, seed });
   const tokensPerStep = batchSize * blockSize;
-  console.log(`Moby-Dick, characters: ${ids.length.toLocaleString("en")} ids, V = ${V}, train ${trainEnd.toLocaleString("en")} / validation ${(ids.length - trainEnd).toLocaleString("en")}`);
-  console.log(
-    `config: ${layers} layers, ${heads} heads, width ${width}, context ${blockSize}, batch ${batchSize} (${tokensPerStep} tokens/step), AdamW lr ${lr}, ${steps} steps, ` +
-      `${model.parameterCount.toLocaleString("en")} parameters; ${backend.summary}; machine: ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(1)}`,
-  );
-
-  // Ours: the course's training loop, as the notebook calls it (no dev evaluation inside the timed run).
-  const history = await train(model, { train: trainSet, steps, batchSize, lr, rng: new Random(seed + 1), progress: false, fastMode: false });
-  const ours = (history.steps.length * tokensPerStep) / history.seconds;
-  const oursVal = model.evaluate(dev);
-  console.log(`ours (${backend.name}): ${ours.toFixed(0)} tokens/s (${((history.seconds / history.steps.length) * 1e3).toFixed(0)} ms/step), validation loss ${oursVal.toFixed(4)}`);
-
-  // Generation from the trained model: greedy, so both paths produce the same tokens while they fit in the context.
-  const prompt = tokenizer.encode(GPT_BENCH.prompt);
-  const cached = generationSpeed(model, prompt, GPT_BENCH.newTokens, true);
-  const uncached = generationSpeed(model, prompt, GPT_BENCH.newTokens, false);
-  const fit = blockSize - prompt.length;
-  const agree = cached.ids.slice(0, fit + 1).every((id, i) => id === uncached.ids[i]);
-  console.log(
-    `generation, ${GPT_BENCH.newTokens} new tokens after a ${prompt.length}-token prompt: KV cache ${cached.tokensPerSecond.toFixed(1)} tokens/s, ` +
-      `full recomputation ${uncached.tokensPerSecond.toFixed(1)} tokens/s, speed-up ×${(cached.tokensPerSecond / uncached.tokensPerSecond).toFixed(2)}; ` +
-      `same tokens while in the context: ${agree}`,
-  );
-  console.log(`sample: ${JSON.stringify(GPT_BENCH.prompt + tokenizer.decode(cached.ids.slice(0, 80)))}`);
-
-  const record: Record<string, unknown> = {
-    backend: backend.name,
-    backendSummary: backend.summary,
-    threads: { ours: backend.threads ?? 1, torch: [1, 2] },
-    config: { ...GPT_BENCH, steps, vocabSize: V, parameters: model.parameterCount, trainTokens: trainEnd, validationTokens: ids.length - trainEnd },
-    loadAverage: round(os.loadavg()[0]!, 2),
-    oursTokensPerSecond: round(ours, 1),
-    oursMsPerStep: round((history.seconds / history.steps.length) * 1e3, 1),
-    oursValLoss: round(oursVal),
-    oursFinalTrainLoss: round(history.trainLoss[history.trainLoss.length - 1]!),
-    generation: {
-      newTokens: GPT_BENCH.newTokens,
-      promptTokens: prompt.length,
-      kvCacheTokensPerSecond: round(cached.tokensPerSecond, 1),
-      fullRecomputeTokensPerSecond: round(uncached.tokensPerSecond, 1),
-      speedup: round(cached.tokensPerSecond / uncached.tokensPerSecond, 2),
-      sameTokensInContext: agree,
-    },
-  };
-  model.dispose();
-
-  const torchConfig = { vocabSize: V, blockSize, layers, heads, width, batchSize, lr, ...model.optimizerOptions, eps: model.optimizerOptions.epsilon, initStd: model.config.initStd };
-  let torch: TorchResult[] = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gpt-bench-"));
   try {
-    torch = runTorch(Int32Array.from(ids), trainEnd, torchConfig, steps, [1, 2]);
-  } catch (error) {
-    record.torchError = (error as Error).message;
-    console.log(`PyTorch reference unavailable: ${record.torchError}`);
+    console.log(`Moby-Dick, characters: ${ids.length.toLocaleString("en")} ids, V = ${V}, train ${trainEnd.toLocaleString("en")} / validation ${(ids.length - trainEnd).toLocaleString("en")}`);
+    console.log(
+      `config: ${layers} layers, ${heads} heads, width ${width}, context ${blockSize}, batch ${batchSize} (${tokensPerStep} tokens/step), AdamW lr ${lr}, ${steps} steps, ` +
+        `${model.parameterCount.toLocaleString("en")} parameters; ${backend.summary}; machine: ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(1)}`,
+    );
+    // PyTorch starts from these weights and trains on the same minibatches: the runs differ only by rounding.
+    const initDir = path.join(dir, "init");
+    model.save(initDir);
+
+    // Ours: the course's training loop, as the notebook calls it, on the model's own trainStep; the wrapper
+    // only records each step's time and minibatch.
+    const stepSeconds: number[] = [];
+    const offsets: number[] = [];
+    const timed = {
+      trainStep: (data: typeof trainSet, indices: Int32Array, rate: number) => {
+        const start = process.hrtime.bigint();
+        const loss = model.trainStep(data, indices, rate);
+        stepSeconds.push(Number(process.hrtime.bigint() - start) / 1e9);
+        offsets.push(...indices);
+        return loss;
+      },
+      evaluate: (data: typeof trainSet) => model.evaluate(data),
+    };
+    const history = await train(timed, { train: trainSet, steps, batchSize, lr, rng: new Random(seed + 1), progress: false, fastMode: false });
+    const ours = tokensPerStep / median(stepSeconds);
+    const oursMean = (history.steps.length * tokensPerStep) / history.seconds;
+    const oursVal = model.evaluate(dev);
+    console.log(
+      `ours (${backend.name}): ${ours.toFixed(0)} tokens/s (median step ${(median(stepSeconds) * 1e3).toFixed(0)} ms; mean over the run ${oursMean.toFixed(0)} tokens/s), ` +
+        `validation loss ${oursVal.toFixed(4)}; load ${os.loadavg()[0]!.toFixed(1)}`,
+    );
+
+    // Generation from the trained model: greedy, so both paths produce the same tokens while they fit in the context.
+    const prompt = tokenizer.encode(GPT_BENCH.prompt);
+    const cached = generationSpeed(model, prompt, GPT_BENCH.newTokens, true);
+    const uncached = generationSpeed(model, prompt, GPT_BENCH.newTokens, false);
+    const fit = blockSize - prompt.length;
+    const agree = cached.ids.slice(0, fit + 1).every((id, i) => id === uncached.ids[i]);
+    console.log(
+      `generation, ${GPT_BENCH.newTokens} new tokens after a ${prompt.length}-token prompt: KV cache ${cached.tokensPerSecond.toFixed(1)} tokens/s, ` +
+        `full recomputation ${uncached.tokensPerSecond.toFixed(1)} tokens/s, speed-up ×${(cached.tokensPerSecond / uncached.tokensPerSecond).toFixed(2)}; ` +
+        `same tokens while in the context: ${agree}`,
+    );
+    console.log(`sample: ${JSON.stringify(GPT_BENCH.prompt + tokenizer.decode(cached.ids.slice(0, 80)))}`);
+
+    const record: Record<string, unknown> = {
+      backend: backend.name,
+      backendSummary: backend.summary,
+      threads: { ours: backend.threads ?? 1, torch: [1, 2] },
+      config: { ...GPT_BENCH, steps, vocabSize: V, parameters: model.parameterCount, trainTokens: trainEnd, validationTokens: ids.length - trainEnd },
+      loadAverage: round(os.loadavg()[0]!, 2),
+      oursTokensPerSecond: round(ours, 1),
+      oursMeanTokensPerSecond: round(oursMean, 1),
+      oursMedianMsPerStep: round(median(stepSeconds) * 1e3, 1),
+      oursValLoss: round(oursVal),
+      oursFinalTrainLoss: round(history.trainLoss[history.trainLoss.length - 1]!),
+      generation: {
+        newTokens: GPT_BENCH.newTokens,
+        promptTokens: prompt.length,
+        kvCacheTokensPerSecond: round(cached.tokensPerSecond, 1),
+        fullRecomputeTokensPerSecond: round(uncached.tokensPerSecond, 1),
+        speedup: round(cached.tokensPerSecond / uncached.tokensPerSecond, 2),
+        sameTokensInContext: agree,
+      },
+    };
+    const torchConfig = { vocabSize: V, blockSize, layers, heads, width, batchSize, lr, ...model.optimizerOptions, eps: model.optimizerOptions.epsilon, initStd: model.config.initStd };
+    model.dispose();
+
+    let torch: TorchResult[] = [];
+    try {
+      torch = runTorch(dir, {
+        ids: Int32Array.from(ids),
+        trainEnd,
+        config: torchConfig,
+        steps,
+        init: initDir,
+        offsets: Int32Array.from(offsets),
+        runs: [
+          { threads: 1, seed, shared: true },
+          { threads: 2, seed, shared: true },
+          // PyTorch's own initialisation and minibatches: how far apart two honest runs land.
+          { threads: 1, seed, shared: false },
+        ],
+      });
+    } catch (error) {
+      record.torchError = (error as Error).message;
+      console.log(`PyTorch reference unavailable: ${record.torchError}`);
+    }
+    const torch1 = torch.find((r) => r.threads === 1 && r.shared);
+    const torch2 = torch.find((r) => r.threads === 2 && r.shared);
+    const own = torch.find((r) => !r.shared);
+    if (torch1 && torch2 && own) {
+      const gap = ((oursVal - torch1.valLoss) / torch1.valLoss) * 100;
+      const ownGap = ((oursVal - own.valLoss) / own.valLoss) * 100;
+      console.log(`PyTorch ${torch1.torchVersion}, 1 thread:  ${torch1.tokensPerSecond.toFixed(0)} tokens/s (mean ${torch1.meanTokensPerSecond.toFixed(0)}), validation loss ${torch1.valLoss.toFixed(4)} (same initial weights and minibatches)`);
+      console.log(`PyTorch ${torch2.torchVersion}, 2 threads: ${torch2.tokensPerSecond.toFixed(0)} tokens/s (mean ${torch2.meanTokensPerSecond.toFixed(0)}), validation loss ${torch2.valLoss.toFixed(4)}`);
+      console.log(`PyTorch, own initialisation and minibatches: validation loss ${own.valLoss.toFixed(4)} (ours ${ownGap >= 0 ? "+" : ""}${ownGap.toFixed(2)} %)`);
+      console.log(`ratio ours / torch: ${(ours / torch1.tokensPerSecond).toFixed(3)} (1 thread), ${(ours / torch2.tokensPerSecond).toFixed(3)} (2 threads); validation loss gap ${gap.toFixed(2)} %; load ${os.loadavg()[0]!.toFixed(1)}`);
+      Object.assign(record, {
+        ratio: round(ours / torch1.tokensPerSecond, 3),
+        ratio2Threads: round(ours / torch2.tokensPerSecond, 3),
+        torch1TokensPerSecond: round(torch1.tokensPerSecond, 1),
+        torch1MeanTokensPerSecond: round(torch1.meanTokensPerSecond, 1),
+        torch2TokensPerSecond: round(torch2.tokensPerSecond, 1),
+        torch2MeanTokensPerSecond: round(torch2.meanTokensPerSecond, 1),
+        torchValLoss: round(torch1.valLoss),
+        torch2ValLoss: round(torch2.valLoss),
+        valLossGapPercent: round(gap, 2),
+        torchOwnInitValLoss: round(own.valLoss),
+        valLossGapOwnInitPercent: round(ownGap, 2),
+        torchVersion: torch1.torchVersion,
+        torchParameters: torch1.parameters,
+        loadAverageEnd: round(os.loadavg()[0]!, 2),
+      });
+    } else if (!record.torchError) {
+      record.torchError = "no result from bench/gpt_reference.py";
+    }
+    return record;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  const torch1 = torch.find((r) => r.threads === 1);
-  const torch2 = torch.find((r) => r.threads === 2);
-  if (torch1 && torch2) {
-    const gap = ((oursVal - torch1.valLoss) / torch1.valLoss) * 100;
-    console.log(`PyTorch ${torch1.torchVersion}, 1 thread:  ${torch1.tokensPerSecond.toFixed(0)} tokens/s, validation loss ${torch1.valLoss.toFixed(4)} (${torch1.parameters.toLocaleString("en")} parameters)`);
-    console.log(`PyTorch ${torch2.torchVersion}, 2 threads: ${torch2.tokensPerSecond.toFixed(0)} tokens/s, validation loss ${torch2.valLoss.toFixed(4)}`);
-    console.log(`ratio ours / torch: ${(ours / torch1.tokensPerSecond).toFixed(3)} (1 thread), ${(ours / torch2.tokensPerSecond).toFixed(3)} (2 threads); validation loss gap ${gap.toFixed(2)} %`);
-    Object.assign(record, {
-      ratio: round(ours / torch1.tokensPerSecond, 3),
-      ratio2Threads: round(ours / torch2.tokensPerSecond, 3),
-      torch1TokensPerSecond: round(torch1.tokensPerSecond, 1),
-      torch2TokensPerSecond: round(torch2.tokensPerSecond, 1),
-      torchValLoss: round(torch1.valLoss),
-      torch2ValLoss: round(torch2.valLoss),
-      valLossGapPercent: round(gap, 2),
-      torchVersion: torch1.torchVersion,
-      torchParameters: torch1.parameters,
-    });
-  } else if (!record.torchError) {
-    record.torchError = "no result from bench/gpt_reference.py";
-  }
-  return record;
 }
 
 if (require.main === module) {

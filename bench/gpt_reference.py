@@ -9,9 +9,13 @@ JOB.json (written by the TypeScript side):
   config    {"vocabSize", "blockSize", "layers", "heads", "width", "batchSize", "lr", "beta1", "beta2",
              "eps", "weightDecay", "initStd"}
   steps     optimisation steps per run
-  runs      [{"threads": int, "seed": int}, ...]  -- one training per entry
-Prints one JSON line per run: {"threads", "steps", "seconds", "tokensPerSecond", "valLoss",
-"lastLosses", "torchVersion"}.
+  runs      [{"threads": int, "seed": int, "shared": bool}, ...]  -- one training per entry
+  init      (optional) a checkpoint folder of lib/models/gpt (config.json + weights.bin): runs with
+            "shared": true start from those weights instead of a fresh initialisation
+  offsets   (optional) path of little-endian int32 window offsets, steps × batchSize: the minibatches of
+            runs with "shared": true, instead of drawing them
+Prints one JSON line per run: {"threads", "steps", "seconds", "tokensPerSecond" (from the median step
+time), "meanTokensPerSecond", "valLoss", "lastLosses", "torchVersion"}.
 
 The model, written as the TypeScript side builds it (GPT-2 layout, nanoGPT's code):
     x = wte[idx] + wpe[0:T]
@@ -21,7 +25,8 @@ The model, written as the TypeScript side builds it (GPT-2 layout, nanoGPT's cod
 Init N(0, initStd²) for matrices and embeddings (residual projections /√(2·layers)), zero biases, LN (1, 0).
 AdamW (decoupled weight decay on matrices and embeddings only, not on biases and LN), constant lr.
 Minibatches: `batchSize` windows of blockSize+1 tokens at uniform random offsets of the training split
-(torch's own generator: same distribution as the TypeScript side, not the same draws).
+(torch's own generator: same distribution as the TypeScript side, not the same draws), unless `offsets`
+gives the TypeScript side's own; with `init` too, both sides compute the same run up to rounding.
 Validation loss: mean cross-entropy over the non-overlapping windows ids[s : s+blockSize+1],
 s = trainEnd, trainEnd+blockSize, … — every validation token predicted once, as `GPT.evaluate` does.
 """
@@ -92,6 +97,34 @@ class GPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1))
 
 
+def load_course_checkpoint(model, folder):
+    """Copies the weights of a lib/models/gpt checkpoint into `model` (W_Q|W_K|W_V side by side in qkv,
+    every [in, out] matrix transposed to torch's [out, in])."""
+    with open(folder + "/config.json") as f:
+        manifest = json.load(f)
+    values = np.fromfile(folder + "/weights.bin", dtype="<f4")
+    weights, offset = {}, 0
+    for p in manifest["parameters"]:
+        n = int(np.prod(p["shape"]))
+        weights[p["name"]] = torch.from_numpy(values[offset:offset + n].reshape(p["shape"]).copy())
+        offset += n
+    if "positionEmbedding.table" not in weights or "head.weight" in weights:
+        raise SystemExit("gpt_reference: only learned positions and a tied head are mirrored here")
+    with torch.no_grad():
+        model.wte.weight.copy_(weights["tokenEmbedding.table"])
+        model.wpe.weight.copy_(weights["positionEmbedding.table"])
+        for i, b in enumerate(model.blocks):
+            w = lambda name: weights[f"blocks.{i}.{name}"]
+            b.ln1.weight.copy_(w("norm1.gamma")); b.ln1.bias.copy_(w("norm1.beta"))
+            b.qkv.weight.copy_(torch.cat([w("attention.wq.weight"), w("attention.wk.weight"), w("attention.wv.weight")], 1).t())
+            b.qkv.bias.copy_(torch.cat([w("attention.wq.bias"), w("attention.wk.bias"), w("attention.wv.bias")]))
+            b.proj.weight.copy_(w("attention.wo.weight").t()); b.proj.bias.copy_(w("attention.wo.bias"))
+            b.ln2.weight.copy_(w("norm2.gamma")); b.ln2.bias.copy_(w("norm2.beta"))
+            b.fc.weight.copy_(w("mlp.fc.weight").t()); b.fc.bias.copy_(w("mlp.fc.bias"))
+            b.fc_proj.weight.copy_(w("mlp.projection.weight").t()); b.fc_proj.bias.copy_(w("mlp.projection.bias"))
+        model.ln_f.weight.copy_(weights["finalNorm.gamma"]); model.ln_f.bias.copy_(weights["finalNorm.beta"])
+
+
 def windows(ids, starts, T):
     offsets = torch.arange(T + 1)
     rows = ids[starts.unsqueeze(1) + offsets]
@@ -109,11 +142,13 @@ def validation_loss(model, ids, train_end, T, batch):
     return total / count
 
 
-def train(cfg, ids, train_end, steps, threads, seed):
+def train(cfg, ids, train_end, steps, threads, seed, init=None, offsets=None):
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     model = GPT(cfg)
+    if init is not None:
+        load_course_checkpoint(model, init)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW(
@@ -122,22 +157,27 @@ def train(cfg, ids, train_end, steps, threads, seed):
     )
     T, B = cfg["blockSize"], cfg["batchSize"]
     n_windows = train_end - T
-    losses = []
+    losses, times = [], []
     start = time.perf_counter()
-    for _ in range(steps):
-        x, y = windows(ids, torch.randint(0, n_windows, (B,), generator=g), T)
+    for step in range(steps):
+        t0 = time.perf_counter()
+        starts = offsets[step] if offsets is not None else torch.randint(0, n_windows, (B,), generator=g)
+        x, y = windows(ids, starts, T)
         loss = model(x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         losses.append(loss.item())
+        times.append(time.perf_counter() - t0)
     seconds = time.perf_counter() - start
     return {
         "threads": threads,
         "seed": seed,
         "steps": steps,
         "seconds": seconds,
-        "tokensPerSecond": steps * B * T / seconds,
+        # The median step: the machine is shared, and a median ignores the steps another process slowed.
+        "tokensPerSecond": B * T / float(np.median(times)),
+        "meanTokensPerSecond": steps * B * T / seconds,
         "valLoss": validation_loss(model, ids, train_end, T, B),
         "firstLoss": losses[0],
         "lastLosses": losses[-10:],
@@ -152,8 +192,15 @@ def main():
     with open(sys.argv[1]) as f:
         job = json.load(f)
     ids = torch.from_numpy(np.fromfile(job["ids"], dtype="<i4").astype(np.int64))
+    offsets = None
+    if job.get("offsets"):
+        flat = np.fromfile(job["offsets"], dtype="<i4").astype(np.int64)
+        offsets = torch.from_numpy(flat).view(job["steps"], job["config"]["batchSize"])
     for run in job["runs"]:
-        result = train(job["config"], ids, job["trainEnd"], job["steps"], run["threads"], run["seed"])
+        shared = run.get("shared", False)
+        result = train(job["config"], ids, job["trainEnd"], job["steps"], run["threads"], run["seed"],
+                       job.get("init") if shared else None, offsets if shared else None)
+        result["shared"] = shared
         print(json.dumps(result), flush=True)
 
 

@@ -23,7 +23,7 @@ import { Random } from "../../random";
 import { decodeTokens, type DecodeOptions, type DecodeResult, type NextTokenLogits } from "../../sampling/decode";
 import type { Trainable } from "../../training/trainable";
 import { MultiHeadAttention, sinusoidalPositionalEncoding, type KeyValues } from "../attention";
-import { Embedding, LayerNorm, Linear, matMul, normalValues, type Module } from "../layers";
+import { Embedding, LayerNorm, linear, Linear, normalValues, type Module } from "../layers";
 import { AdamW, type AdamWOptions } from "../optim";
 import { CONFIG_FILE, loadCheckpointWeights, readCheckpointManifest, saveCheckpoint, WEIGHTS_FILE } from "../checkpoint";
 import { GPT_OPTIMIZER_DEFAULTS, gptConfig, gptParameterCount, type GptConfig, type GptOptions } from "./config";
@@ -206,8 +206,8 @@ export class GPT implements Trainable<TokenStreamDataset>, Module {
     const normalised = this.finalNorm.apply(h);
     if (this.head) return this.head.apply(normalised);
     const flat = normalised.reshape([-1, width]);
-    // E_tokᵀ made explicitly: layers' matMul keeps wasm on its fast, untransposed path.
-    return matMul(flat, tf.transpose(this.tokenEmbedding.table)).reshape([...h.shape.slice(0, -1), vocabSize]);
+    // E_tokᵀ made explicitly: layers' linear keeps wasm on its fast, untransposed products.
+    return linear(flat, tf.transpose(this.tokenEmbedding.table), null).reshape([...h.shape.slice(0, -1), vocabSize]);
   }
 
   private checkIds(ids: tf.Tensor, where: string): asserts ids is tf.Tensor2D {
