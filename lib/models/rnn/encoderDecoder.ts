@@ -159,7 +159,7 @@ export abstract class EncoderDecoder implements Trainable<SequencePairDataset> {
   /** [featureSize, target vocabulary]. */
   readonly outputWeight: tf.Variable;
   readonly outputBias: tf.Variable;
-  /** Minibatch loss of the last step and the gradient norm before clipping (for curves of clipping). */
+  /** Global norm of the last step's gradients, before clipping: above `config.clipNorm`, the step was clipped. */
   lastGradientNorm = NaN;
   protected readonly ids: { sourcePad: number; sourceEos: number; targetPad: number; targetBos: number; targetEos: number };
   /** Draws the initial weights; subclasses continue drawing from it after the shared layers. */

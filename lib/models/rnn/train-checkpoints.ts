@@ -10,8 +10,9 @@
  * and the exact-match accuracy of greedy decoding on the 2,000 test numbers (uniform over 0 … 999,999,
  * none trained on) in config.json, which test/models/rnn/checkpoints.test.ts re-checks.
  *
- *   node --import tsx lib/models/rnn/train-checkpoints.ts [seq2seq|attention|both] [--steps N]
+ *   node --import tsx lib/models/rnn/train-checkpoints.ts [seq2seq|attention|both] [--steps N] [--out DIR]
  *
+ * --steps overrides the recipe's step count (quick checks); --out writes DIR/tp05-rnn… instead of data/models.
  * Each model takes a few minutes on one CPU core; run one at a time on a shared machine.
  */
 import * as path from "node:path";
@@ -47,7 +48,7 @@ export interface CheckpointRecipe {
 /** The recipes of data/models/tp05-rnn and data/models/tp06-attention. */
 export const RECIPES: Record<"seq2seq" | "attention", CheckpointRecipe> = {
   seq2seq: { architecture: "seq2seq", folder: "tp05-rnn", embeddingSize: 64, hiddenSize: 128, steps: 1500, batchSize: 64, maxLr: 3e-3, minLr: 1e-4 },
-  attention: { architecture: "attention", folder: "tp06-attention", embeddingSize: 64, hiddenSize: 128, attentionSize: 64, steps: 1500, batchSize: 64, maxLr: 3e-3, minLr: 1e-4 },
+  attention: { architecture: "attention", folder: "tp06-attention", embeddingSize: 64, hiddenSize: 128, attentionSize: 64, steps: 600, batchSize: 64, maxLr: 3e-3, minLr: 1e-4 },
 };
 
 function compactHistory(history: TrainHistory): Record<string, number[]> {
@@ -58,7 +59,7 @@ function compactHistory(history: TrainHistory): Record<string, number[]> {
 }
 
 /** Trains one recipe, scores it and saves it under data/models/<folder>. */
-export async function buildCheckpoint(recipe: CheckpointRecipe, stepsOverride?: number): Promise<EncoderDecoder> {
+export async function buildCheckpoint(recipe: CheckpointRecipe, stepsOverride?: number, outRoot = path.join(PATHS.data, "models")): Promise<EncoderDecoder> {
   const data = numberTranslationData(CHECKPOINT_DATA);
   const options = {
     sourceTokenizer: data.sourceTokenizer,
@@ -101,7 +102,7 @@ export async function buildCheckpoint(recipe: CheckpointRecipe, stepsOverride?: 
   };
   console.log(`${model.name}:`, summary, `(greedy decoding of the test split: ${testSeconds.toFixed(1)} s)`);
   for (const m of test.mistakes.slice(0, 5)) console.log(`  ${m.source} → ${m.predicted} (expected ${m.expected})`);
-  const dir = path.join(PATHS.data, "models", recipe.folder);
+  const dir = path.join(outRoot, recipe.folder);
   saveSeq2Seq(model, dir, {
     ...summary,
     data: { ...CHECKPOINT_DATA, task: "English number words → French number words (lib/data/numberTranslation.ts)" },
@@ -115,15 +116,18 @@ export async function buildCheckpoint(recipe: CheckpointRecipe, stepsOverride?: 
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const which = args.find((a) => !a.startsWith("--")) ?? "both";
+  const which = args.find((a, i) => !a.startsWith("--") && !["--steps", "--out"].includes(args[i - 1] ?? "")) ?? "both";
   if (which !== "seq2seq" && which !== "attention" && which !== "both") throw new Error(`train-checkpoints: unknown model ${which}; use seq2seq, attention or both`);
   const stepsIndex = args.indexOf("--steps");
   const steps = stepsIndex >= 0 ? Number(args[stepsIndex + 1]) : undefined;
   if (steps !== undefined && !(Number.isInteger(steps) && steps > 0)) throw new Error("train-checkpoints: --steps needs a positive integer");
+  const outIndex = args.indexOf("--out");
+  const out = outIndex >= 0 ? args[outIndex + 1] : undefined;
+  if (outIndex >= 0 && (out === undefined || out.startsWith("--"))) throw new Error("train-checkpoints: --out needs a folder");
   await initBackend();
   const names: ("seq2seq" | "attention")[] = which === "both" ? ["seq2seq", "attention"] : [which];
   for (const name of names) {
-    const model = await buildCheckpoint(RECIPES[name], steps);
+    const model = await buildCheckpoint(RECIPES[name], steps, out === undefined ? undefined : path.resolve(out));
     model.dispose();
   }
 }
