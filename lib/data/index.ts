@@ -11,7 +11,7 @@ export type { TokenStreamDataset, TokenStreamSplits } from "./token-stream";
 export { checkNumberInRange, englishNumberWords, frenchNumberWords, NUMBER_WORDS_MAX, numberWords } from "./numberWords";
 export type { NumberLanguage } from "./numberWords";
 export { ENGLISH_NUMBER_TOKENS, FRENCH_NUMBER_TOKENS, joinNumberTokens, NumberWordsTokenizer } from "./numberTokenizer";
-export { defaultNumberSplitSizes, numberPairs, numberTranslationData, numberTranslationSplits } from "./numberTranslation";
+export { defaultNumberSplitSizes, isShortNumber, numberPairs, numberTranslationData, numberTranslationSplits } from "./numberTranslation";
 export type { NumberSplitOptions, NumberSplits, NumberTranslationData } from "./numberTranslation";
 export { buildSequencePairs, sequencePairBatch } from "./sequencePairs";
 export type { SequencePairBatch, SequencePairDataset, SideSpecialIds } from "./sequencePairs";

@@ -8,10 +8,12 @@
  * without replacement, and they depend only on the seed and their own sizes: the test set stays the same
  * when the training set grows (fast mode and full runs score the same test numbers).
  *
- * A uniform sample almost never holds a short number (0.1 % are below 1,000), and a model that never saw
- * one writes "cinq cent cinquante-huit mille neuf" for "zero". With `smallNumbers: 1000` the training
- * split starts with every number below 1,000 that is not held out in dev or test, and the permutation's
- * next entries fill it up to `trainSize` (the default, 0, keeps the training split uniform too).
+ * A uniform sample almost never holds a short number (0.1 % are below 1,000, 0.1 % are round thousands),
+ * and a model that never saw one writes "cinq cent cinquante-huit mille neuf" for "zero" or "un mille" for
+ * "one thousand". With `shortNumbers: k` the training split starts with k copies of every short number —
+ * below 1,000 or a multiple of 1,000, i.e. written with one group of words — that is not held out in dev
+ * or test, and uniform draws (never short ones) fill it up to `trainSize`. The default, 0, keeps the
+ * training split uniform too.
  */
 import { fastOr } from "../env";
 import type { TextTokenizer } from "../tokenizers/types";
@@ -24,14 +26,14 @@ import { buildSequencePairs, type SequencePairDataset } from "./sequencePairs";
 export interface NumberSplitOptions {
   /** Seed of the permutation (default 42). */
   seed?: number;
-  /** Default 50,000 (2,000 in fast mode), the small numbers included. */
+  /** Default 50,000 (2,000 in fast mode), the short numbers' copies included. */
   trainSize?: number;
   /** Default 1,000 (500 in fast mode). */
   devSize?: number;
   /** Default 2,000 in both modes: a uniform sample of 0 … 999,999 large enough to read accuracies to ±1 %. */
   testSize?: number;
-  /** Every number below this one, unless held out, is put in the training split (default 0: none; 1,000 is a good value). */
-  smallNumbers?: number;
+  /** Copies of each short number (below 1,000 or a multiple of 1,000) in the training split (default 0). */
+  shortNumbers?: number;
 }
 
 /** Disjoint sets of numbers. */
@@ -44,7 +46,7 @@ export interface NumberSplits {
 
 /** The default split sizes in the current mode. */
 export function defaultNumberSplitSizes(): Required<Omit<NumberSplitOptions, "seed">> {
-  return { trainSize: fastOr(2000, 50_000), devSize: fastOr(500, 1000), testSize: 2000, smallNumbers: 0 };
+  return { trainSize: fastOr(2000, 50_000), devSize: fastOr(500, 1000), testSize: 2000, shortNumbers: 0 };
 }
 
 function checkCount(value: unknown, name: string, min: number): number {
@@ -61,19 +63,31 @@ export function numberTranslationSplits(options: NumberSplitOptions = {}): Numbe
   const trainSize = checkCount(options.trainSize ?? defaults.trainSize, "trainSize", 1);
   const devSize = checkCount(options.devSize ?? defaults.devSize, "devSize", 0);
   const testSize = checkCount(options.testSize ?? defaults.testSize, "testSize", 1);
-  const smallNumbers = checkCount(options.smallNumbers ?? defaults.smallNumbers, "smallNumbers", 0);
+  const shortCopies = checkCount(options.shortNumbers ?? defaults.shortNumbers, "shortNumbers", 0);
   const total = trainSize + devSize + testSize;
   if (total > NUMBER_WORDS_MAX + 1) throw new RangeError(`numberTranslationSplits: ${total} numbers asked for, but only ${NUMBER_WORDS_MAX + 1} exist`);
-  if (smallNumbers > trainSize) throw new RangeError(`numberTranslationSplits: smallNumbers (${smallNumbers}) must not exceed trainSize (${trainSize})`);
   const permutation = new Permutation(NUMBER_WORDS_MAX + 1, new Random(seed));
   const test = permutation.take(testSize, () => true);
   const dev = permutation.take(devSize, () => true);
   const heldOut = new Set([...test, ...dev]);
+  const short = shortCopies === 0 ? [] : SHORT_NUMBERS.filter((n) => !heldOut.has(n));
+  if (short.length * shortCopies > trainSize) {
+    throw new RangeError(`numberTranslationSplits: ${shortCopies} copies of the ${short.length} short numbers do not fit in trainSize ${trainSize}`);
+  }
   const train: number[] = [];
-  for (let n = 0; n < smallNumbers; n++) if (!heldOut.has(n)) train.push(n);
-  train.push(...permutation.take(trainSize - train.length, (n) => n >= smallNumbers));
+  for (let copy = 0; copy < shortCopies; copy++) train.push(...short);
+  // With copies of the short numbers in, the uniform draws skip them; without, the split stays a plain prefix.
+  train.push(...permutation.take(trainSize - train.length, shortCopies === 0 ? () => true : (n) => !isShortNumber(n)));
   return { seed, test, dev, train };
 }
+
+/** A number written with one group of words: below 1,000, or a multiple of 1,000 ("deux cent mille"). */
+export function isShortNumber(n: number): boolean {
+  return n < 1000 || n % 1000 === 0;
+}
+
+/** The 1,999 short numbers, in increasing order. */
+const SHORT_NUMBERS: readonly number[] = Array.from({ length: NUMBER_WORDS_MAX + 1 }, (_, n) => n).filter(isShortNumber);
 
 /**
  * A seeded random permutation of 0 … size − 1, drawn lazily (partial Fisher–Yates): the same draws as

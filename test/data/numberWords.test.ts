@@ -8,6 +8,7 @@ import { Random } from "@llm-course/lib/random";
 import {
   defaultNumberSplitSizes,
   ENGLISH_NUMBER_TOKENS,
+  isShortNumber,
   englishNumberWords,
   FRENCH_NUMBER_TOKENS,
   frenchNumberWords,
@@ -142,33 +143,36 @@ test("tokenizers: closed vocabularies, <pad> <s> </s> <unk> first, lossless roun
 });
 
 test("splits: disjoint, seeded, uniform over 0…999,999, test independent of the other sizes", () => {
-  const a = numberTranslationSplits({ seed: 7, trainSize: 5000, devSize: 500, testSize: 2000, smallNumbers: 1000 });
-  assert.equal(a.train.length, 5000);
+  const a = numberTranslationSplits({ seed: 7, trainSize: 10_000, devSize: 500, testSize: 2000, shortNumbers: 2 });
+  assert.equal(a.train.length, 10_000);
   // Test = the first 2,000 draws of the seeded permutation, as Random.sampleIndices draws them.
   assert.deepEqual(a.test, Array.from(new Random(7).sampleIndices(1_000_000, 2000)));
-  // Every number below 1,000 that is not held out trains the model (a uniform sample has almost none).
-  const small = a.train.filter((n) => n < 1000);
-  const heldOutSmall = [...a.dev, ...a.test].filter((n) => n < 1000).length;
-  assert.equal(small.length, 1000 - heldOutSmall);
-  assert.deepEqual(small, Array.from({ length: 1000 }, (_, n) => n).filter((n) => !a.dev.includes(n) && !a.test.includes(n)));
-  const none = numberTranslationSplits({ seed: 7, trainSize: 5000, devSize: 500, testSize: 2000 });
-  assert.ok(none.train.filter((n) => n < 1000).length < 30, "without them, a uniform sample holds ≈ 5 numbers below 1,000");
+  // Two copies of each short number (below 1,000 or a round thousand) that is not held out, then uniform draws.
+  const heldOut = new Set([...a.dev, ...a.test]);
+  const short = Array.from({ length: 1_000_000 }, (_, n) => n).filter((n) => isShortNumber(n) && !heldOut.has(n));
+  assert.equal(short.length, 1999 - [...heldOut].filter(isShortNumber).length);
+  assert.deepEqual(a.train.slice(0, 2 * short.length), [...short, ...short]);
+  assert.ok(a.train.slice(2 * short.length).every((n) => !isShortNumber(n)), "the uniform draws skip short numbers");
+  assert.ok(isShortNumber(0) && isShortNumber(999) && isShortNumber(80_000) && !isShortNumber(1001));
+  const none = numberTranslationSplits({ seed: 7, trainSize: 10_000, devSize: 500, testSize: 2000 });
+  assert.ok(none.train.filter(isShortNumber).length < 60, "without them, a uniform sample holds ≈ 0.2 % short numbers");
   assert.deepEqual(none.test, a.test);
   assert.equal(a.dev.length, 500);
   assert.equal(a.test.length, 2000);
-  const all = new Set([...a.train, ...a.dev, ...a.test]);
-  assert.equal(all.size, 7500, "no number in two splits, none twice");
+  const all = new Set([...none.train, ...none.dev, ...none.test]);
+  assert.equal(all.size, 12_500, "no number in two splits, none twice");
+  assert.ok(!a.train.some((n) => heldOut.has(n)), "no test or dev number in training");
   assert.ok([...all].every((n) => Number.isInteger(n) && n >= 0 && n <= NUMBER_WORDS_MAX));
-  assert.deepEqual(numberTranslationSplits({ seed: 7, trainSize: 5000, devSize: 500, testSize: 2000, smallNumbers: 1000 }), a, "same seed, same splits");
+  assert.deepEqual(numberTranslationSplits({ seed: 7, trainSize: 10_000, devSize: 500, testSize: 2000, shortNumbers: 2 }), a, "same seed, same splits");
   const b = numberTranslationSplits({ seed: 7, trainSize: 1000, devSize: 10, testSize: 2000 });
   assert.deepEqual(b.test, a.test, "the test set does not depend on the train and dev sizes");
   assert.notDeepEqual(numberTranslationSplits({ seed: 8, trainSize: 1000, devSize: 0, testSize: 2000 }).test, a.test);
-  assert.throws(() => numberTranslationSplits({ trainSize: 10, smallNumbers: 1000 }), /smallNumbers \(1000\) must not exceed trainSize \(10\)/);
+  assert.throws(() => numberTranslationSplits({ trainSize: 3000, shortNumbers: 2 }), /2 copies of the \d+ short numbers do not fit in trainSize 3000/);
   // Uniform on 0…999,999: mean 499,999.5, sd ≈ 288,675, so the mean of 2,000 is within ±4σ/√2000 ≈ ±25,820.
   const mean = a.test.reduce((s, n) => s + n, 0) / a.test.length;
   assert.ok(Math.abs(mean - 499_999.5) < 25_820, `test mean ${mean}`);
-  const belowThousand = a.test.filter((n) => n < 100_000).length;
-  assert.ok(belowThousand > 140 && belowThousand < 260, `${belowThousand} test numbers below 100,000 (expected ≈ 200)`);
+  const belowHundredThousand = a.test.filter((n) => n < 100_000).length;
+  assert.ok(belowHundredThousand > 140 && belowHundredThousand < 260, `${belowHundredThousand} test numbers below 100,000 (expected ≈ 200)`);
   assert.throws(() => numberTranslationSplits({ trainSize: 0 }), /trainSize must be an integer ≥ 1/);
   assert.throws(() => numberTranslationSplits({ trainSize: 999_000, testSize: 2000 }), /only 1000000 exist/);
 });
@@ -203,7 +207,7 @@ test("numberTranslationData: default sizes (≤ 2,000 per split in fast mode), t
   const full = defaultNumberSplitSizes();
   if (previous === undefined) delete process.env[FAST_MODE_VARIABLE];
   else process.env[FAST_MODE_VARIABLE] = previous;
-  assert.deepEqual(full, { trainSize: 50_000, devSize: 1000, testSize: 2000, smallNumbers: 0 });
+  assert.deepEqual(full, { trainSize: 50_000, devSize: 1000, testSize: 2000, shortNumbers: 0 });
   const data = fast;
   assert.equal(data.test.size, 2000);
   assert.ok(data.train.size <= 2000 && (data.dev?.size ?? 0) <= 2000, "fast mode keeps each split ≤ 2,000");
