@@ -223,6 +223,8 @@ export async function loadPipeline<P = unknown>(task: string, name: CourseModelN
   } else {
     transformers.env.allowRemoteModels = true;
   }
-  const pipe = await transformers.pipeline(task, model.id, { progress_callback: downloadProgress(), ...(options.dtype ? { dtype: options.dtype } : {}) });
+  // Bars for downloads only: a course folder is read from disk in an instant.
+  const progressCallback = model.source === "hub" ? { progress_callback: downloadProgress() } : {};
+  const pipe = await transformers.pipeline(task, model.id, { ...progressCallback, ...(options.dtype ? { dtype: options.dtype } : {}) });
   return { pipe: pipe as P, model };
 }

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { after, before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "@llm-course/lib/backend";
+import { loadPipeline } from "@llm-course/lib/llm";
 import { loadMobyDick } from "@llm-course/lib/data/books";
 import { loadSpamAssassin, splitMail } from "@llm-course/lib/data/spam";
 import { BERT, bertMlmData, featureExtraction, fillMask, type FillMaskResult } from "@llm-course/lib/models/bert";
@@ -112,7 +113,10 @@ test("transformers.js offline on the committed folder: fill-mask and feature-ext
   env.allowLocalModels = true;
   env.localModelPath = "";
   const probes = [...BERT_TINY_RECIPE.probes, "thank you for your [MASK] .", "the [MASK] of the list"];
-  const unmasker = await pipeline("fill-mask", BERT_TINY_DIR);
+  // The notebooks' way in: resolveModel's course folder, offline.
+  type Unmasker = ((text: string, options: { top_k: number }) => Promise<unknown>) & { dispose(): Promise<void> };
+  const { pipe: unmasker, model: resolved } = await loadPipeline<Unmasker>("fill-mask", "bert", { online: false, quiet: true });
+  assert.equal(resolved.id, BERT_TINY_DIR);
   const quantized = await pipeline("fill-mask", BERT_TINY_DIR, { dtype: "q8" });
   let q8Agreement = 0;
   for (const text of probes) {

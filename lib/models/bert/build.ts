@@ -8,7 +8,7 @@
 import * as path from "node:path";
 import { countLabels, loadSpamAssassin, splitMail } from "../../data/spam";
 import { PATHS } from "../../env";
-import { exportBertToTransformersJs } from "../../onnx/transformersJsBert";
+import { exportBertToTransformersJs, loadBertFromTransformersJs, type LoadedBert } from "../../onnx/transformersJsBert";
 import { Random } from "../../random";
 import { trainBertWordTokenizer } from "../../tokenizers";
 import { train } from "../../training/loop";
@@ -26,10 +26,18 @@ export const BERT_TINY_RECIPE = {
   vocabulary: { maxWords: 4000, minFrequency: 2 },
   model: { maxPositions: 64, layers: 2, heads: 4, width: 128, seed: 42 },
   data: { maxLength: 64, seed: 0, devMessages: 100 },
-  training: { steps: 800, batchSize: 32, peakLr: 1e-3, warmup: 0.06, minLr: 1e-4, seed: 42 },
+  training: { steps: 1500, batchSize: 32, peakLr: 1e-3, warmup: 0.06, minLr: 1e-4, seed: 42 },
   /** Fill-mask probes recorded in config.json. */
   probes: ["click [MASK] to be removed from our mailing list", "i think the [MASK] is in the kernel", "make money [MASK] home"],
 } as const;
+
+/**
+ * The committed bert-tiny as a tfjs model with its tokenizer (weights read from onnx/model.onnx), ready to
+ * fine-tune: `const { model, tokenizer } = loadBertTiny()`. Call `await initBackend()` first.
+ */
+export function loadBertTiny(directory: string = BERT_TINY_DIR): LoadedBert {
+  return loadBertFromTransformersJs(directory);
+}
 
 /** What a build measured. */
 export interface BertTinyFigures {
