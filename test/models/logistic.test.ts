@@ -9,7 +9,7 @@ test("logistic regression separates a hand-made separable set: class 1 above the
   const labels = points.map(([x, y]) => (x + y > 1 ? 1 : 0));
   assert.deepEqual(labels, [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
   const data = featureDataset(points.map((p) => Float32Array.from(p)), labels);
-  const { model, history } = await fitLogisticRegression(data, { steps: 400, batchSize: 10, lr: 0.1, l2: 0, progress: false, seed: 1 });
+  const { model, history } = await fitLogisticRegression(data, { steps: 200, batchSize: 10, lr: 0.1, l2: 0, progress: false, seed: 1 });
   assert.deepEqual(Array.from(model.predict(data.rows)), labels);
   assert.ok(history.trainLoss[history.trainLoss.length - 1]! < history.trainLoss[0]! / 3, "the loss falls");
   // The boundary w·x + b = 0 is near x + y = 1: equal weights, bias ≈ −weight.
