@@ -4,24 +4,13 @@
  * operands in and the results out. Plain Float32Arrays in and out: lib/models/attention.ts wraps these
  * functions as a tfjs operation with a gradient.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
+import { KernelInstance, layoutFloats, type KernelExports } from "./instance";
 
 /** The compiled kernel, next to its source. */
 export const ATTENTION_WASM_PATH = path.join(__dirname, "attention.wasm");
 
-// The few WebAssembly JS API members used here (lib/ has no DOM typings, which declare the namespace).
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-interface AttentionExports {
-  memory: WasmMemory;
-  heapBase(): number;
+interface AttentionExports extends KernelExports {
   forward(q: number, k: number, v: number, o: number, p: number, kt: number, row: number, bh: number, t: number, d: number, scale: number): void;
   backward(
     q: number, k: number, v: number, p: number, dout: number,
@@ -31,34 +20,16 @@ interface AttentionExports {
   ): void;
 }
 
-const PAGE = 65536;
-let instance: AttentionExports | null | undefined;
-let loadError = "";
-
-function kernel(): AttentionExports | null {
-  if (instance === undefined) {
-    try {
-      const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-      if (wasm === undefined) throw new Error("this JavaScript runtime has no WebAssembly");
-      const module = new wasm.Module(fs.readFileSync(ATTENTION_WASM_PATH));
-      instance = new wasm.Instance(module, {}).exports as AttentionExports;
-    } catch (error) {
-      instance = null;
-      loadError = (error as Error).message;
-    }
-  }
-  return instance;
-}
+const kernel = new KernelInstance<AttentionExports>(ATTENTION_WASM_PATH);
 
 /** Whether the kernel can run here (WebAssembly with SIMD: Node ≥ 16.4, current browsers). */
 export function attentionKernelAvailable(): boolean {
-  return kernel() !== null;
+  return kernel.exports !== null;
 }
 
 /** Why the kernel cannot run, or "" when it can. */
 export function attentionKernelUnavailableReason(): string {
-  kernel();
-  return loadError;
+  return kernel.unavailableReason;
 }
 
 /** Shape of a kernel call: `slices` independent (batch, head) pairs of `length` positions × `dim` numbers. */
@@ -83,25 +54,6 @@ function checkShape(shape: AttentionShape, arrays: Record<string, Float32Array>,
   }
 }
 
-/** Byte offsets of `sizes` (in floats) laid out one after the other from the heap base, 16-byte aligned; grows memory to fit. */
-function layout(k: AttentionExports, sizes: number[]): number[] {
-  let offset = Math.ceil(k.heapBase() / 16) * 16;
-  const offsets = sizes.map((floats) => {
-    const at = offset;
-    offset += Math.ceil((floats * 4) / 16) * 16;
-    return at;
-  });
-  const memory = k.memory;
-  if (offset > memory.buffer.byteLength) memory.grow(Math.ceil((offset - memory.buffer.byteLength) / PAGE));
-  return offsets;
-}
-
-function loaded(where: string): AttentionExports {
-  const k = kernel();
-  if (k === null) throw new Error(`${where}: the WebAssembly kernel ${ATTENTION_WASM_PATH} cannot be loaded (${loadError})`);
-  return k;
-}
-
 /**
  * Causal attention forward: for each slice, O = softmax(Q·Kᵀ·scale with the future hidden)·V. Returns O
  * [slices, length, dim] and the weights P [slices, length, length] (zeros above the diagonal).
@@ -109,11 +61,11 @@ function loaded(where: string): AttentionExports {
 export function causalAttentionForward(q: Float32Array, k: Float32Array, v: Float32Array, shape: AttentionShape, scale: number): { output: Float32Array; probabilities: Float32Array } {
   const where = "causalAttentionForward";
   checkShape(shape, { q, k, v }, where);
-  const wasm = loaded(where);
+  const wasm = kernel.require(where);
   const { slices, length: t, dim: d } = shape;
   const n = slices * t * d;
   const tp = Math.ceil(t / 4) * 4;
-  const [pq, pk, pv, po, pp, pkt, prow] = layout(wasm, [n, n, n, n, slices * t * t, d * tp, tp]) as [number, number, number, number, number, number, number];
+  const [pq, pk, pv, po, pp, pkt, prow] = layoutFloats(wasm, [n, n, n, n, slices * t * t, d * tp, tp]) as [number, number, number, number, number, number, number];
   const heap = new Float32Array(wasm.memory.buffer);
   heap.set(q, pq / 4);
   heap.set(k, pk / 4);
@@ -134,11 +86,11 @@ export function causalAttentionBackward(
 ): { dq: Float32Array; dk: Float32Array; dv: Float32Array } {
   const where = "causalAttentionBackward";
   checkShape(shape, { q, k, v, probabilities, dOutput }, where);
-  const wasm = loaded(where);
+  const wasm = kernel.require(where);
   const { slices, length: t, dim: d } = shape;
   const n = slices * t * d;
   const tp = Math.ceil(t / 4) * 4;
-  const offsets = layout(wasm, [n, n, n, slices * t * t, n, n, n, n, d * tp, t * tp, tp, tp]);
+  const offsets = layoutFloats(wasm, [n, n, n, slices * t * t, n, n, n, n, d * tp, t * tp, tp, tp]);
   const [pq, pk, pv, pp, pg, pdq, pdk, pdv, pvt, pds, prow, pprow] = offsets as [number, number, number, number, number, number, number, number, number, number, number, number];
   const heap = new Float32Array(wasm.memory.buffer);
   heap.set(q, pq / 4);

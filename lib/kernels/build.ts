@@ -11,6 +11,7 @@ import * as path from "node:path";
 export const KERNELS: readonly { source: string; output: string }[] = [
   { source: "mlp.as.ts", output: "mlp.wasm" },
   { source: "attention.as.ts", output: "attention.wasm" },
+  { source: "layers.as.ts", output: "layers.wasm" },
 ];
 
 /**

@@ -1,0 +1,74 @@
+/**
+ * Loading the course's stateless WebAssembly kernels (attention.wasm, layers.wasm): one instance each,
+ * whose memory the host lays arrays out in and grows to the largest call seen. mlp.wasm, which keeps a
+ * model's parameters in its own instance, has its own loader.
+ */
+import * as fs from "node:fs";
+
+// The few WebAssembly JS API members used here (lib/ has no DOM typings, which declare the namespace).
+/** A kernel's linear memory. */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+
+/** What every stateless kernel exports besides its functions. */
+export interface KernelExports {
+  memory: WasmMemory;
+  heapBase(): number;
+}
+
+const PAGE = 65536;
+
+/** A lazily loaded kernel: its exports, or the reason it cannot run here. */
+export class KernelInstance<T extends KernelExports> {
+  private instance: T | null | undefined;
+  private error = "";
+
+  constructor(readonly file: string) {}
+
+  /** The exports, or null when this runtime cannot run the kernel (no WebAssembly SIMD, file missing). */
+  get exports(): T | null {
+    if (this.instance === undefined) {
+      try {
+        const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+        if (wasm === undefined) throw new Error("this JavaScript runtime has no WebAssembly");
+        this.instance = new wasm.Instance(new wasm.Module(fs.readFileSync(this.file)), {}).exports as T;
+      } catch (error) {
+        this.instance = null;
+        this.error = (error as Error).message;
+      }
+    }
+    return this.instance;
+  }
+
+  /** Why the kernel cannot run, or "" when it can. */
+  get unavailableReason(): string {
+    void this.exports;
+    return this.error;
+  }
+
+  /** The exports, or an error naming the file and the reason, prefixed by `where`. */
+  require(where: string): T {
+    const exports = this.exports;
+    if (exports === null) throw new Error(`${where}: the WebAssembly kernel ${this.file} cannot be loaded (${this.error})`);
+    return exports;
+  }
+}
+
+/** Byte offsets of arrays of `sizes` floats laid out one after the other from the heap base, 16-byte aligned; grows memory to fit. */
+export function layoutFloats(kernel: KernelExports, sizes: readonly number[]): number[] {
+  let offset = Math.ceil(kernel.heapBase() / 16) * 16;
+  const offsets = sizes.map((floats) => {
+    const at = offset;
+    offset += Math.ceil((floats * 4) / 16) * 16;
+    return at;
+  });
+  const memory = kernel.memory;
+  if (offset > memory.buffer.byteLength) memory.grow(Math.ceil((offset - memory.buffer.byteLength) / PAGE));
+  return offsets;
+}
