@@ -25,9 +25,11 @@ import { checkPositiveInteger, layerNormParameterCount, feedForwardParameterCoun
 export * from "./attention-numbers";
 export {
   countParameters,
+  disableFusedLayerKernels,
   Embedding,
   FeedForward,
   feedForwardParameterCount,
+  fusedLayerKernelsAvailable,
   glorotUniform,
   LayerNorm,
   layerNormParameterCount,

@@ -11,6 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { embeddingLookup } from "../backend/embedding";
+import { layerNormBackward, layerNormForward, layersKernelAvailable } from "../kernels/layers";
 import { Random } from "../random";
 
 /** Something that owns trainable variables, listed by stable names (checkpoints and optimisers rely on the order). */
@@ -281,6 +282,38 @@ function layerNormOp(epsilon: number): (x: tf.Tensor, gamma: tf.Tensor, beta: tf
 }
 
 /**
+ * Whether LayerNorm (and the GPT's GELU) run the WebAssembly kernel of lib/kernels/layers: on the CPU
+ * backends (wasm, cpu), where tfjs runs each of their 6–10 elementwise operations as a separate pass.
+ */
+export function fusedLayerKernelsAvailable(): boolean {
+  if (fusedLayerKernelsDisabled) return false;
+  const backend = tf.getBackend();
+  return (backend === "wasm" || backend === "cpu") && layersKernelAvailable();
+}
+
+let fusedLayerKernelsDisabled = false;
+
+/** Runs LayerNorm and GELU through plain tfjs operations even on the CPU backends (`false` restores the kernel): tests compare both paths. */
+export function disableFusedLayerKernels(disabled = true): void {
+  fusedLayerKernelsDisabled = disabled;
+}
+
+/** {@link layerNormOp}'s maths in one WebAssembly pass each way; the operands are read once and kept for the gradient. */
+function layerNormWithKernel(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
+  const [rows, dim] = x.shape as [number, number];
+  const gammaData = gamma.dataSync() as Float32Array;
+  const { y, normalised, inverseStd } = layerNormForward(x.dataSync() as Float32Array, gammaData, beta.dataSync() as Float32Array, rows, dim, epsilon);
+  const op = tf.customGrad((..._inputs) => ({
+    value: tf.tensor2d(y, [rows, dim]),
+    gradFunc: (dy: tf.Tensor) => {
+      const g = layerNormBackward(dy.dataSync() as Float32Array, normalised, inverseStd, gammaData, rows, dim);
+      return [tf.tensor2d(g.dx, [rows, dim]), tf.tensor1d(g.dGamma), tf.tensor1d(g.dBeta)];
+    },
+  })) as (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor;
+  return op(x, gamma, beta);
+}
+
+/**
  * Layer normalisation (Ba et al. 2016) over the last axis: each position's vector is centred and scaled to
  * unit variance, then γ·x̂ + β. Unlike batch norm it needs no batch statistics, so it behaves the same in
  * training, in evaluation and for a batch of one during decoding.
@@ -305,6 +338,9 @@ export class LayerNorm implements Module {
   apply(x: tf.Tensor): tf.Tensor {
     checkTensor(x, `LayerNorm ${this.name}`);
     if (x.shape[x.rank - 1] !== this.dim) throw new RangeError(`LayerNorm ${this.name}: input's last axis must have ${this.dim} features, got shape ${shapeOf(x)}`);
+    if (fusedLayerKernelsAvailable() && this.dim % 4 === 0 && x.dtype === "float32") {
+      return tf.tidy(() => layerNormWithKernel(x.reshape([-1, this.dim]), this.gamma, this.beta, this.epsilon).reshape(x.shape));
+    }
     this.op ??= layerNormOp(this.epsilon);
     const op = this.op;
     return tf.tidy(() => op(x.reshape([-1, this.dim]), this.gamma, this.beta).reshape(x.shape));

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import type * as tfType from "@tensorflow/tfjs";
 import { initBackend } from "@llm-course/lib/backend";
-import { LayerNorm, linear, MultiHeadAttention, sumRows } from "@llm-course/lib/models/attention";
+import { disableFusedLayerKernels, fusedLayerKernelsAvailable, LayerNorm, linear, MultiHeadAttention, sumRows } from "@llm-course/lib/models/attention";
 import { Random } from "@llm-course/lib/random";
 
 let tf: typeof tfType;
@@ -40,31 +40,44 @@ test("linear: value and gradients equal autograd's x·W + b, up- and down-projec
   close(sumRows(tf.tensor2d([[1, 2], [3, 4], [5, 6]])), tf.tensor1d([9, 12]), 0, "sumRows");
 });
 
-test("LayerNorm: its written-out gradient equals autograd through tf.moments", () => {
-  const ln = new LayerNorm(6, { epsilon: 1e-5 });
-  ln.gamma.assign(randomTensor([6]));
-  ln.beta.assign(randomTensor([6]));
-  const x = tf.mul(randomTensor([2, 5, 6]), 3);
-  const weights = randomTensor([2, 5, 6]);
-  const byMoments = (xi: tfType.Tensor, g: tfType.Tensor, b: tfType.Tensor) => {
-    const { mean, variance } = tf.moments(xi, -1, true);
-    return tf.add(tf.mul(tf.mul(tf.sub(xi, mean), tf.rsqrt(tf.add(variance, 1e-5))), g), b);
-  };
-  close(ln.apply(x), byMoments(x, ln.gamma, ln.beta), 1e-5, "value");
-  // Each row has mean 0 and variance 1 before γ and β.
-  const plainLn = new LayerNorm(6);
-  const { mean, variance } = tf.moments(plainLn.apply(x), -1);
-  close(mean, tf.zeros([2, 5]), 1e-6, "row means");
-  close(variance, tf.fill([2, 5], 1 - 1e-5 / (1e-5 + 1)), 1e-4, "row variances");
-  const dx = tf.grad((xi: tfType.Tensor) => tf.sum(tf.mul(ln.apply(xi), weights)))(x);
-  const { grads } = tf.variableGrads(() => tf.sum(tf.mul(ln.apply(x), weights)) as tfType.Scalar, [ln.gamma, ln.beta]);
-  const reference = tf.grads((xi: tfType.Tensor, g: tfType.Tensor, b: tfType.Tensor) => tf.sum(tf.mul(byMoments(xi, g, b), weights)))([x, ln.gamma, ln.beta]);
-  close(dx, reference[0]!, 1e-4, "dx");
-  close(grads[ln.gamma.name]!, reference[1]!, 1e-4, "dγ");
-  close(grads[ln.beta.name]!, reference[2]!, 1e-4, "dβ");
-  ln.dispose();
-  plainLn.dispose();
-});
+for (const kernel of [true, false]) {
+  test(`LayerNorm ${kernel ? "(WebAssembly kernel)" : "(tfjs operations)"}: its written-out gradient equals autograd through tf.moments`, () => {
+    disableFusedLayerKernels(!kernel);
+    try {
+      assert.equal(fusedLayerKernelsAvailable(), kernel);
+      const ln = new LayerNorm(8, { epsilon: 1e-5 });
+      ln.gamma.assign(randomTensor([8]));
+      ln.beta.assign(randomTensor([8]));
+      const x = tf.mul(randomTensor([2, 5, 8]), 3);
+      const weights = randomTensor([2, 5, 8]);
+      const byMoments = (xi: tfType.Tensor, g: tfType.Tensor, b: tfType.Tensor) => {
+        const { mean, variance } = tf.moments(xi, -1, true);
+        return tf.add(tf.mul(tf.mul(tf.sub(xi, mean), tf.rsqrt(tf.add(variance, 1e-5))), g), b);
+      };
+      close(ln.apply(x), byMoments(x, ln.gamma, ln.beta), 1e-5, "value");
+      // Each row has mean 0 and variance 1 before γ and β.
+      const plainLn = new LayerNorm(8);
+      const { mean, variance } = tf.moments(plainLn.apply(x), -1);
+      close(mean, tf.zeros([2, 5]), 1e-6, "row means");
+      close(variance, tf.fill([2, 5], 1 - 1e-5 / (1e-5 + 1)), 1e-4, "row variances");
+      const dx = tf.grad((xi: tfType.Tensor) => tf.sum(tf.mul(ln.apply(xi), weights)))(x);
+      const { grads } = tf.variableGrads(() => tf.sum(tf.mul(ln.apply(x), weights)) as tfType.Scalar, [ln.gamma, ln.beta]);
+      const reference = tf.grads((xi: tfType.Tensor, g: tfType.Tensor, b: tfType.Tensor) => tf.sum(tf.mul(byMoments(xi, g, b), weights)))([x, ln.gamma, ln.beta]);
+      close(dx, reference[0]!, 1e-4, "dx");
+      close(grads[ln.gamma.name]!, reference[1]!, 1e-4, "dγ");
+      close(grads[ln.beta.name]!, reference[2]!, 1e-4, "dβ");
+      // A width that is not a multiple of 4 always takes the tfjs path.
+      const odd = new LayerNorm(6);
+      const y = randomTensor([3, 6]);
+      close(odd.apply(y), byMoments(y, odd.gamma, odd.beta), 1e-5, "width 6");
+      ln.dispose();
+      plainLn.dispose();
+      odd.dispose();
+    } finally {
+      disableFusedLayerKernels(false);
+    }
+  });
+}
 
 test("self-attention's fused Q/K/V projection equals three separate projections, gradients included", () => {
   const mha = new MultiHeadAttention({ dModel: 8, heads: 2, rng: new Random(5), name: "self" });
