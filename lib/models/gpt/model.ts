@@ -23,7 +23,8 @@ import { Random } from "../../random";
 import { decodeTokens, type DecodeOptions, type DecodeResult, type NextTokenLogits } from "../../sampling/decode";
 import type { Trainable } from "../../training/trainable";
 import { MultiHeadAttention, sinusoidalPositionalEncoding, type KeyValues } from "../attention";
-import { Embedding, LayerNorm, linear, Linear, normalValues, type Module } from "../layers";
+import { Embedding, fusedLayerKernelsAvailable, LayerNorm, linear, Linear, normalValues, type Module } from "../layers";
+import { geluBackward, geluForward } from "../../kernels/layers";
 import { AdamW, type AdamWOptions } from "../optim";
 import { CONFIG_FILE, loadCheckpointWeights, readCheckpointManifest, saveCheckpoint, WEIGHTS_FILE } from "../checkpoint";
 import { GPT_OPTIMIZER_DEFAULTS, gptConfig, gptParameterCount, type GptConfig, type GptOptions } from "./config";
@@ -41,6 +42,7 @@ let geluOp: ((x: tf.Tensor) => tf.Tensor) | null = null;
  * σ(z) + x·σ(z)(1 − σ(z))·z′ is written out rather than left to autograd.
  */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  if (fusedLayerKernelsAvailable() && x.dtype === "float32" && x.size > 0) return geluWithKernel(x);
   geluOp ??= tf.customGrad((...inputs) => {
     const [input, save] = inputs as [tf.Tensor, tf.GradSaveFunc];
     const s = tf.sigmoid(tf.mul(input, tf.add(tf.mul(tf.square(input), GELU_2C * GELU_A), GELU_2C)));
@@ -56,6 +58,18 @@ export function gelu(x: tf.Tensor): tf.Tensor {
     };
   }) as (x: tf.Tensor) => tf.Tensor;
   return geluOp(x);
+}
+
+/** {@link gelu} in one WebAssembly pass each way (lib/kernels/layers); x is read once and kept for the gradient. */
+function geluWithKernel(x: tf.Tensor): tf.Tensor {
+  const data = x.dataSync() as Float32Array;
+  const shape = x.shape;
+  const y = geluForward(data);
+  const op = tf.customGrad((..._inputs) => ({
+    value: tf.tensor(y, shape, "float32"),
+    gradFunc: (dy: tf.Tensor) => [tf.tensor(geluBackward(data, dy.dataSync() as Float32Array), shape, "float32")],
+  })) as (x: tf.Tensor) => tf.Tensor;
+  return op(x);
 }
 
 function collect(...modules: Module[]): [string, tf.Variable][] {
