@@ -96,10 +96,10 @@ export async function buildBertTiny(options: { directory?: string; steps?: numbe
         batch_size: t.batchSize,
         sequence_length: recipe.data.maxLength,
         peak_lr: t.peakLr,
-        seconds: Math.round(history.seconds),
         dev_mlm_loss: Number(dev.loss.toFixed(4)),
         dev_mlm_accuracy: Number(dev.accuracy.toFixed(4)),
         fill_mask_probes: JSON.stringify(probes),
+        // No wall time here: a rebuild must give the same bytes (the build prints it).
         rebuild: "npm run models -- bert",
       },
     });
