@@ -16,3 +16,5 @@ export {
   resolveModel,
 } from "./models";
 export type { CourseModelEntry, CourseModelName, DownloadProgressEvent, LoadPipelineOptions, ResolvedModel, ResolveModelOptions } from "./models";
+export { generateWithPipeline, pipelineContext, pipelineLogits, pipelinePerplexity, pipelineTokenIds, pipelineTokenText, seedTransformers } from "./generation";
+export type { PipelineGenerateOptions, PipelineGeneration, PipelineGenerationOptions, PipelineTensor, TextGenerationPipe } from "./generation";

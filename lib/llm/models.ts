@@ -42,8 +42,8 @@ export const COURSE_MODEL_CATALOG: Readonly<Record<CourseModelName, CourseModelE
   gpt: {
     hubId: "Xenova/gpt2",
     hubDescription: "GPT-2 small (Radford et al. 2019): 12 layers, 124 M parameters, WebText",
-    courseFolder: "gpt-tiny",
-    courseDescription: "the course's mini-GPT trained on Moby-Dick (TP7/TP9)",
+    courseFolder: "gpt-moby",
+    courseDescription: "the course's gpt-moby: character-level mini-GPT (4 layers, 4 heads, width 128, context 128 characters, 0.8 M parameters) trained on Moby-Dick (TP9, TP11)",
     task: "text-generation",
   },
   embeddings: {

@@ -14,6 +14,8 @@ import * as path from "node:path";
 import { initBackend } from "../backend";
 import { PATHS } from "../env";
 import { BERT_TINY_DIR, buildBertTiny } from "./bert/build";
+import { buildGptMoby } from "./gpt/build";
+import { GPT_MOBY_DIR } from "./gpt/moby";
 
 /** A course model and how to rebuild it. */
 export interface CourseModelBuild {
@@ -41,6 +43,14 @@ export const COURSE_MODELS: readonly CourseModelBuild[] = [
     description: "bert-tiny: encoder-only, masked-LM pre-training on SpamAssassin mail, transformers.js folder + q8 (TP8)",
     build: async ({ steps }) => {
       await buildBertTiny({ steps });
+    },
+  },
+  {
+    name: "gpt",
+    output: path.relative(PATHS.root, GPT_MOBY_DIR),
+    description: "gpt-moby: the course's mini-GPT, character level on Moby-Dick; tfjs checkpoint + transformers.js folder + q8 (TP9, TP11)",
+    build: async ({ steps }) => {
+      await buildGptMoby({ steps });
     },
   },
   {

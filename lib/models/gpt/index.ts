@@ -1,8 +1,10 @@
 /**
- * The course's decoder-only mini-GPT (TP7, TP9):
+ * The course's decoder-only mini-GPT (TP7, TP9) and its trained instance gpt-moby (loadGptMoby):
  * `import { GPT, gptParameterCount } from "@llm-course/lib/models/gpt";`
  */
 export { GPT, GptBlock, gelu, GPT_CHECKPOINT_FORMAT, isGptCheckpoint } from "./model";
 export type { GptGenerateOptions } from "./model";
 export { GPT_OPTIMIZER_DEFAULTS, gptConfig, gptParameterCount } from "./config";
 export type { GptConfig, GptOptions, PositionEncoding } from "./config";
+export { GPT_MOBY_CHECKPOINT, GPT_MOBY_DIR, GPT_MOBY_RECIPE, gptMobyData, loadGptMoby } from "./moby";
+export type { GptMobyData, GptMobyInfo, LoadedGptMoby } from "./moby";
