@@ -27,9 +27,9 @@ export interface CourseModelBuild {
 }
 
 /** Runs a training script of the course in its own process (the scripts run their `main` on import). */
-function script(file: string, stepsFlag = "--steps"): (options: { steps?: number }) => Promise<void> {
+function script(file: string, extraArgs: readonly string[] = []): (options: { steps?: number }) => Promise<void> {
   return async ({ steps }) => {
-    const args = ["--import", "tsx", path.join(PATHS.root, file), ...(steps === undefined ? [] : [stepsFlag, String(steps)])];
+    const args = ["--import", "tsx", path.join(PATHS.root, file), ...extraArgs, ...(steps === undefined ? [] : ["--steps", String(steps)])];
     const result = spawnSync(process.execPath, args, { cwd: PATHS.root, stdio: "inherit" });
     if (result.status !== 0) throw new Error(`${file} failed (exit status ${result.status})`);
   };
@@ -52,6 +52,18 @@ export const COURSE_MODELS: readonly CourseModelBuild[] = [
     build: async ({ steps }) => {
       await buildGptMoby({ steps });
     },
+  },
+  {
+    name: "tp05-rnn",
+    output: "data/models/tp05-rnn",
+    description: "TP5's English → French number-words GRU seq2seq",
+    build: script("lib/models/rnn/train-checkpoints.ts", ["seq2seq"]),
+  },
+  {
+    name: "tp06-attention",
+    output: "data/models/tp06-attention",
+    description: "TP6's GRU seq2seq with additive (Bahdanau) attention",
+    build: script("lib/models/rnn/train-checkpoints.ts", ["attention"]),
   },
   {
     name: "tp07-transformer",
