@@ -9,6 +9,8 @@
  *  - training tokens/s of both (torch with 1 and 2 threads), `ratio` = ours / torch at 1 thread, each
  *    from the median step time (the machine is shared: a median ignores the steps another process slowed);
  *    PyTorch at 1 thread runs before and after ours and its faster run counts, against load drifting;
+ *    then 3 paired rounds of 16 steps (PyTorch, then ours, back to back) give `pairedRatio`, the median of
+ *    the rounds' ratios — the figure least disturbed by other processes on a shared machine;
  *  - the validation loss of both after the same number of steps, and their gap in %;
  *  - generation tokens/s of our model with and without the KV cache (greedy, 256 new tokens), and the speed-up.
  *
@@ -42,6 +44,9 @@ export const GPT_BENCH = {
   prompt: "Call me Ishmael. ",
 };
 
+/** Paired timing rounds after the main runs. */
+const PAIRED = { rounds: 3, steps: 16 };
+
 interface TorchResult {
   threads: number;
   seed: number;
@@ -67,6 +72,8 @@ interface TorchJob {
   init: string;
   offsets: Int32Array;
   runs: { threads: number; seed: number; shared: boolean }[];
+  /** Measure the validation loss after training (default true; timing-only runs skip it). */
+  evaluate?: boolean;
 }
 
 function writeInt32(file: string, values: ArrayLike<number>): void {
@@ -137,9 +144,9 @@ export async function run(): Promise<Record<string, unknown>> {
     // The minibatches the course's loop will draw (it takes batchSize × rng.int(size) per step from
     // Random(seed + 1)), drawn ahead so that PyTorch can run before ours too; checked against the real ones.
     const planned = new Random(seed + 1);
-    const plannedOffsets = Int32Array.from({ length: steps * batchSize }, () => planned.int(trainSet.size));
+    const plannedOffsets = Int32Array.from({ length: Math.max(steps, PAIRED.steps) * batchSize }, () => planned.int(trainSet.size));
     const torchConfig = { vocabSize: V, blockSize, layers, heads, width, batchSize, lr, ...model.optimizerOptions, eps: model.optimizerOptions.epsilon, initStd: model.config.initStd };
-    const torchJob = (runs: TorchJob["runs"]): TorchJob => ({ ids: Int32Array.from(ids), trainEnd, config: torchConfig, steps, init: initDir, offsets: plannedOffsets, runs });
+    const torchJob = (runs: TorchJob["runs"]): TorchJob => ({ ids: Int32Array.from(ids), trainEnd, config: torchConfig, steps, init: initDir, offsets: plannedOffsets.subarray(0, steps * batchSize), runs });
     // The machine is shared and its load drifts: PyTorch runs before and after ours, and its faster run counts.
     let torch: TorchResult[] = [];
     let torchError = "";
@@ -225,6 +232,41 @@ export async function run(): Promise<Record<string, unknown>> {
       }
     }
     if (torchError !== "") record.torchError = torchError;
+
+    // Paired rounds: short PyTorch and course runs back to back, so that each pair sees about the same
+    // load; the median of the per-round ratios is the figure least disturbed by the other processes.
+    if (torchError === "") {
+      const rounds: { torch: number; ours: number; ratio: number }[] = [];
+      const timing = new GPT({ vocabSize: V, blockSize, layers, heads, width, seed });
+      try {
+        for (let round = 0; round < PAIRED.rounds; round++) {
+          const [t] = runTorch(dir, { ...torchJob([{ threads: 1, seed, shared: true }]), steps: PAIRED.steps, offsets: plannedOffsets.subarray(0, PAIRED.steps * batchSize), evaluate: false });
+          const times: number[] = [];
+          for (let step = 0; step < PAIRED.steps; step++) {
+            const start = process.hrtime.bigint();
+            timing.trainStep(trainSet, plannedOffsets.subarray(step * batchSize, (step + 1) * batchSize), lr);
+            times.push(Number(process.hrtime.bigint() - start) / 1e9);
+          }
+          const oursRound = tokensPerStep / median(times.slice(1)); // the first step of a fresh model builds its optimiser
+          rounds.push({ torch: t!.tokensPerSecond, ours: oursRound, ratio: oursRound / t!.tokensPerSecond });
+        }
+      } catch (error) {
+        console.log(`paired rounds failed: ${(error as Error).message}`);
+      } finally {
+        timing.dispose();
+      }
+      if (rounds.length > 0) {
+        const pairedRatio = median(rounds.map((r) => r.ratio));
+        console.log(
+          `paired rounds (${PAIRED.steps} steps each, PyTorch 1 thread then ours): ` +
+            rounds.map((r) => `${r.ours.toFixed(0)} / ${r.torch.toFixed(0)} = ${r.ratio.toFixed(3)}`).join("; ") +
+            `; median ratio ${pairedRatio.toFixed(3)}; load ${os.loadavg()[0]!.toFixed(1)}`,
+        );
+        record.pairedRatio = round(pairedRatio, 3);
+        record.pairedRounds = rounds.map((r) => ({ oursTokensPerSecond: round(r.ours, 1), torch1TokensPerSecond: round(r.torch, 1), ratio: round(r.ratio, 3) }));
+      }
+    }
+
     const fastest = (runs: TorchResult[]) => (runs.length === 0 ? undefined : runs.reduce((a, b) => (b.tokensPerSecond > a.tokensPerSecond ? b : a)));
     const torch1 = fastest(torch.filter((r) => r.threads === 1 && r.shared));
     const torch2 = fastest(torch.filter((r) => r.threads === 2 && r.shared));

@@ -14,6 +14,7 @@ JOB.json (written by the TypeScript side):
             "shared": true start from those weights instead of a fresh initialisation
   offsets   (optional) path of little-endian int32 window offsets, steps × batchSize: the minibatches of
             runs with "shared": true, instead of drawing them
+  evaluate  (optional, default true) false skips the validation loss (timing-only runs; valLoss is null)
 Prints one JSON line per run: {"threads", "steps", "seconds", "tokensPerSecond" (from the median step
 time), "meanTokensPerSecond", "valLoss", "lastLosses", "torchVersion"}.
 
@@ -142,7 +143,7 @@ def validation_loss(model, ids, train_end, T, batch):
     return total / count
 
 
-def train(cfg, ids, train_end, steps, threads, seed, init=None, offsets=None):
+def train(cfg, ids, train_end, steps, threads, seed, init=None, offsets=None, evaluate=True):
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
@@ -178,7 +179,7 @@ def train(cfg, ids, train_end, steps, threads, seed, init=None, offsets=None):
         # The median step: the machine is shared, and a median ignores the steps another process slowed.
         "tokensPerSecond": B * T / float(np.median(times)),
         "meanTokensPerSecond": steps * B * T / seconds,
-        "valLoss": validation_loss(model, ids, train_end, T, B),
+        "valLoss": validation_loss(model, ids, train_end, T, B) if evaluate else None,
         "firstLoss": losses[0],
         "lastLosses": losses[-10:],
         "parameters": sum(p.numel() for p in model.parameters()),
@@ -199,7 +200,7 @@ def main():
     for run in job["runs"]:
         shared = run.get("shared", False)
         result = train(job["config"], ids, job["trainEnd"], job["steps"], run["threads"], run["seed"],
-                       job.get("init") if shared else None, offsets if shared else None)
+                       job.get("init") if shared else None, offsets if shared else None, job.get("evaluate", True))
         result["shared"] = shared
         print(json.dumps(result), flush=True)
 
