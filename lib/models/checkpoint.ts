@@ -77,3 +77,14 @@ export function loadCheckpointWeights<C>(dir: string, manifest: CheckpointManife
     offset += v.size;
   }
 }
+
+/** True when `directory` holds a checkpoint of `format`: a config.json naming that format, and the weights file. */
+export function isCheckpoint(directory: string, format: string): boolean {
+  const config = path.join(directory, CONFIG_FILE);
+  if (!fs.existsSync(config) || !fs.existsSync(path.join(directory, WEIGHTS_FILE))) return false;
+  try {
+    return (JSON.parse(fs.readFileSync(config, "utf8")) as { format?: unknown }).format === format;
+  } catch {
+    return false;
+  }
+}

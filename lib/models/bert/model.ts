@@ -15,14 +15,12 @@
  * it is not needed) and no dropout (a few minutes of pre-training do not over-fit). The classification
  * head for fine-tuning is ./classifier. Call `await initBackend()` (lib/backend) first.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { embeddingLookup } from "../../backend/embedding";
 import { Random } from "../../random";
 import type { Trainable } from "../../training/trainable";
 import { MultiHeadAttention } from "../attention";
-import { CONFIG_FILE, loadCheckpointWeights, readCheckpointManifest, saveCheckpoint, WEIGHTS_FILE } from "../checkpoint";
+import { isCheckpoint, loadCheckpointWeights, readCheckpointManifest, saveCheckpoint } from "../checkpoint";
 import { gelu } from "../gpt/model";
 import { Embedding, LayerNorm, Linear, matMul, normalValues, variableFrom, type Module } from "../layers";
 import { AdamW, type AdamWOptions } from "../optim";
@@ -362,13 +360,7 @@ export class BERT implements Trainable<MlmDataset>, Module {
   }
 }
 
-/** True when `directory` holds a BERT checkpoint's two files. */
+/** True when `directory` holds a BERT checkpoint. */
 export function isBertCheckpoint(directory: string): boolean {
-  const config = path.join(directory, CONFIG_FILE);
-  if (!fs.existsSync(config) || !fs.existsSync(path.join(directory, WEIGHTS_FILE))) return false;
-  try {
-    return (JSON.parse(fs.readFileSync(config, "utf8")) as { format?: unknown }).format === BERT_CHECKPOINT_FORMAT;
-  } catch {
-    return false;
-  }
+  return isCheckpoint(directory, BERT_CHECKPOINT_FORMAT);
 }

@@ -15,8 +15,6 @@
  * No dropout: a few thousand steps over a 1.2-million-character book barely over-fit a model this size.
  * Call `await initBackend()` (lib/backend) first.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { evaluationOffsets, windowBatch, type TokenStreamDataset } from "../../data/token-stream";
 import { Random } from "../../random";
@@ -26,7 +24,7 @@ import { MultiHeadAttention, sinusoidalPositionalEncoding, type KeyValues } from
 import { Embedding, fusedLayerKernelsAvailable, LayerNorm, linear, Linear, normalValues, type Module } from "../layers";
 import { geluBackward, geluForward } from "../../kernels/layers";
 import { AdamW, type AdamWOptions } from "../optim";
-import { CONFIG_FILE, loadCheckpointWeights, readCheckpointManifest, saveCheckpoint, WEIGHTS_FILE } from "../checkpoint";
+import { isCheckpoint, loadCheckpointWeights, readCheckpointManifest, saveCheckpoint } from "../checkpoint";
 import { GPT_OPTIMIZER_DEFAULTS, gptConfig, gptParameterCount, type GptConfig, type GptOptions } from "./config";
 
 /** 2·√(2/π) and 0.044715: GELU's tanh approximation written with a sigmoid (see {@link gelu}). */
@@ -430,13 +428,7 @@ export class GPT implements Trainable<TokenStreamDataset>, Module {
   }
 }
 
-/** True when `directory` holds a GPT checkpoint's two files. */
+/** True when `directory` holds a GPT checkpoint. */
 export function isGptCheckpoint(directory: string): boolean {
-  const config = path.join(directory, CONFIG_FILE);
-  if (!fs.existsSync(config) || !fs.existsSync(path.join(directory, WEIGHTS_FILE))) return false;
-  try {
-    return (JSON.parse(fs.readFileSync(config, "utf8")) as { format?: unknown }).format === GPT_CHECKPOINT_FORMAT;
-  } catch {
-    return false;
-  }
+  return isCheckpoint(directory, GPT_CHECKPOINT_FORMAT);
 }
