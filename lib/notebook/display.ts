@@ -127,8 +127,71 @@ export function display(bundle: MimeBundle, options: DisplayOptions = {}): boole
   }
   const transient: DisplayMessage["transient"] = {};
   if (options.displayId) transient.display_id = options.displayId;
-  writer({ data: bundle, metadata: options.metadata ?? {}, transient }, options.update === true);
+  send(writer, { data: bundle, metadata: options.metadata ?? {}, transient }, options.update === true);
   return true;
+}
+
+interface QueuedDisplay {
+  writer: DisplayWriter;
+  message: DisplayMessage;
+  update: boolean;
+}
+
+/** Messages waiting for the kernel's socket, oldest first. */
+const waiting: QueuedDisplay[] = [];
+let retryScheduled = false;
+
+function isSocketBusy(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "EBUSY";
+}
+
+/**
+ * zeromq allows one pending send per socket and throws EBUSY synchronously on the next one: under a burst
+ * of output (a progress bar redrawn from a timer while the cell prints) that exception would kill the
+ * kernel. Busy sends wait in order and are retried once the event loop has let the socket drain; an update
+ * of an output already waiting replaces it, since only its last state will be seen.
+ */
+function send(writer: DisplayWriter, message: DisplayMessage, update: boolean): void {
+  if (waiting.length === 0) {
+    try {
+      writer(message, update);
+      return;
+    } catch (error) {
+      if (!isSocketBusy(error)) throw error;
+    }
+  }
+  const id = message.transient.display_id;
+  const last = waiting[waiting.length - 1];
+  if (update && last !== undefined && last.writer === writer && id !== undefined && last.message.transient.display_id === id) {
+    last.message = message;
+  } else {
+    waiting.push({ writer, message, update });
+  }
+  scheduleRetry();
+}
+
+function scheduleRetry(): void {
+  if (retryScheduled) return;
+  retryScheduled = true;
+  setTimeout(flushWaiting, 1);
+}
+
+function flushWaiting(): void {
+  retryScheduled = false;
+  while (waiting.length > 0) {
+    const next = waiting[0]!;
+    try {
+      next.writer(next.message, next.update);
+    } catch (error) {
+      if (isSocketBusy(error)) {
+        scheduleRetry();
+        return;
+      }
+      // Thrown from a timer, this would kill the kernel: that message alone is lost, and said so.
+      process.stderr.write(`display: an output could not be sent to the notebook (${String(error)})\n`);
+    }
+    waiting.shift();
+  }
 }
 
 /**

@@ -90,3 +90,43 @@ test("bad input gets errors that name the problem", () => {
   assert.throws(() => markdown(42 as never), /markdown: expected a string, got number/);
   assert.throws(() => setDisplayWriter("nope" as never), /expected a function or null/);
 });
+
+test("a busy kernel socket (zeromq EBUSY) delays outputs instead of throwing; waiting states of one output collapse to the last", async () => {
+  const sent: { text: string; update: boolean }[] = [];
+  let busyCalls = 2;
+  const restore = setDisplayWriter((message, update) => {
+    if (busyCalls > 0) {
+      busyCalls--;
+      throw Object.assign(new Error("Socket is busy writing"), { code: "EBUSY" });
+    }
+    sent.push({ text: message.data["text/plain"], update });
+  });
+  try {
+    const bar = createDisplay();
+    bar.show({ "text/plain": "0 %" });
+    bar.show({ "text/plain": "50 %" });
+    bar.show({ "text/plain": "100 %" });
+    display({ "text/plain": "after" });
+    assert.deepEqual(sent, []);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The first retry is busy too; then everything goes, in order. The output was never shown, so its
+    // waiting first display carries the last state.
+    assert.deepEqual(sent, [
+      { text: "100 %", update: false },
+      { text: "after", update: false },
+    ]);
+  } finally {
+    restore();
+  }
+});
+
+test("a writer failure other than a busy socket is not hidden", () => {
+  const restore = setDisplayWriter(() => {
+    throw new Error("closed");
+  });
+  try {
+    assert.throws(() => display({ "text/plain": "x" }), /closed/);
+  } finally {
+    restore();
+  }
+});
