@@ -10,7 +10,9 @@
  *    from the median step time (the machine is shared: a median ignores the steps another process slowed);
  *    PyTorch at 1 thread runs before and after ours and its faster run counts, against load drifting;
  *    then 3 paired rounds of 16 steps (PyTorch, then ours, back to back) give `pairedRatio`, the median of
- *    the rounds' ratios — the figure least disturbed by other processes on a shared machine;
+ *    the rounds' ratios — the figure least disturbed by other processes on a shared machine — and
+ *    `pairedRatioOneThreadEach`, ours restricted to one onnxruntime thread (the GPT trains through
+ *    onnxruntime by default: ./lib/models/gpt/training-graph);
  *  - the validation loss of both after the same number of steps, and their gap in %;
  *  - generation tokens/s of our model with and without the KV cache (greedy, 256 new tokens), and the speed-up.
  *
@@ -130,6 +132,8 @@ export async function run(): Promise<Record<string, unknown>> {
   const V = tokenizer.vocabSize;
   const { layers, heads, width, blockSize, batchSize, lr, seed } = GPT_BENCH;
   const model = new GPT({ vocabSize: V, blockSize, layers, heads, width, seed });
+  const oursThreads = model.trainingThreads ?? backend.threads ?? 1;
+  const engine = model.trainingEngine === "onnxruntime" ? `onnxruntime, ${oursThreads} thread${oursThreads === 1 ? "" : "s"}` : backend.name;
   const tokensPerStep = batchSize * blockSize;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gpt-bench-"));
   try {
@@ -163,9 +167,9 @@ export async function run(): Promise<Record<string, unknown>> {
     const stepSeconds: number[] = [];
     const offsets: number[] = [];
     const timed = {
-      trainStep: (data: typeof trainSet, indices: Int32Array, rate: number) => {
+      trainStep: async (data: typeof trainSet, indices: Int32Array, rate: number) => {
         const start = process.hrtime.bigint();
-        const loss = model.trainStep(data, indices, rate);
+        const loss = await model.trainStep(data, indices, rate);
         stepSeconds.push(Number(process.hrtime.bigint() - start) / 1e9);
         offsets.push(...indices);
         return loss;
@@ -177,7 +181,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const oursMean = (history.steps.length * tokensPerStep) / history.seconds;
     const oursVal = model.evaluate(dev);
     console.log(
-      `ours (${backend.name}): ${ours.toFixed(0)} tokens/s (median step ${(median(stepSeconds) * 1e3).toFixed(0)} ms; mean over the run ${oursMean.toFixed(0)} tokens/s), ` +
+      `ours (${engine}): ${ours.toFixed(0)} tokens/s (median step ${(median(stepSeconds) * 1e3).toFixed(0)} ms; mean over the run ${oursMean.toFixed(0)} tokens/s), ` +
         `validation loss ${oursVal.toFixed(4)}; load ${os.loadavg()[0]!.toFixed(1)}`,
     );
 
@@ -197,7 +201,8 @@ export async function run(): Promise<Record<string, unknown>> {
     const record: Record<string, unknown> = {
       backend: backend.name,
       backendSummary: backend.summary,
-      threads: { ours: backend.threads ?? 1, torch: [1, 2] },
+      trainingEngine: model.trainingEngine,
+      threads: { ours: oursThreads, torch: [1, 2] },
       config: { ...GPT_BENCH, steps, vocabSize: V, parameters: model.parameterCount, trainTokens: trainEnd, validationTokens: ids.length - trainEnd },
       loadAverage: round(os.loadavg()[0]!, 2),
       oursTokensPerSecond: round(ours, 1),
@@ -235,35 +240,50 @@ export async function run(): Promise<Record<string, unknown>> {
 
     // Paired rounds: short PyTorch and course runs back to back, so that each pair sees about the same
     // load; the median of the per-round ratios is the figure least disturbed by the other processes.
+    // Ours runs twice per round: with its default threads, and with 1 thread (the same resources as PyTorch's).
     if (torchError === "") {
-      const rounds: { torch: number; ours: number; ratio: number }[] = [];
+      const rounds: { torch: number; ours: number; ours1: number; ratio: number; ratio1: number }[] = [];
       const timing = new GPT({ vocabSize: V, blockSize, layers, heads, width, seed });
+      const timing1 = new GPT({ vocabSize: V, blockSize, layers, heads, width, seed, trainingThreads: 1 });
+      const timeSteps = async (gpt: GPT) => {
+        const times: number[] = [];
+        for (let step = 0; step < PAIRED.steps; step++) {
+          const start = process.hrtime.bigint();
+          await gpt.trainStep(trainSet, plannedOffsets.subarray(step * batchSize, (step + 1) * batchSize), lr);
+          times.push(Number(process.hrtime.bigint() - start) / 1e9);
+        }
+        return tokensPerStep / median(times.slice(1)); // the first step of a fresh model builds its optimiser and session
+      };
       try {
         for (let round = 0; round < PAIRED.rounds; round++) {
           const [t] = runTorch(dir, { ...torchJob([{ threads: 1, seed, shared: true }]), steps: PAIRED.steps, offsets: plannedOffsets.subarray(0, PAIRED.steps * batchSize), evaluate: false });
-          const times: number[] = [];
-          for (let step = 0; step < PAIRED.steps; step++) {
-            const start = process.hrtime.bigint();
-            timing.trainStep(trainSet, plannedOffsets.subarray(step * batchSize, (step + 1) * batchSize), lr);
-            times.push(Number(process.hrtime.bigint() - start) / 1e9);
-          }
-          const oursRound = tokensPerStep / median(times.slice(1)); // the first step of a fresh model builds its optimiser
-          rounds.push({ torch: t!.tokensPerSecond, ours: oursRound, ratio: oursRound / t!.tokensPerSecond });
+          const oursRound = await timeSteps(timing);
+          const ours1Round = await timeSteps(timing1);
+          rounds.push({ torch: t!.tokensPerSecond, ours: oursRound, ours1: ours1Round, ratio: oursRound / t!.tokensPerSecond, ratio1: ours1Round / t!.tokensPerSecond });
         }
       } catch (error) {
         console.log(`paired rounds failed: ${(error as Error).message}`);
       } finally {
         timing.dispose();
+        timing1.dispose();
       }
       if (rounds.length > 0) {
         const pairedRatio = median(rounds.map((r) => r.ratio));
+        const pairedRatio1 = median(rounds.map((r) => r.ratio1));
         console.log(
-          `paired rounds (${PAIRED.steps} steps each, PyTorch 1 thread then ours): ` +
-            rounds.map((r) => `${r.ours.toFixed(0)} / ${r.torch.toFixed(0)} = ${r.ratio.toFixed(3)}`).join("; ") +
-            `; median ratio ${pairedRatio.toFixed(3)}; load ${os.loadavg()[0]!.toFixed(1)}`,
+          `paired rounds (${PAIRED.steps} steps each, PyTorch 1 thread, then ours with ${oursThreads} thread${oursThreads === 1 ? "" : "s"} and with 1): ` +
+            rounds.map((r) => `${r.ours.toFixed(0)} & ${r.ours1.toFixed(0)} / ${r.torch.toFixed(0)} = ${r.ratio.toFixed(3)} & ${r.ratio1.toFixed(3)}`).join("; ") +
+            `; median ratio ${pairedRatio.toFixed(3)} (1 thread each: ${pairedRatio1.toFixed(3)}); load ${os.loadavg()[0]!.toFixed(1)}`,
         );
         record.pairedRatio = round(pairedRatio, 3);
-        record.pairedRounds = rounds.map((r) => ({ oursTokensPerSecond: round(r.ours, 1), torch1TokensPerSecond: round(r.torch, 1), ratio: round(r.ratio, 3) }));
+        record.pairedRatioOneThreadEach = round(pairedRatio1, 3);
+        record.pairedRounds = rounds.map((r) => ({
+          oursTokensPerSecond: round(r.ours, 1),
+          ours1ThreadTokensPerSecond: round(r.ours1, 1),
+          torch1TokensPerSecond: round(r.torch, 1),
+          ratio: round(r.ratio, 3),
+          ratioOneThreadEach: round(r.ratio1, 3),
+        }));
       }
     }
 

@@ -12,7 +12,7 @@ export { attentionMask, geluErf, geluTanh, layerNorm, linear, mergeHeads, scaled
 export type { AttentionMaskInputs, AttentionWeights, KeyValueNames, LayerNormWeights, LinearWeights } from "./layers";
 export { quantizeModelQ8, quantizeSymmetricInt8 } from "./quantize";
 export type { QuantizationReport, QuantizedWeight } from "./quantize";
-export { createSession, onnxRuntime, runSession } from "./runtime";
+export { createSession, onnxRuntime, onnxRuntimeAvailable, runSession } from "./runtime";
 export type { FeedTensor, OutputTensor, SessionOptions } from "./runtime";
 export { GPT_ONNX_NAMES, gptToOnnx, gptWeights } from "./gpt";
 export type { ExportableGpt, GptArchitecture, GptWeights } from "./gpt";

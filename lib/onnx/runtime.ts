@@ -21,6 +21,16 @@ export function onnxRuntime(): typeof Ort {
   return runtime;
 }
 
+/** True when onnxruntime-node can be loaded (its native library is there for this platform). */
+export function onnxRuntimeAvailable(): boolean {
+  try {
+    onnxRuntime();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Options of {@link createSession}. */
 export interface SessionOptions {
   /** Threads inside one operator (default 1: the course's machines are shared and its models are small). */

@@ -159,7 +159,8 @@ export async function train<D extends Examples>(model: Trainable<D>, options: Tr
       for (let j = 0; j < indices.length; j++) indices[j] = rng.int(data.size);
     }
     const rate = learningRateAt(lr, step, plannedSteps);
-    const loss = model.trainStep(data, indices, rate);
+    const result = model.trainStep(data, indices, rate);
+    const loss = typeof result === "number" ? result : await result;
     history.steps.push(step);
     history.trainLoss.push(loss);
     history.lr.push(rate);

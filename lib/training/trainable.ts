@@ -21,8 +21,11 @@ export interface ContextDataset extends Examples {
 
 /** A model the loop can train on data of type `D`. */
 export interface Trainable<D extends Examples = ContextDataset> {
-  /** One optimisation step on the examples `indices` of `data` at learning rate `lr`; returns the minibatch's mean loss before the update. */
-  trainStep(data: D, indices: Int32Array, lr: number): number;
+  /**
+   * One optimisation step on the examples `indices` of `data` at learning rate `lr`; returns the minibatch's
+   * mean loss before the update, or a promise of it (a step run by a native runtime, as the GPT's).
+   */
+  trainStep(data: D, indices: Int32Array, lr: number): number | Promise<number>;
   /** Mean loss (negative log-likelihood in nats) over all of `data`, updating nothing. */
   evaluate(data: D): number;
 }

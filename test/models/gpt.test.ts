@@ -36,7 +36,7 @@ test("parameter count: the hand formula for a small config", () => {
   assert.equal(gptParameterCount({ vocabSize: 80, blockSize: 128, layers: 4, width: 128, mlpWidth: 512, positions: "learned", tiedEmbeddings: true }), 819968);
 });
 
-test("configuration errors name the problem", () => {
+test("configuration errors name the problem", async () => {
   assert.throws(() => new GPT({ vocabSize: 10, blockSize: 16, width: 30, heads: 4 }), /heads \(4\) must divide width \(30\)/);
   assert.throws(() => new GPT({ vocabSize: 1, blockSize: 16 }), /vocabSize must be ≥ 2/);
   assert.throws(() => new GPT({ vocabSize: 10, blockSize: 0 }), /blockSize must be an integer ≥ 1/);
@@ -45,7 +45,9 @@ test("configuration errors name the problem", () => {
   assert.throws(() => model.generate([3, 10], { maxNewTokens: 2, temperature: 0 }), /prompt\[1\] = 10 is not a token id in 0…9/);
   assert.throws(() => model.generate([], { maxNewTokens: 2, temperature: 0 }), /non-empty/);
   assert.throws(() => model.forward(tf.zeros([1, 9], "int32") as tf.Tensor2D), /T = 9 must be in 1…8/);
-  assert.throws(() => model.trainStep(tokenStreamDataset(new Array(40).fill(1), 16), Int32Array.of(0), 1e-3), /windows \(16 tokens\) are longer than the context \(8\)/);
+  await assert.rejects(model.trainStep(tokenStreamDataset(new Array(40).fill(1), 16), Int32Array.of(0), 1e-3), /windows \(16 tokens\) are longer than the context \(8\)/);
+  assert.throws(() => new GPT({ vocabSize: 10, blockSize: 8, trainingEngine: "cuda" as "tfjs" }), /trainingEngine must be "auto", "onnxruntime" or "tfjs"/);
+  assert.throws(() => new GPT({ vocabSize: 10, blockSize: 8, trainingThreads: 0 }), /trainingThreads must be an integer ≥ 1/);
   model.dispose();
   assert.throws(() => model.evaluate(tokenStreamDataset(new Array(40).fill(1), 8)), /disposed/);
 });
@@ -112,22 +114,24 @@ test("generation past the context: the cache restarts, both paths agree until th
   model.dispose();
 });
 
-test("no tensor leaks across training steps, evaluation and generation", () => {
-  const model = new GPT({ vocabSize: 16, blockSize: 16, layers: 2, heads: 2, width: 16 });
-  const rng = new Random(1);
-  const data = tokenStreamDataset(Array.from({ length: 200 }, () => rng.int(16)), 16);
-  const batch = () => Int32Array.from({ length: 4 }, () => rng.int(data.size));
-  model.trainStep(data, batch(), 1e-3); // creates the optimiser's moments
-  const start = tf.memory().numTensors;
-  for (let i = 0; i < 3; i++) model.trainStep(data, batch(), 1e-3);
-  model.evaluate(data);
-  model.generate([1, 2, 3], { maxNewTokens: 30, temperature: 0.8, topP: 0.9, rng });
-  model.generate([1, 2, 3], { maxNewTokens: 30, temperature: 0, useKvCache: false });
-  model.nextTokenLogits([1, 2]);
-  assert.equal(tf.memory().numTensors, start);
-  model.dispose();
-  assert.ok(tf.memory().numTensors < start, "dispose frees the parameters and moments");
-});
+for (const trainingEngine of ["onnxruntime", "tfjs"] as const) {
+  test(`no tensor leaks across training steps (${trainingEngine}), evaluation and generation`, async () => {
+    const model = new GPT({ vocabSize: 16, blockSize: 16, layers: 2, heads: 2, width: 16, trainingEngine });
+    const rng = new Random(1);
+    const data = tokenStreamDataset(Array.from({ length: 200 }, () => rng.int(16)), 16);
+    const batch = () => Int32Array.from({ length: 4 }, () => rng.int(data.size));
+    await model.trainStep(data, batch(), 1e-3); // creates the optimiser's moments
+    const start = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) await model.trainStep(data, batch(), 1e-3);
+    model.evaluate(data);
+    model.generate([1, 2, 3], { maxNewTokens: 30, temperature: 0.8, topP: 0.9, rng });
+    model.generate([1, 2, 3], { maxNewTokens: 30, temperature: 0, useKvCache: false });
+    model.nextTokenLogits([1, 2]);
+    assert.equal(tf.memory().numTensors, start);
+    model.dispose();
+    assert.ok(tf.memory().numTensors < start, "dispose frees the parameters and moments");
+  });
+}
 
 test("checkpoint: save and load give the same model; bad folders fail clearly", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gpt-checkpoint-"));

@@ -37,7 +37,7 @@ before(async () => {
   const initial = model.evaluate(dev);
   for (let step = 0; step < 200; step++) {
     const offsets = Int32Array.from({ length: 8 }, () => rng.int(trainSet.size));
-    model.trainStep(trainSet, offsets, 1e-2);
+    await model.trainStep(trainSet, offsets, 1e-2);
   }
   console.log(`trained 200 steps in ${((Date.now() - started) / 1000).toFixed(1)} s, dev loss ${initial.toFixed(3)} → ${model.evaluate(dev).toFixed(3)}`);
   exported = exportGptToTransformersJs(model, tokenizer, path.join(tmp, "moby-gpt"), { quantized: true });

@@ -35,7 +35,18 @@ export type GptOptions = Pick<GptConfig, "vocabSize" | "blockSize"> &
   Partial<GptConfig> & {
     /** AdamW settings (default β = (0.9, 0.99), ε = 1e-8, weight decay 0.1 on matrices and embeddings, no clipping). */
     optimizer?: AdamWOptions;
+    /**
+     * What computes the training step's loss and gradients: "onnxruntime" (the step compiled to one ONNX
+     * graph, ./training-graph, run by native kernels), "tfjs" (autograd on the tfjs backend), or "auto"
+     * (default: onnxruntime when onnxruntime-node loads). Same numbers to float32 rounding.
+     */
+    trainingEngine?: TrainingEngine | "auto";
+    /** onnxruntime threads for training (default: the machine's cores, at most 8). */
+    trainingThreads?: number;
   };
+
+/** How a GPT computes its training step (see {@link GptOptions.trainingEngine}). */
+export type TrainingEngine = "onnxruntime" | "tfjs";
 
 /** The optimiser nanoGPT trains its character-level model with. */
 export const GPT_OPTIMIZER_DEFAULTS: Readonly<Required<Pick<AdamWOptions, "beta1" | "beta2" | "epsilon" | "weightDecay">>> = Object.freeze({
