@@ -14,37 +14,8 @@
 // array is row-major: Q, K, V, O, dO, dQ, dK, dV are [bh, T, d]; P is [bh, T, T] with zeros above the
 // diagonal. Scratch: a transposed K (or V) [d, TP] and rows of TP floats, TP = T rounded up to 4.
 
-@inline function at(base: usize, index: i32): usize {
-  return base + (<usize>index << 2);
-}
-
-/** Where JavaScript may start laying out buffers. */
-export function heapBase(): usize {
-  return __heap_base;
-}
-
-// exp for x ≤ 0 (scores minus their row maximum), as in mlp.as.ts: Cephes' expf, x = n·ln2 + r, a
-// degree-6 polynomial for e^r and 2^n built in the exponent bits; inputs below −87 give ≈ 1e-38.
-@inline function exp4(x: v128): v128 {
-  const magic = f32x4.splat(12582912.0);
-  const xc = f32x4.pmax(x, f32x4.splat(-87.0));
-  const shifted = f32x4.add(f32x4.mul(xc, f32x4.splat(1.44269504088896341)), magic);
-  const n = f32x4.sub(shifted, magic);
-  let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let y = f32x4.add(f32x4.mul(r, f32x4.splat(1.9875691500e-4)), f32x4.splat(1.3981999507e-3));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(8.3334519073e-3));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(4.1665795894e-2));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.6666665459e-1));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(5.0000001201e-1));
-  y = f32x4.add(f32x4.add(f32x4.mul(y, f32x4.mul(r, r)), r), f32x4.splat(1.0));
-  const pow2n = i32x4.shl(i32x4.add(shifted, i32x4.splat(127 - 0x4b400000)), 23);
-  return f32x4.mul(y, pow2n);
-}
-
-@inline function hsum(a: v128): f32 {
-  return f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3);
-}
+import { at, exp4, hsum } from "./simd.as";
+export { heapBase } from "./simd.as";
 
 @inline function hmax(a: v128): f32 {
   return max(max(f32x4.extract_lane(a, 0), f32x4.extract_lane(a, 1)), max(f32x4.extract_lane(a, 2), f32x4.extract_lane(a, 3)));

@@ -12,36 +12,8 @@
 //     ∂x = ∂y·(σ(z) + x·σ(z)·(1 − σ(z))·z′),  z′ = 2√(2/π)·(1 + 3·0.044715·x²)
 // d must be a multiple of 4 for LayerNorm; GELU takes any length (a scalar tail).
 
-@inline function at(base: usize, index: i32): usize {
-  return base + (<usize>index << 2);
-}
-
-/** Where JavaScript may start laying out buffers. */
-export function heapBase(): usize {
-  return __heap_base;
-}
-
-@inline function hsum(a: v128): f32 {
-  return f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3);
-}
-
-// exp for x ≤ 0, as in attention.as.ts (Cephes' expf; inputs below −87 give ≈ 1e-38).
-@inline function exp4(x: v128): v128 {
-  const magic = f32x4.splat(12582912.0);
-  const xc = f32x4.pmax(x, f32x4.splat(-87.0));
-  const shifted = f32x4.add(f32x4.mul(xc, f32x4.splat(1.44269504088896341)), magic);
-  const n = f32x4.sub(shifted, magic);
-  let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let y = f32x4.add(f32x4.mul(r, f32x4.splat(1.9875691500e-4)), f32x4.splat(1.3981999507e-3));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(8.3334519073e-3));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(4.1665795894e-2));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.6666665459e-1));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(5.0000001201e-1));
-  y = f32x4.add(f32x4.add(f32x4.mul(y, f32x4.mul(r, r)), r), f32x4.splat(1.0));
-  const pow2n = i32x4.shl(i32x4.add(shifted, i32x4.splat(127 - 0x4b400000)), 23);
-  return f32x4.mul(y, pow2n);
-}
+import { at, exp4, hsum } from "./simd.as";
+export { heapBase } from "./simd.as";
 
 /**
  * LayerNorm forward over n rows of d: y = γ·x̂ + β. Keeps x̂ [n, d] and r [n] for the backward pass.

@@ -16,6 +16,9 @@
 // The first layer works per context position on the batch's distinct ids rather than on its rows (see
 // groupContexts), which removes more than half of its multiply-adds on names.
 
+import { at, exp4, hsum } from "./simd.as";
+export { heapBase } from "./simd.as";
+
 // Descriptor slots (i32 each); lib/kernels/mlp.ts writes them in the same order.
 const V = 0; // vocabulary
 const E = 1; // embedding size
@@ -55,15 +58,6 @@ const P_COUNT = 28; // number of distinct ids per context position, B i32
   return <usize>load<i32>(desc + (<usize>i << 2));
 }
 
-@inline function at(base: usize, index: i32): usize {
-  return base + (<usize>index << 2);
-}
-
-/** Where JavaScript may start laying out buffers. */
-export function heapBase(): usize {
-  return __heap_base;
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Elementwise maths.
 
@@ -87,37 +81,11 @@ export function heapBase(): usize {
   return f32x4.div(p, q);
 }
 
-// exp for x ≤ 0 (logits minus their row maximum): Cephes' expf — x = n·ln2 + r with |r| ≤ ln2/2, a
-// degree-6 polynomial for e^r, 2^n built in the exponent bits. Inputs below −87 give ≈ 1e-38. Adding
-// 1.5·2²³ rounds x·log2(e) to the integer n and leaves n in the low mantissa bits, which replaces a
-// rounding and a (slow, saturating) float→int conversion.
-@inline function exp4(x: v128): v128 {
-  const magic = f32x4.splat(12582912.0);
-  const xc = f32x4.pmax(x, f32x4.splat(-87.0));
-  const shifted = f32x4.add(f32x4.mul(xc, f32x4.splat(1.44269504088896341)), magic);
-  const n = f32x4.sub(shifted, magic);
-  let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let y = f32x4.add(f32x4.mul(r, f32x4.splat(1.9875691500e-4)), f32x4.splat(1.3981999507e-3));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(8.3334519073e-3));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(4.1665795894e-2));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.6666665459e-1));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(5.0000001201e-1));
-  y = f32x4.add(f32x4.add(f32x4.mul(y, f32x4.mul(r, r)), r), f32x4.splat(1.0));
-  // bits(shifted) = 0x4B400000 + n; the float 2^n has bits (n + 127) << 23.
-  const pow2n = i32x4.shl(i32x4.add(shifted, i32x4.splat(127 - 0x4b400000)), 23);
-  return f32x4.mul(y, pow2n);
-}
-
 // Lanes 0…3 of four accumulators' horizontal sums: [Σa, Σb, Σc, Σd].
 @inline function hsum4(a: v128, b: v128, c: v128, d: v128): v128 {
   const ab = f32x4.add(f32x4.shuffle(a, b, 0, 4, 1, 5), f32x4.shuffle(a, b, 2, 6, 3, 7));
   const cd = f32x4.add(f32x4.shuffle(c, d, 0, 4, 1, 5), f32x4.shuffle(c, d, 2, 6, 3, 7));
   return f32x4.add(f32x4.shuffle(ab, cd, 0, 1, 4, 5), f32x4.shuffle(ab, cd, 2, 3, 6, 7));
-}
-
-@inline function hsum(a: v128): f32 {
-  return f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -78,6 +78,28 @@ export function loadCheckpointWeights<C>(dir: string, manifest: CheckpointManife
   }
 }
 
+/** What {@link loadCheckpoint} rebuilds: a model that lists its parameters and can free them. */
+export interface CheckpointModel {
+  namedParameters(): [string, tf.Variable][];
+  dispose(): void;
+}
+
+/**
+ * Rebuilds a model from `dir`: `build` makes it from the manifest (configuration, metadata), then every
+ * weight is checked and filled in; a model whose weights do not fit is disposed before the error is thrown.
+ */
+export function loadCheckpoint<C, M extends CheckpointModel>(dir: string, format: string, build: (manifest: CheckpointManifest<C>) => M): { model: M; manifest: CheckpointManifest<C> } {
+  const manifest = readCheckpointManifest<C>(dir, format);
+  const model = build(manifest);
+  try {
+    loadCheckpointWeights(dir, manifest, model.namedParameters());
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return { model, manifest };
+}
+
 /** True when `directory` holds a checkpoint of `format`: a config.json naming that format, and the weights file. */
 export function isCheckpoint(directory: string, format: string): boolean {
   const config = path.join(directory, CONFIG_FILE);

@@ -20,7 +20,7 @@ import { embeddingLookup } from "../../backend/embedding";
 import { Random } from "../../random";
 import type { Trainable } from "../../training/trainable";
 import { MultiHeadAttention } from "../attention";
-import { isCheckpoint, loadCheckpointWeights, readCheckpointManifest, saveCheckpoint } from "../checkpoint";
+import { isCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointManifest } from "../checkpoint";
 import { gelu } from "../gpt/model";
 import { Embedding, LayerNorm, Linear, matMul, normalValues, variableFrom, type Module } from "../layers";
 import { AdamW, type AdamWOptions } from "../optim";
@@ -339,16 +339,8 @@ export class BERT implements Trainable<MlmDataset>, Module {
 
   /** A model rebuilt from a folder written by {@link save} (the optimiser's moments are not saved). */
   static load(directory: string): BERT {
-    const manifest = readCheckpointManifest<BertConfig>(directory, BERT_CHECKPOINT_FORMAT);
-    const optimizer = manifest.metadata?.optimizer as AdamWOptions | undefined;
-    const model = new BERT({ ...manifest.config, optimizer });
-    try {
-      loadCheckpointWeights(directory, manifest, model.namedParameters());
-    } catch (error) {
-      model.dispose();
-      throw error;
-    }
-    return model;
+    const build = ({ config, metadata }: CheckpointManifest<BertConfig>) => new BERT({ ...config, optimizer: metadata?.optimizer as AdamWOptions | undefined });
+    return loadCheckpoint(directory, BERT_CHECKPOINT_FORMAT, build).model;
   }
 
   /** Frees the parameters and the optimiser's moments. */

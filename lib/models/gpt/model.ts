@@ -26,7 +26,7 @@ import { MultiHeadAttention, sinusoidalPositionalEncoding, type KeyValues } from
 import { Embedding, fusedLayerKernelsAvailable, LayerNorm, linear, Linear, normalValues, type Module } from "../layers";
 import { geluBackward, geluForward } from "../../kernels/layers";
 import { AdamW, type AdamWOptions } from "../optim";
-import { isCheckpoint, loadCheckpointWeights, readCheckpointManifest, saveCheckpoint } from "../checkpoint";
+import { isCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointManifest } from "../checkpoint";
 import * as os from "node:os";
 import { onnxRuntimeAvailable } from "../../onnx/runtime";
 import { GPT_OPTIMIZER_DEFAULTS, gptConfig, gptParameterCount, type GptConfig, type GptOptions, type TrainingEngine } from "./config";
@@ -438,16 +438,8 @@ export class GPT implements Trainable<TokenStreamDataset>, Module {
 
   /** A model rebuilt from a folder written by {@link save} (the optimiser's moments are not saved: training restarts them). */
   static load(directory: string): GPT {
-    const manifest = readCheckpointManifest<GptConfig>(directory, GPT_CHECKPOINT_FORMAT);
-    const optimizer = manifest.metadata?.optimizer as AdamWOptions | undefined;
-    const model = new GPT({ ...manifest.config, optimizer });
-    try {
-      loadCheckpointWeights(directory, manifest, model.namedParameters());
-    } catch (error) {
-      model.dispose();
-      throw error;
-    }
-    return model;
+    const build = ({ config, metadata }: CheckpointManifest<GptConfig>) => new GPT({ ...config, optimizer: metadata?.optimizer as AdamWOptions | undefined });
+    return loadCheckpoint(directory, GPT_CHECKPOINT_FORMAT, build).model;
   }
 
   /** Frees the parameters and the optimiser's moments. */

@@ -32,7 +32,7 @@ import {
   type KeyValues,
 } from "../attention";
 import { checkPositiveInteger, Embedding, FeedForward, LayerNorm, layerNormParameterCount, Linear, linearParameterCount, type Module } from "../layers";
-import { loadCheckpointWeights, readCheckpointManifest, saveCheckpoint } from "../checkpoint";
+import { loadCheckpoint, saveCheckpoint, type CheckpointManifest } from "../checkpoint";
 import { AdamW, type AdamWOptions } from "../optim";
 import { makePairBatch, type PairBatch, type SequencePairs, type SpecialIds } from "./data";
 
@@ -564,14 +564,7 @@ export class Transformer implements Trainable<SequencePairs>, Module {
 
   /** Rebuilds a model saved by {@link Transformer.save}; its metadata comes back alongside. */
   static load(dir: string): { model: Transformer; metadata: Record<string, unknown> } {
-    const manifest = readCheckpointManifest<TransformerConfig>(dir, TRANSFORMER_FORMAT);
-    const model = new Transformer(manifest.config);
-    try {
-      loadCheckpointWeights(dir, manifest, model.namedParameters());
-    } catch (error) {
-      model.dispose();
-      throw error;
-    }
+    const { model, manifest } = loadCheckpoint(dir, TRANSFORMER_FORMAT, ({ config }: CheckpointManifest<TransformerConfig>) => new Transformer(config));
     return { model, metadata: manifest.metadata ?? {} };
   }
 
