@@ -12,7 +12,7 @@
  * their ids, where the course's `encode` spells them out character by character (or byte by byte).
  */
 import { ByteBpeTokenizer, CharTokenizer } from "../tokenizers";
-import { tokenizerConfigJson } from "../tokenizers/huggingFace";
+import { addedTokensJson, tokenizerConfigJson } from "../tokenizers/huggingFace";
 
 /** A tokenizer the export can write: byte-level BPE or characters. */
 export type ExportableTokenizer = ByteBpeTokenizer | CharTokenizer;
@@ -35,15 +35,7 @@ function charTokenizerJson(tokenizer: CharTokenizer): Record<string, unknown> {
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: specialTokens.map((content) => ({
-      id: tokenizer.vocab.id(content)!,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
+    added_tokens: addedTokensJson(specialTokens.map((content) => [content, tokenizer.vocab.id(content)!] as const)),
     normalizer: null,
     pre_tokenizer: null,
     post_processor: null,

@@ -18,6 +18,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { onnx } from "onnx-proto";
 import { gptToOnnx, gptWeights, type ExportableGpt, type GptWeights } from "./gpt";
 import { encodeModel } from "./proto";
 import { quantizeModelQ8, type QuantizationReport } from "./quantize";
@@ -112,15 +113,18 @@ export function exportGptToTransformersJs(model: ExportableGpt, tokenizer: Expor
   writeJson(path.join(root, "generation_config.json"), generationConfigJson(weights, tokenizerJson.specialTokens));
   writeJson(path.join(root, "tokenizer.json"), tokenizerJson.tokenizer);
   writeJson(path.join(root, "tokenizer_config.json"), tokenizerJson.tokenizerConfig);
-  const graph = gptToOnnx(weights);
+  return writeOnnxModels(root, gptToOnnx(weights), ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"], options.quantized ?? true);
+}
+
+/**
+ * Writes `graph` as onnx/model.onnx in `root` (and its q8 variant onnx/model_quantized.onnx when
+ * `quantized`); returns the export's record, `files` listing `writtenFiles` and the models.
+ */
+export function writeOnnxModels(root: string, graph: onnx.ModelProto, writtenFiles: readonly string[], quantized: boolean): TransformersJsExport {
   const fp32 = encodeModel(graph);
   fs.writeFileSync(path.join(root, "onnx", "model.onnx"), fp32);
-  const result: TransformersJsExport = {
-    directory: root,
-    files: ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "onnx/model.onnx"],
-    fp32Bytes: fp32.length,
-  };
-  if (options.quantized ?? true) {
+  const result: TransformersJsExport = { directory: root, files: [...writtenFiles, "onnx/model.onnx"], fp32Bytes: fp32.length };
+  if (quantized) {
     const { model: q8, report } = quantizeModelQ8(graph);
     const bytes = encodeModel(q8);
     fs.writeFileSync(path.join(root, "onnx", "model_quantized.onnx"), bytes);

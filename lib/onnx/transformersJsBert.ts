@@ -22,10 +22,9 @@ import * as tf from "@tensorflow/tfjs";
 import { BERT } from "../models/bert/model";
 import { bertTokenizerJson, loadBertWordTokenizer, type WordTokenizer } from "../tokenizers";
 import { bertToOnnx, bertWeights, type BertWeights, type ExportableBert } from "./bert";
-import { decodeModel, encodeModel } from "./proto";
-import { quantizeModelQ8 } from "./quantize";
+import { decodeModel } from "./proto";
 import { tensorValues } from "./tensor";
-import type { TransformersJsExport, TransformersJsExportOptions } from "./transformersJs";
+import { writeOnnxModels, type TransformersJsExport, type TransformersJsExportOptions } from "./transformersJs";
 
 /** Files of a transformers.js BERT folder, relative to it. */
 export const BERT_FOLDER_FILES: readonly string[] = ["config.json", "tokenizer.json", "tokenizer_config.json", "onnx/model.onnx"];
@@ -79,19 +78,7 @@ export function exportBertToTransformersJs(model: ExportableBert, tokenizer: Wor
   // One line: the vocabulary is thousands of entries, indentation would add a third to the file.
   writeJson(path.join(root, "tokenizer.json"), files.tokenizer, 0);
   writeJson(path.join(root, "tokenizer_config.json"), files.tokenizerConfig);
-  const graph = bertToOnnx(weights);
-  const fp32 = encodeModel(graph);
-  fs.writeFileSync(path.join(root, "onnx", "model.onnx"), fp32);
-  const result: TransformersJsExport = { directory: root, files: [...BERT_FOLDER_FILES], fp32Bytes: fp32.length };
-  if (options.quantized ?? true) {
-    const { model: q8, report } = quantizeModelQ8(graph);
-    const bytes = encodeModel(q8);
-    fs.writeFileSync(path.join(root, "onnx", "model_quantized.onnx"), bytes);
-    result.files.push("onnx/model_quantized.onnx");
-    result.q8Bytes = bytes.length;
-    result.quantization = report;
-  }
-  return result;
+  return writeOnnxModels(root, bertToOnnx(weights), BERT_FOLDER_FILES.filter((file) => !file.startsWith("onnx/")), options.quantized ?? true);
 }
 
 /** A tfjs BERT and its tokenizer read back from an exported folder, with the folder's config.json. */

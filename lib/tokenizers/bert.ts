@@ -17,6 +17,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { padBatch, type Batch } from "./batch";
+import { addedTokensJson } from "./huggingFace";
 import { assertText } from "./text";
 import { splitWords, WORD_PATTERN, WordTokenizer } from "./word";
 
@@ -158,15 +159,7 @@ export function bertTokenizerJson(tokenizer: WordTokenizer, maxLength: number): 
       version: "1.0",
       truncation: null,
       padding: null,
-      added_tokens: specialTokens.map((content) => ({
-        id: tokenizer.vocab.id(content)!,
-        content,
-        single_word: false,
-        lstrip: false,
-        rstrip: false,
-        normalized: false,
-        special: true,
-      })),
+      added_tokens: addedTokensJson(specialTokens.map((content) => [content, tokenizer.vocab.id(content)!] as const)),
       normalizer: tokenizer.lowercase ? { type: "Lowercase" } : null,
       // invert: the pattern's matches are the pieces and what lies between them (whitespace) is dropped.
       pre_tokenizer: { type: "Split", pattern: { Regex: WORD_PATTERN.source }, behavior: "Removed", invert: true },

@@ -62,15 +62,7 @@ export function toHuggingFaceJson(model: HuggingFaceExportable): HuggingFaceToke
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: specials.map(([content, id]) => ({
-      id,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
+    added_tokens: addedTokensJson(specials),
     normalizer: null,
     pre_tokenizer: {
       type: "Sequence",
@@ -94,6 +86,11 @@ export function toHuggingFaceJson(model: HuggingFaceExportable): HuggingFaceToke
       merges,
     },
   };
+}
+
+/** tokenizer.json's `added_tokens`: special tokens matched whole, before any other rule. */
+export function addedTokensJson(specials: readonly (readonly [string, number])[]): HuggingFaceAddedToken[] {
+  return specials.map(([content, id]) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
 }
 
 /**
