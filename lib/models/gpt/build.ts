@@ -65,7 +65,7 @@ export async function buildGptMoby(options: { directory?: string; steps?: number
   const data = gptMobyData();
   const { tokenizer } = data;
   const t = recipe.training;
-  const model = new GPT({ vocabSize: tokenizer.vocabSize, ...recipe.model, optimizer: { clipNorm: t.clipNorm } });
+  const model = new GPT({ vocabSize: tokenizer.vocabSize, ...recipe.model, optimizer: { clipNorm: t.clipNorm }, trainingEngine: t.engine });
   try {
     console.log(
       `gpt-moby: ${data.text.length.toLocaleString("en-US")} characters, vocabulary ${tokenizer.vocabSize}; ${data.train.ids.length.toLocaleString("en-US")} training and ${data.dev.ids.length.toLocaleString("en-US")} validation tokens; ${model.parameterCount.toLocaleString("en-US")} parameters`,

@@ -32,7 +32,11 @@ export const GPT_MOBY_RECIPE = {
   /** Character level on the whole book; the last 10 % of the text (in reading order) is the validation split. */
   data: { devFraction: 0.1, probeTokens: 16_384 },
   model: { blockSize: 128, layers: 4, heads: 4, width: 128, seed: 42 },
-  training: { steps: 600, batchSize: 16, peakLr: 2e-3, warmup: 0.05, minLr: 2e-4, clipNorm: 1, seed: 42 },
+  /**
+   * The committed weights were trained by tfjs autograd; onnxruntime computes the same maths with other
+   * roundings (lib/models/gpt/training-graph), so the recipe keeps tfjs to rebuild the same files.
+   */
+  training: { steps: 600, batchSize: 16, peakLr: 2e-3, warmup: 0.05, minLr: 2e-4, clipNorm: 1, seed: 42, engine: "tfjs" },
   /** Generations recorded in the checkpoint's metadata. */
   samples: { prompt: "Call me Ishmael. ", newTokens: 100, temperature: 0.8, seed: 7 },
 } as const;
