@@ -449,6 +449,7 @@ export class GPT implements Trainable<TokenStreamDataset>, Module {
     for (const [, variable] of this.namedParameters()) variable.dispose();
     this.optimizer?.dispose();
     this.sinusoids?.dispose();
+    void this.trainingRunner?.dispose();
   }
 }
 

@@ -284,4 +284,15 @@ export class GptTrainingRunner {
     for (const { name } of graph.parameters) gradients.set(name, results[`${name}.grad`]!.data as Float32Array);
     return { loss: (results.loss!.data as Float32Array)[0]!, gradients };
   }
+
+  /** Frees the sessions (their planned memory); a later call builds them again. */
+  async dispose(): Promise<void> {
+    const entries = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const entry of entries) {
+      // A session that failed to build holds nothing; one that fails to release has nothing left to free.
+      const built = await entry.catch(() => null);
+      if (built) await built.session.release().catch(() => undefined);
+    }
+  }
 }
