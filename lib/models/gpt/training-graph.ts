@@ -15,7 +15,7 @@
  *   y = u·σ(z),  z = c₀u + c₁u³  (GELU)               du = dy·(σ + u·σ(1 − σ)·(c₀ + 3c₁u²))
  *   P = softmax(Q·Kᵀ·s + mask),  O = P·V               dV = Pᵀ·dO,  dP = dO·Vᵀ,  dS = P·(dP − Σ_row dP·P)·s,
  *                                                      dQ = dS·K,  dK = dSᵀ·Q
- *   x = E[ids] + P[0…T−1]                              dE += onehot(ids)ᵀ·dx,  dP = Σ_batch dx
+ *   x = E_tok[ids] + E_pos[0…T−1]                      dE_tok += onehot(ids)ᵀ·dx,  dE_pos = Σ_batch dx
  *
  * Shapes are fixed per (batch, T): onnxruntime plans memory once and reuses it at every step.
  */
