@@ -5,7 +5,7 @@
  * functions as a tfjs operation with a gradient.
  */
 import * as path from "node:path";
-import { KernelInstance, layoutFloats, type KernelExports } from "./instance";
+import { callKernel, KernelInstance, type KernelExports } from "./instance";
 
 /** The compiled kernel, next to its source. */
 export const ATTENTION_WASM_PATH = path.join(__dirname, "attention.wasm");
@@ -65,13 +65,8 @@ export function causalAttentionForward(q: Float32Array, k: Float32Array, v: Floa
   const { slices, length: t, dim: d } = shape;
   const n = slices * t * d;
   const tp = Math.ceil(t / 4) * 4;
-  const [pq, pk, pv, po, pp, pkt, prow] = layoutFloats(wasm, [n, n, n, n, slices * t * t, d * tp, tp]) as [number, number, number, number, number, number, number];
-  const heap = new Float32Array(wasm.memory.buffer);
-  heap.set(q, pq / 4);
-  heap.set(k, pk / 4);
-  heap.set(v, pv / 4);
-  wasm.forward(pq, pk, pv, po, pp, pkt, prow, slices, t, d, scale);
-  return { output: heap.slice(po / 4, po / 4 + n), probabilities: heap.slice(pp / 4, pp / 4 + slices * t * t) };
+  const [output, probabilities] = callKernel(wasm, wasm.forward, [q, k, v], [n, slices * t * t] as const, [d * tp, tp], [slices, t, d, scale]);
+  return { output, probabilities };
 }
 
 /** Causal attention backward: from the forward's inputs and weights and the output's gradient dO, the gradients of Q, K and V. */
@@ -90,14 +85,6 @@ export function causalAttentionBackward(
   const { slices, length: t, dim: d } = shape;
   const n = slices * t * d;
   const tp = Math.ceil(t / 4) * 4;
-  const offsets = layoutFloats(wasm, [n, n, n, slices * t * t, n, n, n, n, d * tp, t * tp, tp, tp]);
-  const [pq, pk, pv, pp, pg, pdq, pdk, pdv, pvt, pds, prow, pprow] = offsets as [number, number, number, number, number, number, number, number, number, number, number, number];
-  const heap = new Float32Array(wasm.memory.buffer);
-  heap.set(q, pq / 4);
-  heap.set(k, pk / 4);
-  heap.set(v, pv / 4);
-  heap.set(probabilities, pp / 4);
-  heap.set(dOutput, pg / 4);
-  wasm.backward(pq, pk, pv, pp, pg, pdq, pdk, pdv, pvt, pds, prow, pprow, slices, t, d, scale);
-  return { dq: heap.slice(pdq / 4, pdq / 4 + n), dk: heap.slice(pdk / 4, pdk / 4 + n), dv: heap.slice(pdv / 4, pdv / 4 + n) };
+  const [dq, dk, dv] = callKernel(wasm, wasm.backward, [q, k, v, probabilities, dOutput], [n, n, n] as const, [d * tp, t * tp, tp, tp], [slices, t, d, scale]);
+  return { dq, dk, dv };
 }

@@ -61,7 +61,7 @@ export class KernelInstance<T extends KernelExports> {
 }
 
 /** Byte offsets of arrays of `sizes` floats laid out one after the other from the heap base, 16-byte aligned; grows memory to fit. */
-export function layoutFloats(kernel: KernelExports, sizes: readonly number[]): number[] {
+function layoutFloats(kernel: KernelExports, sizes: readonly number[]): number[] {
   let offset = Math.ceil(kernel.heapBase() / 16) * 16;
   const offsets = sizes.map((floats) => {
     const at = offset;
@@ -71,4 +71,29 @@ export function layoutFloats(kernel: KernelExports, sizes: readonly number[]): n
   const memory = kernel.memory;
   if (offset > memory.buffer.byteLength) memory.grow(Math.ceil((offset - memory.buffer.byteLength) / PAGE));
   return offsets;
+}
+
+/**
+ * One call of a stateless kernel function whose parameters are its arrays' byte offsets — inputs, then
+ * outputs, then scratch space — followed by plain numbers: copies `inputs` into the kernel's memory, lays
+ * out `outputs` and `scratch` (sizes in floats) after them, calls `run(...offsets, ...numbers)` and returns
+ * copies of the outputs, in order.
+ */
+export function callKernel<Outputs extends readonly number[]>(
+  kernel: KernelExports,
+  run: (...args: number[]) => void,
+  inputs: readonly Float32Array[],
+  outputs: Outputs,
+  scratch: readonly number[],
+  numbers: readonly number[],
+): { [K in keyof Outputs]: Float32Array } {
+  const offsets = layoutFloats(kernel, [...inputs.map((array) => array.length), ...outputs, ...scratch]);
+  // A view made after layoutFloats: growing the memory detaches the earlier buffer.
+  const heap = new Float32Array(kernel.memory.buffer);
+  inputs.forEach((array, i) => heap.set(array, offsets[i]! / 4));
+  run(...offsets, ...numbers);
+  return outputs.map((size, j) => {
+    const start = offsets[inputs.length + j]! / 4;
+    return heap.slice(start, start + size);
+  }) as { [K in keyof Outputs]: Float32Array };
 }

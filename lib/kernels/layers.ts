@@ -4,7 +4,7 @@
  * operations with gradients on the CPU backends.
  */
 import * as path from "node:path";
-import { KernelInstance, layoutFloats, type KernelExports } from "./instance";
+import { callKernel, KernelInstance, type KernelExports } from "./instance";
 
 /** The compiled kernel, next to its source. */
 export const LAYERS_WASM_PATH = path.join(__dirname, "layers.wasm");
@@ -50,13 +50,8 @@ export function layerNormForward(
   checkLength(beta, dim, "beta", where);
   const wasm = kernel.require(where);
   const n = rows * dim;
-  const [px, pg, pb, py, ph, pr] = layoutFloats(wasm, [n, dim, dim, n, n, rows]) as [number, number, number, number, number, number];
-  const heap = new Float32Array(wasm.memory.buffer);
-  heap.set(x, px / 4);
-  heap.set(gamma, pg / 4);
-  heap.set(beta, pb / 4);
-  wasm.layerNormForward(px, pg, pb, py, ph, pr, rows, dim, epsilon);
-  return { y: heap.slice(py / 4, py / 4 + n), normalised: heap.slice(ph / 4, ph / 4 + n), inverseStd: heap.slice(pr / 4, pr / 4 + rows) };
+  const [y, normalised, inverseStd] = callKernel(wasm, wasm.layerNormForward, [x, gamma, beta], [n, n, rows] as const, [], [rows, dim, epsilon]);
+  return { y, normalised, inverseStd };
 }
 
 /** LayerNorm backward from the forward's x̂ and 1/σ: ∂x, and ∂γ, ∂β summed over the rows. */
@@ -75,26 +70,15 @@ export function layerNormBackward(
   checkLength(inverseStd, rows, "inverseStd", where);
   checkLength(gamma, dim, "gamma", where);
   const wasm = kernel.require(where);
-  const n = rows * dim;
-  const [pdy, ph, pr, pg, pdx, pdg, pdb] = layoutFloats(wasm, [n, n, rows, dim, n, dim, dim]) as [number, number, number, number, number, number, number];
-  const heap = new Float32Array(wasm.memory.buffer);
-  heap.set(dy, pdy / 4);
-  heap.set(normalised, ph / 4);
-  heap.set(inverseStd, pr / 4);
-  heap.set(gamma, pg / 4);
-  wasm.layerNormBackward(pdy, ph, pr, pg, pdx, pdg, pdb, rows, dim);
-  return { dx: heap.slice(pdx / 4, pdx / 4 + n), dGamma: heap.slice(pdg / 4, pdg / 4 + dim), dBeta: heap.slice(pdb / 4, pdb / 4 + dim) };
+  const [dx, dGamma, dBeta] = callKernel(wasm, wasm.layerNormBackward, [dy, normalised, inverseStd, gamma], [rows * dim, dim, dim] as const, [], [rows, dim]);
+  return { dx, dGamma, dBeta };
 }
 
 /** GELU (tanh approximation, as x·σ(z)) of every number of x. */
 export function geluForward(x: Float32Array): Float32Array {
   const wasm = kernel.require("geluForward");
   if (!(x instanceof Float32Array) || x.length === 0) throw new RangeError("geluForward: x must be a non-empty Float32Array");
-  const [px, py] = layoutFloats(wasm, [x.length, x.length]) as [number, number];
-  const heap = new Float32Array(wasm.memory.buffer);
-  heap.set(x, px / 4);
-  wasm.geluForward(px, py, x.length);
-  return heap.slice(py / 4, py / 4 + x.length);
+  return callKernel(wasm, wasm.geluForward, [x], [x.length] as const, [], [x.length])[0];
 }
 
 /** GELU's backward: ∂x = ∂y·gelu′(x). */
@@ -102,10 +86,5 @@ export function geluBackward(x: Float32Array, dy: Float32Array): Float32Array {
   const wasm = kernel.require("geluBackward");
   if (!(x instanceof Float32Array) || x.length === 0) throw new RangeError("geluBackward: x must be a non-empty Float32Array");
   checkLength(dy, x.length, "dy", "geluBackward");
-  const [px, pdy, pdx] = layoutFloats(wasm, [x.length, x.length, x.length]) as [number, number, number];
-  const heap = new Float32Array(wasm.memory.buffer);
-  heap.set(x, px / 4);
-  heap.set(dy, pdy / 4);
-  wasm.geluBackward(px, pdy, pdx, x.length);
-  return heap.slice(pdx / 4, pdx / 4 + x.length);
+  return callKernel(wasm, wasm.geluBackward, [x, dy], [x.length] as const, [], [x.length])[0];
 }
