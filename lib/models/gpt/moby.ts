@@ -19,7 +19,7 @@ import { splitTokenStream, tokenStreamDataset, type TokenStreamDataset } from ".
 import { PATHS } from "../../env";
 import { CharTokenizer } from "../../tokenizers/char";
 import { CONFIG_FILE } from "../checkpoint";
-import { GPT } from "./model";
+import { loadGptCheckpoint, type GPT } from "./model";
 
 /** Where the course's GPT lives. */
 export const GPT_MOBY_DIR = path.join(PATHS.data, "models", "gpt-moby");
@@ -111,11 +111,13 @@ export function loadGptMoby(directory: string = GPT_MOBY_DIR): LoadedGptMoby {
   if (!fs.existsSync(path.join(checkpoint, CONFIG_FILE))) {
     throw new Error(`the course's GPT is not built: ${checkpoint} has no ${CONFIG_FILE}. Run \`npm run models -- gpt\` at the course root.`);
   }
-  const manifest = JSON.parse(fs.readFileSync(path.join(checkpoint, CONFIG_FILE), "utf8")) as { metadata?: { gptMoby?: GptMobyInfo } };
-  const info = manifest.metadata?.gptMoby;
-  if (!info || !Array.isArray(info.chars)) throw new Error(`${checkpoint}/${CONFIG_FILE} lacks the gptMoby metadata: rebuild with \`npm run models -- gpt\``);
+  const { model, manifest } = loadGptCheckpoint(checkpoint);
+  const info = manifest.metadata?.gptMoby as GptMobyInfo | undefined;
+  if (!info || !Array.isArray(info.chars)) {
+    model.dispose();
+    throw new Error(`${checkpoint}/${CONFIG_FILE} lacks the gptMoby metadata: rebuild with \`npm run models -- gpt\``);
+  }
   const tokenizer = new CharTokenizer(info.chars);
-  const model = GPT.load(checkpoint);
   if (model.config.vocabSize !== tokenizer.vocabSize) {
     model.dispose();
     throw new Error(`gpt-moby: the checkpoint has ${model.config.vocabSize} token ids but its vocabulary ${tokenizer.vocabSize}`);

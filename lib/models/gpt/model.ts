@@ -17,18 +17,18 @@
  * it loads (./training-graph: the same maths as one compiled graph, ~5× faster than tfjs-wasm's autograd),
  * on tfjs otherwise; inference, generation and checkpoints are always tfjs.
  */
+import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { evaluationOffsets, windowBatch, type TokenStreamDataset } from "../../data/token-stream";
 import { Random } from "../../random";
 import { decodeTokens, type DecodeOptions, type DecodeResult, type NextTokenLogits } from "../../sampling/decode";
 import type { Trainable } from "../../training/trainable";
 import { MultiHeadAttention, sinusoidalPositionalEncoding, type KeyValues } from "../attention";
-import { Embedding, fusedLayerKernelsAvailable, LayerNorm, linear, Linear, normalValues, type Module } from "../layers";
 import { geluBackward, geluForward } from "../../kernels/layers";
-import { AdamW, type AdamWOptions } from "../optim";
-import { isCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointManifest } from "../checkpoint";
-import * as os from "node:os";
 import { onnxRuntimeAvailable } from "../../onnx/runtime";
+import { isCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointManifest } from "../checkpoint";
+import { Embedding, fusedLayerKernelsAvailable, LayerNorm, linear, Linear, normalValues, type Module } from "../layers";
+import { AdamW, type AdamWOptions } from "../optim";
 import { GPT_OPTIMIZER_DEFAULTS, gptConfig, gptParameterCount, type GptConfig, type GptOptions, type TrainingEngine } from "./config";
 import { GptTrainingRunner } from "./training-graph";
 
@@ -266,9 +266,14 @@ export class GPT implements Trainable<TokenStreamDataset>, Module {
     });
   }
 
-  private batchTensors(data: TokenStreamDataset, offsets: ArrayLike<number>): [tf.Tensor2D, tf.Tensor2D] {
+  /** The input and target ids of the windows starting at `offsets`, row by row; refuses windows longer than the context. */
+  private batchIds(data: TokenStreamDataset, offsets: ArrayLike<number>): { inputs: Int32Array; targets: Int32Array } {
     if (data.blockSize > this.config.blockSize) throw new RangeError(`GPT: the dataset's windows (${data.blockSize} tokens) are longer than the context (${this.config.blockSize})`);
-    const { inputs, targets } = windowBatch(data, offsets);
+    return windowBatch(data, offsets);
+  }
+
+  private batchTensors(data: TokenStreamDataset, offsets: ArrayLike<number>): [tf.Tensor2D, tf.Tensor2D] {
+    const { inputs, targets } = this.batchIds(data, offsets);
     const shape: [number, number] = [offsets.length, data.blockSize];
     return [tf.tensor2d(inputs, shape, "int32"), tf.tensor2d(targets, shape, "int32")];
   }
@@ -282,8 +287,7 @@ export class GPT implements Trainable<TokenStreamDataset>, Module {
     this.optimizer ??= new AdamW(this.namedParameters(), this.optimizerOptions);
     const optimizer = this.optimizer;
     if (this.trainingRunner !== null) {
-      if (data.blockSize > this.config.blockSize) throw new RangeError(`GPT: the dataset's windows (${data.blockSize} tokens) are longer than the context (${this.config.blockSize})`);
-      const { inputs, targets } = windowBatch(data, indices);
+      const { inputs, targets } = this.batchIds(data, indices);
       const named = this.namedParameters();
       const values = new Map(named.map(([name, variable]) => [name, variable.dataSync() as Float32Array]));
       const { loss, gradients } = await this.trainingRunner.lossAndGradients(values, inputs, targets, indices.length, data.blockSize);
@@ -438,8 +442,7 @@ export class GPT implements Trainable<TokenStreamDataset>, Module {
 
   /** A model rebuilt from a folder written by {@link save} (the optimiser's moments are not saved: training restarts them). */
   static load(directory: string): GPT {
-    const build = ({ config, metadata }: CheckpointManifest<GptConfig>) => new GPT({ ...config, optimizer: metadata?.optimizer as AdamWOptions | undefined });
-    return loadCheckpoint(directory, GPT_CHECKPOINT_FORMAT, build).model;
+    return loadGptCheckpoint(directory).model;
   }
 
   /** Frees the parameters and the optimiser's moments. */
@@ -461,6 +464,12 @@ function chooseTrainingEngine(requested: TrainingEngine | "auto"): TrainingEngin
   if (onnxRuntimeAvailable()) return "onnxruntime";
   if (requested === "onnxruntime") throw new Error('GPT: trainingEngine "onnxruntime" needs onnxruntime-node (npm install); use "tfjs" or "auto"');
   return "tfjs";
+}
+
+/** A GPT and its checkpoint's manifest (configuration and metadata) from a folder written by `GPT.save`. */
+export function loadGptCheckpoint(directory: string): { model: GPT; manifest: CheckpointManifest<GptConfig> } {
+  const build = ({ config, metadata }: CheckpointManifest<GptConfig>) => new GPT({ ...config, optimizer: metadata?.optimizer as AdamWOptions | undefined });
+  return loadCheckpoint(directory, GPT_CHECKPOINT_FORMAT, build);
 }
 
 /** True when `directory` holds a GPT checkpoint. */

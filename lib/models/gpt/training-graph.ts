@@ -39,12 +39,10 @@ export interface TrainingGraphParameter {
   dims: number[];
 }
 
-/** The graph's bytes, its parameters in the order of `GPT.namedParameters()`, and its batch shape. */
+/** The graph's bytes and its parameters in the order of `GPT.namedParameters()`. */
 export interface GptTrainingGraph {
   bytes: Uint8Array;
   parameters: TrainingGraphParameter[];
-  batch: number;
-  length: number;
 }
 
 /** What a LayerNorm's forward pass keeps for its backward pass. */
@@ -74,7 +72,6 @@ export function buildGptTrainingGraph(config: GptConfig, batch: number, length: 
     parameters.push({ name, dims });
     return g.input(name, "float32", dims);
   };
-  const setGrad = (name: string, value: string) => grads.set(name, value);
 
   const gemm = (a: string, b: string, transA = 0, transB = 0, c?: string) => g.op("Gemm", c === undefined ? [a, b] : [a, b, c], { transA, transB });
   const sumRows = (x: string) => g.op("ReduceSum", [x, g.ints([0])], { keepdims: 0 });
@@ -89,8 +86,8 @@ export function buildGptTrainingGraph(config: GptConfig, batch: number, length: 
     return { y: y!, saved: { normalised: g.mul(g.sub(x, mean!), inverseStd!), inverseStd: inverseStd!, gamma } };
   };
   const layerNormBackward = (dy: string, saved: NormSaved, name: string): string => {
-    setGrad(`${name}.gamma`, sumRows(g.mul(dy, saved.normalised)));
-    setGrad(`${name}.beta`, sumRows(dy));
+    grads.set(`${name}.gamma`, sumRows(g.mul(dy, saved.normalised)));
+    grads.set(`${name}.beta`, sumRows(dy));
     const dNormalised = g.mul(dy, saved.gamma);
     const centred = g.sub(g.sub(dNormalised, meanLast(dNormalised)), g.mul(saved.normalised, meanLast(g.mul(dNormalised, saved.normalised))));
     return g.mul(centred, saved.inverseStd);
@@ -102,8 +99,8 @@ export function buildGptTrainingGraph(config: GptConfig, batch: number, length: 
     return { y: gemm(x, weight, 0, 0, bias), x, weight, name };
   };
   const linearBackward = (dy: string, layer: { x: string; weight: string; name: string }): string => {
-    setGrad(`${layer.name}.weight`, gemm(layer.x, dy, 1, 0));
-    setGrad(`${layer.name}.bias`, sumRows(dy));
+    grads.set(`${layer.name}.weight`, gemm(layer.x, dy, 1, 0));
+    grads.set(`${layer.name}.bias`, sumRows(dy));
     return gemm(dy, layer.weight, 0, 1);
   };
 
@@ -174,7 +171,7 @@ export function buildGptTrainingGraph(config: GptConfig, batch: number, length: 
     dTokenTable = gemm(dLogits, finalNorm.y, 1, 0);
     dx = layerNormBackward(g.matMul(dLogits, tokenTable), finalNorm.saved, "finalNorm");
   } else {
-    setGrad("head.weight", gemm(finalNorm.y, dLogits, 1, 0));
+    grads.set("head.weight", gemm(finalNorm.y, dLogits, 1, 0));
     dx = layerNormBackward(gemm(dLogits, headWeight, 0, 1), finalNorm.saved, "finalNorm");
   }
   for (let layer = layers - 1; layer >= 0; layer--) {
@@ -186,8 +183,8 @@ export function buildGptTrainingGraph(config: GptConfig, batch: number, length: 
       const dx1 = g.add(dx, layerNormBackward(linearBackward(g.mul(dGelu, slope), s.fc), s.norm2.saved, `${s.name}.norm2`));
       // Attention.
       const a = `${s.name}.attention`;
-      setGrad(`${a}.wo.weight`, gemm(s.attended, dx1, 1, 0));
-      setGrad(`${a}.wo.bias`, sumRows(dx1));
+      grads.set(`${a}.wo.weight`, gemm(s.attended, dx1, 1, 0));
+      grads.set(`${a}.wo.bias`, sumRows(dx1));
       const dAttended = toHeads(gemm(dx1, s.wo, 0, 1));
       const dv = g.matMul(swapLast(s.probabilities), dAttended);
       const dProbabilities = g.matMul(dAttended, swapLast(s.v));
@@ -199,20 +196,20 @@ export function buildGptTrainingGraph(config: GptConfig, batch: number, length: 
       const dqkv = g.reshape(g.transpose(stacked, [1, 3, 0, 2, 4]), [M, 3 * d]);
       const [dwq, dwk, dwv] = g.node("Split", [gemm(s.norm1.y, dqkv, 1, 0)], { axis: 1 }, { outputs: 3 });
       const [dbq, dbk, dbv] = g.node("Split", [sumRows(dqkv)], { axis: 0 }, { outputs: 3 });
-      setGrad(`${a}.wq.weight`, dwq!);
-      setGrad(`${a}.wk.weight`, dwk!);
-      setGrad(`${a}.wv.weight`, dwv!);
-      setGrad(`${a}.wq.bias`, dbq!);
-      setGrad(`${a}.wk.bias`, dbk!);
-      setGrad(`${a}.wv.bias`, dbv!);
+      grads.set(`${a}.wq.weight`, dwq!);
+      grads.set(`${a}.wk.weight`, dwk!);
+      grads.set(`${a}.wv.weight`, dwv!);
+      grads.set(`${a}.wq.bias`, dbq!);
+      grads.set(`${a}.wk.bias`, dbk!);
+      grads.set(`${a}.wv.bias`, dbv!);
       return g.add(dx1, layerNormBackward(gemm(dqkv, s.wqkv, 0, 1), s.norm1.saved, `${s.name}.norm1`));
     });
   }
   const dEmbedded = gemm(oneHot(inputIds), dx, 1, 0);
-  setGrad("tokenEmbedding.table", dTokenTable === null ? dEmbedded : g.add(dTokenTable, dEmbedded));
+  grads.set("tokenEmbedding.table", dTokenTable === null ? dEmbedded : g.add(dTokenTable, dEmbedded));
   if (config.positions === "learned") {
     const dPositions = g.op("ReduceSum", [g.reshape(dx, [B, T, d]), g.ints([0])], { keepdims: 0 });
-    setGrad("positionEmbedding.table", T === blockSize ? dPositions : g.op("Pad", [dPositions, g.ints([0, 0, blockSize - T, 0])]));
+    grads.set("positionEmbedding.table", T === blockSize ? dPositions : g.op("Pad", [dPositions, g.ints([0, 0, blockSize - T, 0])]));
   }
 
   g.output("loss", "float32", []);
@@ -222,7 +219,7 @@ export function buildGptTrainingGraph(config: GptConfig, batch: number, length: 
     g.op("Identity", [grad], {}, `${name}.grad`);
     g.output(`${name}.grad`, "float32", dims);
   }
-  return { bytes: g.toBytes(), parameters, batch: B, length: T };
+  return { bytes: g.toBytes(), parameters };
 }
 
 /** The loss of a minibatch and the gradient of every parameter, by parameter name. */
