@@ -10,11 +10,12 @@ export {
   HUB_ENDPOINT,
   hubReachable,
   loadPipeline,
+  loadTokenizer,
   MODEL_FOLDER_FILES,
   OFFLINE_VARIABLE,
   offlineForced,
   resolveModel,
 } from "./models";
-export type { CourseModelEntry, CourseModelName, DownloadProgressEvent, LoadPipelineOptions, ResolvedModel, ResolveModelOptions } from "./models";
+export type { CourseModelEntry, CourseModelName, DownloadProgressEvent, LoadPipelineOptions, PretrainedTokenizer, ResolvedModel, ResolveModelOptions } from "./models";
 export { generateWithPipeline, pipelineContext, pipelineLogits, pipelinePerplexity, pipelineTokenIds, pipelineTokenText, seedTransformers } from "./generation";
 export type { PipelineGenerateOptions, PipelineGeneration, PipelineGenerationOptions, PipelineTensor, TextGenerationPipe } from "./generation";

@@ -196,6 +196,45 @@ export function downloadProgress(options: { mode?: "auto" | "silent" } = {}): (e
 interface TransformersModule {
   env: { allowRemoteModels: boolean; allowLocalModels: boolean; localModelPath: string };
   pipeline: (task: string, model: string, options: Record<string, unknown>) => Promise<unknown>;
+  AutoTokenizer: { from_pretrained: (model: string, options: Record<string, unknown>) => Promise<unknown> };
+}
+
+/**
+ * transformers.js, set up to read `model`: an absolute or ./ folder is read from disk with remote access
+ * switched off (nothing is fetched), anything else is a Hub id.
+ */
+async function transformersFor(model: string): Promise<{ transformers: TransformersModule; local: boolean }> {
+  const transformers = (await import("@huggingface/transformers")) as unknown as TransformersModule;
+  const local = path.isAbsolute(model) || model.startsWith("./") || model.startsWith("../");
+  if (local) {
+    transformers.env.allowRemoteModels = false;
+    transformers.env.allowLocalModels = true;
+    // An absolute folder: transformers.js joins localModelPath in front of the id.
+    transformers.env.localModelPath = "";
+  } else {
+    transformers.env.allowRemoteModels = true;
+  }
+  return { transformers, local };
+}
+
+/** What the course uses of a transformers.js tokenizer (its full type needs a newer TypeScript than tslab's). */
+export interface PretrainedTokenizer {
+  encode(text: string, options?: { add_special_tokens?: boolean }): number[];
+  decode(ids: readonly number[], options?: { skip_special_tokens?: boolean }): string;
+  apply_chat_template(messages: readonly Record<string, unknown>[], options?: Record<string, unknown>): string | number[];
+  model: { vocab: unknown };
+}
+
+/**
+ * The transformers.js tokenizer of a model folder (absolute path, e.g. `courseModelPath("chat")`) or of a Hub
+ * id: `const tokenizer = await loadTokenizer(courseModelPath("chat"))`. A folder without tokenizer.json gets
+ * an error naming it.
+ */
+export async function loadTokenizer(model: string): Promise<PretrainedTokenizer> {
+  if (typeof model !== "string" || model.trim() === "") throw new TypeError("loadTokenizer: model must be a folder path or a Hub id");
+  const { transformers, local } = await transformersFor(model);
+  if (local && !fs.existsSync(path.join(model, "tokenizer.json"))) throw new Error(`loadTokenizer: ${model} has no tokenizer.json`);
+  return (await transformers.AutoTokenizer.from_pretrained(model, local ? {} : { progress_callback: downloadProgress() })) as PretrainedTokenizer;
 }
 
 /** Options of {@link loadPipeline}. */
@@ -214,15 +253,7 @@ export interface LoadPipelineOptions extends ResolveModelOptions {
 export async function loadPipeline<P = unknown>(task: string, name: CourseModelName, options: LoadPipelineOptions = {}): Promise<{ pipe: P; model: ResolvedModel }> {
   const model = await resolveModel(name, options);
   if (!options.quiet) console.log(model.description);
-  const transformers = (await import("@huggingface/transformers")) as unknown as TransformersModule;
-  if (model.source === "course") {
-    transformers.env.allowRemoteModels = false;
-    transformers.env.allowLocalModels = true;
-    // An absolute folder: transformers.js joins localModelPath in front of the id.
-    transformers.env.localModelPath = "";
-  } else {
-    transformers.env.allowRemoteModels = true;
-  }
+  const { transformers } = await transformersFor(model.id);
   // Bars for downloads only: a course folder is read from disk in an instant.
   const progressCallback = model.source === "hub" ? { progress_callback: downloadProgress() } : {};
   const pipe = await transformers.pipeline(task, model.id, { ...progressCallback, ...(options.dtype ? { dtype: options.dtype } : {}) });
