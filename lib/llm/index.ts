@@ -19,3 +19,5 @@ export {
 export type { CourseModelEntry, CourseModelName, DownloadProgressEvent, LoadPipelineOptions, PretrainedTokenizer, ResolvedModel, ResolveModelOptions } from "./models";
 export { generateWithPipeline, pipelineContext, pipelineLogits, pipelinePerplexity, pipelineTokenIds, pipelineTokenText, seedTransformers } from "./generation";
 export type { PipelineGenerateOptions, PipelineGeneration, PipelineGenerationOptions, PipelineTensor, TextGenerationPipe } from "./generation";
+export { chatClient, COURSE_CHAT_MODEL_ID, DEFAULT_PROVIDER_MODEL, PROVIDER_VARIABLES } from "./chat";
+export type { ChatClient, ChatClientOptions } from "./chat";

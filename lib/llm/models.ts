@@ -68,8 +68,8 @@ export const HUB_ENDPOINT = "https://huggingface.co";
 export const MODEL_FOLDER_FILES: readonly string[] = ["config.json", "tokenizer.json", "tokenizer_config.json", "onnx/model.onnx"];
 
 /** True when LLM_COURSE_OFFLINE asks for the course models. */
-export function offlineForced(): boolean {
-  const value = (process.env[OFFLINE_VARIABLE] ?? "").trim().toLowerCase();
+export function offlineForced(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
+  const value = (env[OFFLINE_VARIABLE] ?? "").trim().toLowerCase();
   return value !== "" && value !== "0" && value !== "false" && value !== "no";
 }
 
