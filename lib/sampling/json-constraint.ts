@@ -54,7 +54,8 @@ export function tokenByteTable(source: TokenByteSource): (Uint8Array | null)[] {
       return bytes === undefined ? null : latin1ToBytes(bytes);
     });
   }
-  if (typeof source === "object" && source !== null && "_tokenizerJSON" in source) return fromTokenizerJson(source._tokenizerJSON);
+  // A transformers.js tokenizer is callable: typeof says "function".
+  if ((typeof source === "object" || typeof source === "function") && source !== null && "_tokenizerJSON" in source) return fromTokenizerJson(source._tokenizerJSON);
   return fromTokenizerJson(source);
 }
 
@@ -398,7 +399,7 @@ class Grammar {
     for (const o of merged) {
       for (const b of firstBytes(o)) {
         if (byFirst[b] !== undefined) {
-          throw new JsonSchemaError("anyOf", path, `options that can start with the same character (${JSON.stringify(String.fromCharCode(b))}) are not supported`);
+          throw new JsonSchemaError("anyOf", path, `anyOf options that can start with the same character (${JSON.stringify(String.fromCharCode(b))}) are not supported`);
         }
         byFirst[b] = o;
       }
@@ -706,16 +707,27 @@ function stateKey(s: Stack): string {
 // Token trie and masks
 // ---------------------------------------------------------------------------------------------------------
 
-/** The tokens' bytes as a trie in flat arrays: node n's edges are edgeByte/edgeChild[edgeStart[n] … edgeStart[n+1]). */
+/**
+ * The tokens' bytes as a trie in flat arrays, nodes numbered in depth-first order so that a subtree is a
+ * range: node n's edges are edgeByte/edgeChild[edgeStart[n] … edgeStart[n+1]), its subtree the nodes
+ * n … subtreeEnd[n] - 1, and the tokens ending in it tokenIds[tokenStart[n] … tokenStart[subtreeEnd[n]]).
+ */
 interface TokenTrie {
   edgeStart: Int32Array;
   edgeByte: Uint8Array;
   edgeChild: Int32Array;
-  /** Token ids ending at node n: tokenIds[tokenStart[n] … tokenStart[n+1]). */
   tokenStart: Int32Array;
   tokenIds: Int32Array;
+  subtreeEnd: Int32Array;
+  /** 1 when the byte into node n and every byte below it is printable ASCII other than `"` and `\`. */
+  plain: Uint8Array;
+  /** The most bytes below node n (0 for a leaf). */
+  height: Int32Array;
+  /** Length of the token table. */
   size: number;
 }
+
+const isPlainStringByte = (b: number) => b >= 0x20 && b < 0x7f && b !== QUOTE && b !== 0x5c;
 
 function buildTrie(tokenBytes: readonly (Uint8Array | null)[]): TokenTrie {
   const children: Map<number, number>[] = [new Map()];
@@ -736,30 +748,58 @@ function buildTrie(tokenBytes: readonly (Uint8Array | null)[]): TokenTrie {
     ends[node]!.push(id);
   });
   const n = children.length;
+  // Depth-first preorder, children by byte.
+  const order: number[] = [];
+  const byteInto = new Int32Array(n).fill(-1);
+  const sorted = children.map((c) => [...c].sort((x, y) => x[0] - y[0]));
+  const stack = [0];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    order.push(node);
+    const kids = sorted[node]!;
+    for (let i = kids.length - 1; i >= 0; i--) {
+      byteInto[kids[i]![1]] = kids[i]![0];
+      stack.push(kids[i]![1]);
+    }
+  }
+  const newId = new Int32Array(n);
+  order.forEach((old, i) => (newId[old] = i));
   const edgeStart = new Int32Array(n + 1);
   const tokenStart = new Int32Array(n + 1);
+  const edgeByte = new Uint8Array(n - 1);
+  const edgeChild = new Int32Array(n - 1);
+  const tokenIds: number[] = [];
   let edges = 0;
-  let toks = 0;
-  for (let i = 0; i < n; i++) {
+  order.forEach((old, i) => {
     edgeStart[i] = edges;
-    tokenStart[i] = toks;
-    edges += children[i]!.size;
-    toks += ends[i]!.length;
-  }
-  edgeStart[n] = edges;
-  tokenStart[n] = toks;
-  const edgeByte = new Uint8Array(edges);
-  const edgeChild = new Int32Array(edges);
-  const tokenIds = new Int32Array(toks);
-  for (let i = 0; i < n; i++) {
-    let e = edgeStart[i]!;
-    for (const [b, c] of [...children[i]!].sort((x, y) => x[0] - y[0])) {
-      edgeByte[e] = b;
-      edgeChild[e++] = c;
+    tokenStart[i] = tokenIds.length;
+    for (const [b, c] of sorted[old]!) {
+      edgeByte[edges] = b;
+      edgeChild[edges++] = newId[c]!;
     }
-    tokenIds.set(ends[i]!, tokenStart[i]!);
+    tokenIds.push(...ends[old]!);
+  });
+  edgeStart[n] = edges;
+  tokenStart[n] = tokenIds.length;
+  // Children come after their parent in preorder, so one backward pass settles subtree ends and plainness.
+  const subtreeEnd = new Int32Array(n);
+  const plain = new Uint8Array(n);
+  const height = new Int32Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let endAt = i + 1;
+    let below = 0;
+    let allPlain = i > 0 && isPlainStringByte(byteInto[order[i]!]!);
+    for (let e = edgeStart[i]!; e < edgeStart[i + 1]!; e++) {
+      const c = edgeChild[e]!;
+      endAt = Math.max(endAt, subtreeEnd[c]!);
+      below = Math.max(below, height[c]! + 1);
+      if (plain[c] === 0) allPlain = false;
+    }
+    subtreeEnd[i] = endAt;
+    plain[i] = allPlain ? 1 : 0;
+    height[i] = below;
   }
-  return { edgeStart, edgeByte, edgeChild, tokenStart, tokenIds, size: tokenBytes.length };
+  return { edgeStart, edgeByte, edgeChild, tokenStart, tokenIds: Int32Array.from(tokenIds), subtreeEnd, plain, height, size: tokenBytes.length };
 }
 
 /** Can the vocabulary write `bytes` from every point a token sequence can reach inside it? */
@@ -827,7 +867,6 @@ function compile(tokenBytes: readonly (Uint8Array | null)[], options: JsonConstr
   }
   let shared = compiledByTable.get(tokenBytes);
   if (shared === undefined) {
-    // Stop tokens' own bytes (if any) never count as text.
     shared = { trie: buildTrie(tokenBytes), byOptions: new Map() };
     compiledByTable.set(tokenBytes, shared);
   }
@@ -854,17 +893,20 @@ function compile(tokenBytes: readonly (Uint8Array | null)[], options: JsonConstr
 
 function computeMask(c: Compiled, state: Stack): Uint8Array {
   const { trie, automaton } = c;
-  const stops = new Set(c.stopIds);
   const mask = new Uint8Array(Math.max(trie.size, ...c.stopIds.map((id) => id + 1)));
   const visit = (node: number, s: Stack): void => {
+    const f = s.frame;
+    // Inside a string, a subtree of plain bytes (one character each) that fits in maxLength is allowed whole, unwalked.
+    const room = f.t === "str" && f.esc === 0 && f.utf8 === 0 ? f.max - f.count : -1;
     for (let e = trie.edgeStart[node]!; e < trie.edgeStart[node + 1]!; e++) {
+      const child = trie.edgeChild[e]!;
+      if (trie.plain[child] === 1 && trie.height[child]! < room) {
+        for (let t = trie.tokenStart[child]!; t < trie.tokenStart[trie.subtreeEnd[child]!]!; t++) mask[trie.tokenIds[t]!] = 1;
+        continue;
+      }
       const after = automaton.step(s, trie.edgeByte[e]!);
       if (after === null) continue;
-      const child = trie.edgeChild[e]!;
-      for (let t = trie.tokenStart[child]!; t < trie.tokenStart[child + 1]!; t++) {
-        const id = trie.tokenIds[t]!;
-        if (!stops.has(id)) mask[id] = 1;
-      }
+      for (let t = trie.tokenStart[child]!; t < trie.tokenStart[child + 1]!; t++) mask[trie.tokenIds[t]!] = 1;
       visit(child, after);
     }
   };
