@@ -444,8 +444,8 @@ type Frame =
   /** Inside a key of a schema object: the properties still matching and the bytes read. */
   | { t: "key"; node: Extract<GNode, { kind: "object" }>; cands: number[]; offset: number }
   | { t: "arr"; node: Extract<GNode, { kind: "array" }>; phase: "first" | "after"; count: number; ws: number }
-  /** Inside a string after the opening quote. esc: 0, 1 after `\`, 2…5 reading \u's hex digits; utf8: continuation bytes left, lo/hi: the next one's range. */
-  | { t: "str"; min: number; max: number; count: number; esc: number; utf8: number; lo: number; hi: number }
+  /** Inside a string after the opening quote. esc: 0, 1 after `\`, 2…5 reading \u's hex digits; utf8: the {@link UTF8_NEXT} state. */
+  | { t: "str"; min: number; max: number; count: number; esc: number; utf8: number }
   | { t: "num"; integer: boolean; phase: "start" | "minus" | "zero" | "int" | "dot" | "frac" | "exp" | "expSign" | "expDigits"; digits: number }
   /** Inside a literal: candidates still matching (all share the `offset` bytes read). */
   | { t: "lit"; node: Extract<GNode, { kind: "literal" }>; cands: number[]; offset: number };
@@ -459,6 +459,37 @@ interface Stack {
 const isWsFor = (maxWs: number) => (maxWs > 1 ? (b: number) => b === 0x20 || b === 0x0a || b === 0x09 : (b: number) => b === 0x20);
 const isDigit = (b: number) => b >= 0x30 && b <= 0x39;
 const QUOTE = 0x22;
+
+/**
+ * String content as a byte automaton over UTF-8: state 0 is between characters; 1…7 are inside a character
+ * (1: one continuation byte left; 2, 3, 4: two left, the next in A0–BF after E0, 80–9F after ED, else
+ * 80–BF; 5, 6, 7: three left, likewise after F0, F4, F1–F3). The ranges rule out overlong forms, surrogates
+ * and code points past U+10FFFF. `UTF8_NEXT[state * 256 + byte]` is the next state, -1 for a refused byte;
+ * from state 0, the quote, the backslash and control bytes are refused (they are not plain content).
+ */
+const UTF8_NEXT: Int8Array = (() => {
+  const table = new Int8Array(8 * 256).fill(-1);
+  const set = (state: number, lo: number, hi: number, next: number) => table.fill(next, state * 256 + lo, state * 256 + hi + 1);
+  set(0, 0x20, 0x7f, 0);
+  table[QUOTE] = -1;
+  table[0x5c] = -1;
+  set(0, 0xc2, 0xdf, 1);
+  set(0, 0xe0, 0xe0, 2);
+  set(0, 0xe1, 0xec, 4);
+  set(0, 0xed, 0xed, 3);
+  set(0, 0xee, 0xef, 4);
+  set(0, 0xf0, 0xf0, 5);
+  set(0, 0xf1, 0xf3, 7);
+  set(0, 0xf4, 0xf4, 6);
+  set(1, 0x80, 0xbf, 0);
+  set(2, 0xa0, 0xbf, 1);
+  set(3, 0x80, 0x9f, 1);
+  set(4, 0x80, 0xbf, 1);
+  set(5, 0x90, 0xbf, 4);
+  set(6, 0x80, 0x8f, 4);
+  set(7, 0x80, 0xbf, 4);
+  return table;
+})();
 
 /** The automaton for one grammar; `step` is pure, so states can be shared and branched freely. */
 class Automaton {
@@ -530,7 +561,7 @@ class Automaton {
       case "array":
         return b === 0x5b ? { frame: { t: "arr", node, phase: "first", count: 0, ws: 0 }, next: rest } : null;
       case "string":
-        return b === QUOTE ? { frame: { t: "str", min: node.minLength, max: node.maxLength, count: 0, esc: 0, utf8: 0, lo: 0, hi: 0 }, next: rest } : null;
+        return b === QUOTE ? { frame: { t: "str", min: node.minLength, max: node.maxLength, count: 0, esc: 0, utf8: 0 }, next: rest } : null;
       case "number":
         return this.stepNumber({ t: "num", integer: node.integer, phase: "start", digits: 0 }, b, rest);
       case "literal":
@@ -568,7 +599,7 @@ class Automaton {
         if (b !== QUOTE) return null;
         if (node.kind === "freeObject") {
           const after: Stack = { frame: { ...f, phase: "colon", ws: 0 }, next: rest };
-          return { frame: { t: "str", min: 0, max: Infinity, count: 0, esc: 0, utf8: 0, lo: 0, hi: 0 }, next: after };
+          return { frame: { t: "str", min: 0, max: Infinity, count: 0, esc: 0, utf8: 0 }, next: after };
         }
         {
           const cands = candidates();
@@ -588,8 +619,8 @@ class Automaton {
 
   private stepString(f: Extract<Frame, { t: "str" }>, b: number, rest: Stack | null): Stack | null {
     if (f.utf8 > 0) {
-      if (b < f.lo || b > f.hi) return null;
-      return { frame: { ...f, utf8: f.utf8 - 1, lo: 0x80, hi: 0xbf }, next: rest };
+      const utf8 = UTF8_NEXT[f.utf8 * 256 + b]!;
+      return utf8 < 0 ? null : { frame: { ...f, utf8 }, next: rest };
     }
     if (f.esc === 1) {
       if (b === 0x75) return { frame: { ...f, esc: 2 }, next: rest };
@@ -605,20 +636,11 @@ class Automaton {
       return { frame: { ...f, esc: f.esc === 5 ? 0 : f.esc + 1 }, next: rest };
     }
     if (b === QUOTE) return f.count >= f.min ? rest : null;
-    if (b < 0x20) return null;
     if (f.count >= f.max) return null;
     const counted = { ...f, count: f.count + 1 };
     if (b === 0x5c) return { frame: { ...counted, esc: 1 }, next: rest };
-    if (b < 0x80) return { frame: counted, next: rest };
-    // UTF-8 lead bytes, with the ranges that exclude overlong forms, surrogates and code points past U+10FFFF.
-    if (b >= 0xc2 && b <= 0xdf) return { frame: { ...counted, utf8: 1, lo: 0x80, hi: 0xbf }, next: rest };
-    if (b === 0xe0) return { frame: { ...counted, utf8: 2, lo: 0xa0, hi: 0xbf }, next: rest };
-    if (b === 0xed) return { frame: { ...counted, utf8: 2, lo: 0x80, hi: 0x9f }, next: rest };
-    if (b >= 0xe1 && b <= 0xef) return { frame: { ...counted, utf8: 2, lo: 0x80, hi: 0xbf }, next: rest };
-    if (b === 0xf0) return { frame: { ...counted, utf8: 3, lo: 0x90, hi: 0xbf }, next: rest };
-    if (b === 0xf4) return { frame: { ...counted, utf8: 3, lo: 0x80, hi: 0x8f }, next: rest };
-    if (b >= 0xf1 && b <= 0xf3) return { frame: { ...counted, utf8: 3, lo: 0x80, hi: 0xbf }, next: rest };
-    return null;
+    const utf8 = UTF8_NEXT[b]!;
+    return utf8 < 0 ? null : { frame: { ...counted, utf8 }, next: rest };
   }
 
   private stepNumber(f: Extract<Frame, { t: "num" }>, b: number, rest: Stack | null): Stack | null {
@@ -689,7 +711,7 @@ function stateKey(s: Stack): string {
         break;
       case "str":
         // Lengths only matter up to the largest bound in play; a free string's count never does.
-        key += `S${f.min},${f.max},${f.max === Infinity ? Math.min(f.count, f.min) : f.count},${f.esc},${f.utf8},${f.lo},${f.hi}`;
+        key += `S${f.min},${f.max},${f.max === Infinity ? Math.min(f.count, f.min) : f.count},${f.esc},${f.utf8}`;
         break;
       case "num":
         key += `N${f.integer ? 1 : 0},${f.phase},${f.digits}`;
@@ -719,15 +741,13 @@ interface TokenTrie {
   tokenStart: Int32Array;
   tokenIds: Int32Array;
   subtreeEnd: Int32Array;
-  /** 1 when the byte into node n and every byte below it is printable ASCII other than `"` and `\`. */
-  plain: Uint8Array;
+  /** Bit q set when every byte sequence below node n, read from {@link UTF8_NEXT} state q, is string content. */
+  contentFrom: Uint8Array;
   /** The most bytes below node n (0 for a leaf). */
   height: Int32Array;
   /** Length of the token table. */
   size: number;
 }
-
-const isPlainStringByte = (b: number) => b >= 0x20 && b < 0x7f && b !== QUOTE && b !== 0x5c;
 
 function buildTrie(tokenBytes: readonly (Uint8Array | null)[]): TokenTrie {
   const children: Map<number, number>[] = [new Map()];
@@ -750,17 +770,13 @@ function buildTrie(tokenBytes: readonly (Uint8Array | null)[]): TokenTrie {
   const n = children.length;
   // Depth-first preorder, children by byte.
   const order: number[] = [];
-  const byteInto = new Int32Array(n).fill(-1);
   const sorted = children.map((c) => [...c].sort((x, y) => x[0] - y[0]));
   const stack = [0];
   while (stack.length > 0) {
     const node = stack.pop()!;
     order.push(node);
     const kids = sorted[node]!;
-    for (let i = kids.length - 1; i >= 0; i--) {
-      byteInto[kids[i]![1]] = kids[i]![0];
-      stack.push(kids[i]![1]);
-    }
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]![1]);
   }
   const newId = new Int32Array(n);
   order.forEach((old, i) => (newId[old] = i));
@@ -781,25 +797,28 @@ function buildTrie(tokenBytes: readonly (Uint8Array | null)[]): TokenTrie {
   });
   edgeStart[n] = edges;
   tokenStart[n] = tokenIds.length;
-  // Children come after their parent in preorder, so one backward pass settles subtree ends and plainness.
+  // Children come after their parent in preorder, so one backward pass settles subtree ends, heights and content.
   const subtreeEnd = new Int32Array(n);
-  const plain = new Uint8Array(n);
+  const contentFrom = new Uint8Array(n);
   const height = new Int32Array(n);
   for (let i = n - 1; i >= 0; i--) {
     let endAt = i + 1;
     let below = 0;
-    let allPlain = i > 0 && isPlainStringByte(byteInto[order[i]!]!);
+    let content = 0xff;
     for (let e = edgeStart[i]!; e < edgeStart[i + 1]!; e++) {
       const c = edgeChild[e]!;
       endAt = Math.max(endAt, subtreeEnd[c]!);
       below = Math.max(below, height[c]! + 1);
-      if (plain[c] === 0) allPlain = false;
+      for (let q = 0; q < 8; q++) {
+        const next = UTF8_NEXT[q * 256 + edgeByte[e]!]!;
+        if (next < 0 || (contentFrom[c]! & (1 << next)) === 0) content &= ~(1 << q);
+      }
     }
     subtreeEnd[i] = endAt;
-    plain[i] = allPlain ? 1 : 0;
+    contentFrom[i] = content;
     height[i] = below;
   }
-  return { edgeStart, edgeByte, edgeChild, tokenStart, tokenIds: Int32Array.from(tokenIds), subtreeEnd, plain, height, size: tokenBytes.length };
+  return { edgeStart, edgeByte, edgeChild, tokenStart, tokenIds: Int32Array.from(tokenIds), subtreeEnd, contentFrom, height, size: tokenBytes.length };
 }
 
 /** Can the vocabulary write `bytes` from every point a token sequence can reach inside it? */
@@ -840,7 +859,9 @@ interface Compiled {
   masks: Map<string, Uint8Array>;
 }
 
-const MASK_CACHE_LIMIT = 512;
+// Masks kept per compiled schema (about 32 MB for a 150k vocabulary), and compiled schemas kept per token table.
+const MASK_CACHE_BYTES = 32 * 1024 * 1024;
+const COMPILED_LIMIT = 16;
 const compiledByTable = new WeakMap<readonly (Uint8Array | null)[], { trie: TokenTrie; byOptions: Map<string, Compiled> }>();
 
 /** Options of {@link jsonConstraint}. */
@@ -873,6 +894,8 @@ function compile(tokenBytes: readonly (Uint8Array | null)[], options: JsonConstr
   const cacheKey = JSON.stringify([options.schema ?? null, stopIds, maxWs]);
   const known = shared.byOptions.get(cacheKey);
   if (known !== undefined) return known;
+  // Oldest first out: a Map iterates in insertion order.
+  if (shared.byOptions.size >= COMPILED_LIMIT) shared.byOptions.delete(shared.byOptions.keys().next().value!);
   const grammar = new Grammar();
   const node = grammar.document(options.schema);
   for (const text of grammar.needed) {
@@ -896,11 +919,13 @@ function computeMask(c: Compiled, state: Stack): Uint8Array {
   const mask = new Uint8Array(Math.max(trie.size, ...c.stopIds.map((id) => id + 1)));
   const visit = (node: number, s: Stack): void => {
     const f = s.frame;
-    // Inside a string, a subtree of plain bytes (one character each) that fits in maxLength is allowed whole, unwalked.
-    const room = f.t === "str" && f.esc === 0 && f.utf8 === 0 ? f.max - f.count : -1;
+    // Inside a string, a subtree that is all string content and fits in maxLength (a byte is at most one
+    // character) is allowed whole, unwalked: most of the vocabulary, in a free string.
+    const room = f.t === "str" && f.esc === 0 ? f.max - f.count : -1;
     for (let e = trie.edgeStart[node]!; e < trie.edgeStart[node + 1]!; e++) {
       const child = trie.edgeChild[e]!;
-      if (trie.plain[child] === 1 && trie.height[child]! < room) {
+      const next = room > 0 ? UTF8_NEXT[(f as Extract<Frame, { t: "str" }>).utf8 * 256 + trie.edgeByte[e]!]! : -1;
+      if (next >= 0 && (trie.contentFrom[child]! & (1 << next)) !== 0 && trie.height[child]! < room) {
         for (let t = trie.tokenStart[child]!; t < trie.tokenStart[trie.subtreeEnd[child]!]!; t++) mask[trie.tokenIds[t]!] = 1;
         continue;
       }
@@ -933,14 +958,17 @@ export function jsonConstraint(tokenBytes: readonly (Uint8Array | null)[], optio
   const written: number[] = [];
   const maskOf = (s: Stack): Uint8Array => {
     const key = stateKey(s);
-    let mask = compiled.masks.get(key);
+    const masks = compiled.masks;
+    let mask = masks.get(key);
     if (mask === undefined) {
       mask = computeMask(compiled, s);
       if (mask.indexOf(1) < 0) throw new Error(`jsonConstraint: no token can follow ${describeBytes(written)} (a bug, or a vocabulary that cannot write what comes next)`);
-      // Oldest first out: a Map iterates in insertion order.
-      if (compiled.masks.size >= MASK_CACHE_LIMIT) compiled.masks.delete(compiled.masks.keys().next().value!);
-      compiled.masks.set(key, mask);
+      if (masks.size >= Math.max(16, MASK_CACHE_BYTES / mask.length)) masks.delete(masks.keys().next().value!);
+    } else {
+      // Least recently used first out: a Map iterates in insertion order.
+      masks.delete(key);
     }
+    masks.set(key, mask);
     return mask;
   };
   return {
@@ -975,15 +1003,15 @@ export function jsonConstraint(tokenBytes: readonly (Uint8Array | null)[], optio
 }
 
 /**
- * Whether `text` is a valid prefix of a document of `schema` (any JSON object without one), byte by byte, with
- * the same rules as {@link jsonConstraint}: `"prefix"`, `"complete"` (a stop token may come) or `"invalid"`.
+ * Whether `text` (a string, or bytes that may end inside a character) is a valid prefix of a document of
+ * `schema` (any JSON object without one), with the same rules as {@link jsonConstraint}: `"prefix"`,
+ * `"complete"` (a stop token may come) or `"invalid"`.
  */
-export function jsonPrefixStatus(text: string, options: Omit<JsonConstraintOptions, "stopTokenIds"> = {}): "prefix" | "complete" | "invalid" {
-  const maxWs = options.maxWhitespace ?? 1;
+export function jsonPrefixStatus(text: string | Uint8Array, options: Omit<JsonConstraintOptions, "stopTokenIds"> = {}): "prefix" | "complete" | "invalid" {
   const node = new Grammar().document(options.schema);
-  const automaton = new Automaton(maxWs);
+  const automaton = new Automaton(options.maxWhitespace ?? 1);
   let state: Stack | null = { frame: { t: "root", node, ws: 0, done: false }, next: null };
-  for (const b of ENCODER.encode(text)) {
+  for (const b of typeof text === "string" ? ENCODER.encode(text) : text) {
     state = automaton.step(state, b);
     if (state === null) return "invalid";
   }

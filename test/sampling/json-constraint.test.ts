@@ -242,3 +242,30 @@ test("validateJsonSchema: every violation with its JSON path", () => {
   assert.deepEqual(validateJsonSchema({ "a b": "😀😀" }, { properties: { "a b": { maxLength: 2 } } }), []);
   assert.deepEqual(validateJsonSchema({ extra: "x" }, NESTED).map((e) => e.path), ["$.title", "$.year", "$.tags", "$.extra"]);
 });
+
+test("masks agree with feeding each token's bytes to the automaton one by one (tokens that end inside a character too)", () => {
+  const tokenizer = ByteBpeTokenizer.train(loadMobyDick().slice(0, 50_000) + " é è à 日本語 😀🐋 \\n \\u00e9".repeat(50), 700);
+  const table = tokenByteTable(tokenizer);
+  assert.ok(table.some((bytes) => bytes !== null && bytes.length > 1 && bytes[bytes.length - 1]! >= 0xc0), "some token ends with a UTF-8 lead byte");
+  const stop = tokenizer.specialTokens.get("</s>")!;
+  const random = new Random(11);
+  for (const schema of [{ ...SENTIMENT, properties: { ...(SENTIMENT.properties as object), gpt_explanation: { type: "string", maxLength: 6 } } }, undefined]) {
+    for (let walk = 0; walk < 3; walk++) {
+      const constraint = jsonConstraint(table, { schema, stopTokenIds: [stop] });
+      const written: number[] = [];
+      for (let step = 0; step < 40 && !constraint.done(); step++) {
+        const expected = table.map((bytes, id) => {
+          if (id === stop) return jsonPrefixStatus(Uint8Array.from(written), { schema }) === "complete" ? 1 : 0;
+          return bytes !== null && jsonPrefixStatus(Uint8Array.from([...written, ...bytes]), { schema }) !== "invalid" ? 1 : 0;
+        });
+        const mask = new Uint8Array(table.length);
+        constraint.allowed(mask);
+        assert.deepEqual([...mask], expected, `after ${JSON.stringify(new TextDecoder().decode(Uint8Array.from(written)))}`);
+        const allowed = [...mask.keys()].filter((id) => mask[id] === 1 && id !== stop);
+        const id = allowed[random.int(allowed.length)]!;
+        constraint.advance(id);
+        written.push(...table[id]!);
+      }
+    }
+  }
+});
