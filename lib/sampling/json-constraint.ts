@@ -637,10 +637,10 @@ class Automaton {
     }
     if (b === QUOTE) return f.count >= f.min ? rest : null;
     if (f.count >= f.max) return null;
-    const counted = { ...f, count: f.count + 1 };
-    if (b === 0x5c) return { frame: { ...counted, esc: 1 }, next: rest };
+    // Written out rather than spread: this is the innermost step of the mask walk.
+    if (b === 0x5c) return { frame: { t: "str", min: f.min, max: f.max, count: f.count + 1, esc: 1, utf8: 0 }, next: rest };
     const utf8 = UTF8_NEXT[b]!;
-    return utf8 < 0 ? null : { frame: { ...counted, utf8 }, next: rest };
+    return utf8 < 0 ? null : { frame: { t: "str", min: f.min, max: f.max, count: f.count + 1, esc: 0, utf8 }, next: rest };
   }
 
   private stepNumber(f: Extract<Frame, { t: "num" }>, b: number, rest: Stack | null): Stack | null {
@@ -743,8 +743,12 @@ interface TokenTrie {
   subtreeEnd: Int32Array;
   /** Bit q set when every byte sequence below node n, read from {@link UTF8_NEXT} state q, is string content. */
   contentFrom: Uint8Array;
-  /** The most bytes below node n (0 for a leaf). */
-  height: Int32Array;
+  /**
+   * charsBelow[q * nodes + n]: the most characters a byte sequence below node n starts when read from UTF-8
+   * state q (saturating at 255), meaningful where contentFrom has bit q.
+   */
+  charsBelow: Uint8Array;
+  nodes: number;
   /** Length of the token table. */
   size: number;
 }
@@ -800,25 +804,28 @@ function buildTrie(tokenBytes: readonly (Uint8Array | null)[]): TokenTrie {
   // Children come after their parent in preorder, so one backward pass settles subtree ends, heights and content.
   const subtreeEnd = new Int32Array(n);
   const contentFrom = new Uint8Array(n);
-  const height = new Int32Array(n);
+  const charsBelow = new Uint8Array(8 * n);
   for (let i = n - 1; i >= 0; i--) {
     let endAt = i + 1;
-    let below = 0;
     let content = 0xff;
     for (let e = edgeStart[i]!; e < edgeStart[i + 1]!; e++) {
       const c = edgeChild[e]!;
       endAt = Math.max(endAt, subtreeEnd[c]!);
-      below = Math.max(below, height[c]! + 1);
       for (let q = 0; q < 8; q++) {
         const next = UTF8_NEXT[q * 256 + edgeByte[e]!]!;
-        if (next < 0 || (contentFrom[c]! & (1 << next)) === 0) content &= ~(1 << q);
+        if (next < 0 || (contentFrom[c]! & (1 << next)) === 0) {
+          content &= ~(1 << q);
+          continue;
+        }
+        // A character starts on a byte read between characters.
+        const chars = Math.min(255, (q === 0 ? 1 : 0) + charsBelow[next * n + c]!);
+        if (chars > charsBelow[q * n + i]!) charsBelow[q * n + i] = chars;
       }
     }
     subtreeEnd[i] = endAt;
     contentFrom[i] = content;
-    height[i] = below;
   }
-  return { edgeStart, edgeByte, edgeChild, tokenStart, tokenIds: Int32Array.from(tokenIds), subtreeEnd, contentFrom, height, size: tokenBytes.length };
+  return { edgeStart, edgeByte, edgeChild, tokenStart, tokenIds: Int32Array.from(tokenIds), subtreeEnd, contentFrom, charsBelow, nodes: n, size: tokenBytes.length };
 }
 
 /** Can the vocabulary write `bytes` from every point a token sequence can reach inside it? */
@@ -919,13 +926,14 @@ function computeMask(c: Compiled, state: Stack): Uint8Array {
   const mask = new Uint8Array(Math.max(trie.size, ...c.stopIds.map((id) => id + 1)));
   const visit = (node: number, s: Stack): void => {
     const f = s.frame;
-    // Inside a string, a subtree that is all string content and fits in maxLength (a byte is at most one
-    // character) is allowed whole, unwalked: most of the vocabulary, in a free string.
-    const room = f.t === "str" && f.esc === 0 ? f.max - f.count : -1;
+    // Inside a string, a subtree that is all string content and fits in maxLength is allowed whole, unwalked:
+    // most of the vocabulary, in a free string.
+    const q = f.t === "str" && f.esc === 0 ? f.utf8 : -1;
+    const room = f.t === "str" ? f.max - f.count : 0;
     for (let e = trie.edgeStart[node]!; e < trie.edgeStart[node + 1]!; e++) {
       const child = trie.edgeChild[e]!;
-      const next = room > 0 ? UTF8_NEXT[(f as Extract<Frame, { t: "str" }>).utf8 * 256 + trie.edgeByte[e]!]! : -1;
-      if (next >= 0 && (trie.contentFrom[child]! & (1 << next)) !== 0 && trie.height[child]! < room) {
+      const next = q >= 0 ? UTF8_NEXT[q * 256 + trie.edgeByte[e]!]! : -1;
+      if (next >= 0 && (trie.contentFrom[child]! & (1 << next)) !== 0 && (q === 0 ? 1 : 0) + trie.charsBelow[next * trie.nodes + child]! <= room) {
         for (let t = trie.tokenStart[child]!; t < trie.tokenStart[trie.subtreeEnd[child]!]!; t++) mask[trie.tokenIds[t]!] = 1;
         continue;
       }
