@@ -303,7 +303,7 @@ type NodeBody = GNode extends infer N ? (N extends { id: number } ? Omit<N, "id"
 
 class Grammar {
   private nextId = 0;
-  /** Strings every document of some shape needs; the vocabulary must be able to write them (see `checkWritable`). */
+  /** Strings every document of some shape needs; the vocabulary must be able to write them (see `writable`). */
   readonly needed = new Set<string>();
 
   node(body: NodeBody): GNode {
@@ -356,7 +356,11 @@ class Grammar {
     }
     const types = typesOf(s);
     if (types === null) return this.anyValue();
-    if (types.length > 1) return this.choice(types.map((t) => this.compile({ ...s, type: t }, path)), path);
+    if (types.length > 1) {
+      // An integer is a number: "number" alone covers both (they would start alike).
+      const distinct = types.includes("number") ? types.filter((t) => t !== "integer") : types;
+      return this.choice(distinct.map((t) => this.compile({ ...s, type: t }, path)), path);
+    }
     switch (types[0]!) {
       case "object": {
         this.needed.add("{").add("}");
@@ -393,7 +397,8 @@ class Grammar {
   private choice(options: GNode[], path: string): GNode {
     // Literal options merge into one literal (they may share first bytes: "a" and "b", 1 and 12).
     const literals = options.filter((o): o is Extract<GNode, { kind: "literal" }> => o.kind === "literal");
-    const merged = literals.length > 1 ? [this.node({ kind: "literal", values: literals.flatMap((l) => l.values) }), ...options.filter((o) => o.kind !== "literal")] : options;
+    const values = [...new Map(literals.flatMap((l) => l.values).map((v) => [v.join(","), v])).values()];
+    const merged = literals.length > 1 ? [this.node({ kind: "literal", values }), ...options.filter((o) => o.kind !== "literal")] : options;
     if (merged.length === 1) return merged[0]!;
     const byFirst: (GNode | undefined)[] = [];
     for (const o of merged) {
@@ -443,9 +448,11 @@ type Frame =
   | { t: "obj"; node: Extract<GNode, { kind: "object" | "freeObject" }>; phase: "key" | "firstKey" | "colon" | "after"; next: number; ws: number }
   /** Inside a key of a schema object: the properties still matching and the bytes read. */
   | { t: "key"; node: Extract<GNode, { kind: "object" }>; cands: number[]; offset: number }
+  /** Inside an array: right after `[` ("first") or after an item ("after"), with `count` items begun. */
   | { t: "arr"; node: Extract<GNode, { kind: "array" }>; phase: "first" | "after"; count: number; ws: number }
   /** Inside a string after the opening quote. esc: 0, 1 after `\`, 2…5 reading \u's hex digits; utf8: the {@link UTF8_NEXT} state. */
   | { t: "str"; min: number; max: number; count: number; esc: number; utf8: number }
+  /** Inside a number: where in the JSON number grammar, and how many digits the current part has. */
   | { t: "num"; integer: boolean; phase: "start" | "minus" | "zero" | "int" | "dot" | "frac" | "exp" | "expSign" | "expDigits"; digits: number }
   /** Inside a literal: candidates still matching (all share the `offset` bytes read). */
   | { t: "lit"; node: Extract<GNode, { kind: "literal" }>; cands: number[]; offset: number };
@@ -607,8 +614,9 @@ class Automaton {
         }
       case "colon": {
         if (b !== 0x3a) return null;
-        const value = node.kind === "freeObject" ? node.value : node.props[f.next]!.value;
-        return { frame: { t: "value", node: value, ws: 0 }, next: { frame: { ...f, phase: "after", next: f.next + 1, ws: 0 }, next: rest } };
+        // A free object counts no properties, so its states (and cached masks) repeat from one key to the next.
+        if (node.kind === "freeObject") return { frame: { t: "value", node: node.value, ws: 0 }, next: { frame: { ...f, phase: "after", ws: 0 }, next: rest } };
+        return { frame: { t: "value", node: node.props[f.next]!.value, ws: 0 }, next: { frame: { ...f, phase: "after", next: f.next + 1, ws: 0 }, next: rest } };
       }
       case "after":
         if (b === 0x7d) return mayClose() ? rest : null;
@@ -885,9 +893,14 @@ export interface JsonConstraintOptions {
   maxWhitespace?: number;
 }
 
-function compile(tokenBytes: readonly (Uint8Array | null)[], options: JsonConstraintOptions): Compiled {
+function maxWhitespaceOf(options: { maxWhitespace?: number }): number {
   const maxWs = options.maxWhitespace ?? 1;
   if (!Number.isInteger(maxWs) || maxWs < 0) throw new RangeError(`jsonConstraint: maxWhitespace must be an integer ≥ 0, got ${maxWs}`);
+  return maxWs;
+}
+
+function compile(tokenBytes: readonly (Uint8Array | null)[], options: JsonConstraintOptions): Compiled {
+  const maxWs = maxWhitespaceOf(options);
   const stopIds = [...new Set(options.stopTokenIds)];
   if (stopIds.length === 0) throw new Error("jsonConstraint: stopTokenIds must hold at least one token id, to end generation after the document");
   for (const id of stopIds) {
@@ -959,6 +972,8 @@ function describeBytes(bytes: readonly number[]): string {
  * throws a {@link JsonSchemaError}). `tokenBytes` is the vocabulary's bytes ({@link tokenByteTable}); tokens
  * without bytes are never allowed except the stop tokens, which are allowed only once the document is complete.
  * Throws when the vocabulary cannot write a string the document needs (a course character model has no `{`).
+ * Build the table once per model and pass that same array every time: the token trie and the masks (cached
+ * by parser state, so most steps cost a lookup) are kept per array and shared by all its constraints.
  */
 export function jsonConstraint(tokenBytes: readonly (Uint8Array | null)[], options: JsonConstraintOptions): TokenConstraint {
   const compiled = compile(tokenBytes, options);
@@ -1017,7 +1032,7 @@ export function jsonConstraint(tokenBytes: readonly (Uint8Array | null)[], optio
  */
 export function jsonPrefixStatus(text: string | Uint8Array, options: Omit<JsonConstraintOptions, "stopTokenIds"> = {}): "prefix" | "complete" | "invalid" {
   const node = new Grammar().document(options.schema);
-  const automaton = new Automaton(options.maxWhitespace ?? 1);
+  const automaton = new Automaton(maxWhitespaceOf(options));
   let state: Stack | null = { frame: { t: "root", node, ws: 0, done: false }, next: null };
   for (const b of typeof text === "string" ? ENCODER.encode(text) : text) {
     state = automaton.step(state, b);

@@ -95,6 +95,10 @@ test("prefixes byte by byte: valid prefixes, complete documents and invalid text
   assert.equal(status('{"title":"0123456789abc"', NESTED), "invalid", "maxLength 12");
   assert.equal(status('{"title":"x","year":2,"note":null,"tags":["c"],"extra":{"k":null}}', NESTED), "complete");
   assert.equal(status('{"title":"x","year":2,"tags":["c"],"extra":-0.5}', NESTED), "complete");
+  // Type lists and anyOf: "integer" folds into "number", equal literals merge.
+  assert.equal(status("1.5", { type: ["integer", "number"] }), "complete");
+  assert.equal(status('"a"', { anyOf: [{ const: "a" }, { enum: ["a", "b"] }] }), "complete");
+  assert.equal(status("nul", { type: ["string", "null"] }), "prefix");
   // A top-level number is complete yet may go on.
   assert.equal(status("12", { type: "integer" }), "complete");
   assert.equal(status("12.", { type: "number" }), "prefix");
