@@ -10,5 +10,5 @@ export { greedyToken, nextTokenDistribution, nucleusCurve, rankTokens, sampleNex
 export type { NucleusCurve, RankedToken, SamplingOptions } from "./filters";
 export { decodeTokens, findStopSequence, normalizeStop } from "./decode";
 export type { DecodeOptions, DecodeResult, NextTokenLogits } from "./decode";
-export { jsonConstraint, jsonPrefixStatus, JsonSchemaError, tokenByteTable, validateJsonSchema } from "./json-constraint";
+export { checkJsonSchema, jsonConstraint, jsonPrefixStatus, JsonSchemaError, tokenByteTable, validateJsonSchema } from "./json-constraint";
 export type { JsonConstraintOptions, JsonSchema, JsonSchemaViolation, TokenByteSource, TransformersTokenizerLike } from "./json-constraint";

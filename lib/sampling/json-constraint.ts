@@ -1026,6 +1026,15 @@ export function jsonConstraint(tokenBytes: readonly (Uint8Array | null)[], optio
 }
 
 /**
+ * Throws a {@link JsonSchemaError} naming the keyword when {@link jsonConstraint} cannot decode `schema`
+ * (an unsupported keyword, a malformed value, anyOf options that start alike, an enum the type rules out);
+ * lets a server answer 400 before any token is generated.
+ */
+export function checkJsonSchema(schema: JsonSchema): void {
+  new Grammar().document(schema);
+}
+
+/**
  * Whether `text` (a string, or bytes that may end inside a character) is a valid prefix of a document of
  * `schema` (any JSON object without one), with the same rules as {@link jsonConstraint}: `"prefix"`,
  * `"complete"` (a stop token may come) or `"invalid"`.

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { loadMobyDick } from "@llm-course/lib/data/books";
 import { courseModelPath, loadTokenizer } from "@llm-course/lib/llm";
 import { Random } from "@llm-course/lib/random";
-import { jsonConstraint, jsonPrefixStatus, JsonSchemaError, tokenByteTable, validateJsonSchema, type JsonSchema } from "@llm-course/lib/sampling";
+import { checkJsonSchema, jsonConstraint, jsonPrefixStatus, JsonSchemaError, tokenByteTable, validateJsonSchema, type JsonSchema } from "@llm-course/lib/sampling";
 import type { TokenConstraint } from "@llm-course/lib/server/types";
 import { ByteBpeTokenizer } from "@llm-course/lib/tokenizers";
 
@@ -226,6 +226,10 @@ test("unsupported or malformed schemas are rejected with an error naming the key
   assert.throws(() => jsonConstraint(table, { schema: { anyOf: [{ type: "string" }, { type: "string", maxLength: 2 }] }, stopTokenIds: [256] }), /anyOf.*same character \("\\""\)/);
   assert.throws(() => jsonConstraint(table, { schema: { type: "integer", enum: [1.5] }, stopTokenIds: [256] }), /no enum\/const value satisfies/);
   assert.throws(() => jsonConstraint(table, { stopTokenIds: [] }), /stopTokenIds must hold at least one token id/);
+  // checkJsonSchema says the same before any vocabulary is involved.
+  assert.throws(() => checkJsonSchema({ type: "string", format: "date" }), (error: unknown) => error instanceof JsonSchemaError && error.keyword === "format");
+  assert.throws(() => checkJsonSchema({ anyOf: [{ type: "integer" }, { enum: [1, 2] }] }), /anyOf options that can start with the same character \("1"\)/);
+  for (const schema of [SENTIMENT, SPAM, NESTED]) checkJsonSchema(schema);
 });
 
 test("validateJsonSchema: every violation with its JSON path", () => {
