@@ -128,13 +128,17 @@ test("the mask on a hand-made vocabulary: expected ids at each step, the stop to
   assert.equal(c.done(), true);
   c.advance(STOP);
   assert.equal(c.done(), true);
-  // `"}` ends the document in one token; a mask longer than the table gets zeros past it.
+  // Tokens of several bytes (`{"`, `"spam"`) step through as many states; a mask longer than the table gets zeros past it.
   const d = jsonConstraint(table, { schema: SPAM, stopTokenIds: [STOP] });
   for (const id of [10, 12, 3, 5, 7]) d.advance(id);
   assert.equal(d.done(), false);
   const wide = new Uint8Array(40).fill(1);
   d.allowed(wide);
   assert.deepEqual([...wide.keys()].filter((id) => wide[id] === 1), [2, 6]);
+  // `"}` closes the string and the object in one token.
+  const e = jsonConstraint(table, { schema: SPAM, stopTokenIds: [STOP] });
+  for (const id of [10, 12, 3, 5, 3, 17, 15, 16, 11]) e.advance(id);
+  assert.equal(e.done(), true);
   // Without "b", `"l` could be written and never finished: the vocabulary is refused up front.
   const noB = table.map((bytes, id) => (id === 20 ? null : bytes));
   assert.throws(() => jsonConstraint(noB, { schema: SPAM, stopTokenIds: [STOP] }), /the vocabulary cannot write "\\"label\\"", which this schema needs/);
