@@ -222,7 +222,6 @@ export interface PretrainedTokenizer {
   encode(text: string, options?: { add_special_tokens?: boolean }): number[];
   decode(ids: readonly number[], options?: { skip_special_tokens?: boolean }): string;
   apply_chat_template(messages: readonly Record<string, unknown>[], options?: Record<string, unknown>): string | number[];
-  model: { vocab: unknown };
 }
 
 /**
