@@ -222,6 +222,8 @@ export interface PretrainedTokenizer {
   encode(text: string, options?: { add_special_tokens?: boolean }): number[];
   decode(ids: readonly number[], options?: { skip_special_tokens?: boolean }): string;
   apply_chat_template(messages: readonly Record<string, unknown>[], options?: Record<string, unknown>): string | number[];
+  /** The parsed tokenizer.json (what lib/sampling's tokenByteTable reads: transformers.js 4.3 has no public vocabulary). */
+  _tokenizerJSON: unknown;
 }
 
 /**
