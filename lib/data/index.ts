@@ -8,6 +8,8 @@ export { BOUNDARY, buildContextDataset, CharVocabulary, formatExample, loadNames
 export type { NameDatasets, NameSplits, SplitOptions } from "./names";
 export { evaluationOffsets, splitTokenStream, tokenStreamDataset, windowBatch } from "./token-stream";
 export type { TokenStreamDataset, TokenStreamSplits } from "./token-stream";
+export { isWeightedRows, weightedRowsBatch, weightedRowsDataset } from "./weighted-rows";
+export type { WeightedRowsDataset } from "./weighted-rows";
 export { checkNumberInRange, englishNumberWords, frenchNumberWords, NUMBER_WORDS_MAX, numberWords } from "./numberWords";
 export type { NumberLanguage } from "./numberWords";
 export { ENGLISH_NUMBER_TOKENS, FRENCH_NUMBER_TOKENS, joinNumberTokens, NumberWordsTokenizer } from "./numberTokenizer";

@@ -3,10 +3,10 @@
  * `import { GPT, gptParameterCount } from "@llm-course/lib/models/gpt";`
  */
 export { GPT, GptBlock, gelu, GPT_CHECKPOINT_FORMAT, isGptCheckpoint } from "./model";
-export type { GptGenerateOptions } from "./model";
+export type { GptDataset, GptGenerateOptions } from "./model";
 export { GPT_OPTIMIZER_DEFAULTS, gptConfig, gptParameterCount } from "./config";
 export type { GptConfig, GptOptions, PositionEncoding, TrainingEngine } from "./config";
-export { buildGptTrainingGraph, GptTrainingRunner } from "./training-graph";
+export { buildGptTrainingGraph, checkLossWeights, GptTrainingRunner } from "./training-graph";
 export type { GptTrainingGraph, LossAndGradients, TrainingGraphParameter } from "./training-graph";
 export { GPT_MOBY_CHECKPOINT, GPT_MOBY_DIR, GPT_MOBY_RECIPE, gptMobyData, loadGptMoby } from "./moby";
 export type { GptMobyData, GptMobyInfo, LoadedGptMoby } from "./moby";

@@ -20,6 +20,7 @@
 import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { evaluationOffsets, windowBatch, type TokenStreamDataset } from "../../data/token-stream";
+import { isWeightedRows, weightedRowsBatch, type WeightedRowsDataset } from "../../data/weighted-rows";
 import { Random } from "../../random";
 import { decodeTokens, type DecodeOptions, type DecodeResult, type NextTokenLogits } from "../../sampling/decode";
 import type { Trainable } from "../../training/trainable";
@@ -30,7 +31,7 @@ import { isCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointManifest }
 import { Embedding, fusedLayerKernelsAvailable, LayerNorm, linear, Linear, normalValues, type Module } from "../layers";
 import { AdamW, type AdamWOptions } from "../optim";
 import { GPT_OPTIMIZER_DEFAULTS, gptConfig, gptParameterCount, type GptConfig, type GptOptions, type TrainingEngine } from "./config";
-import { GptTrainingRunner } from "./training-graph";
+import { checkLossWeights, GptTrainingRunner } from "./training-graph";
 
 /** 2·√(2/π) and 0.044715: GELU's tanh approximation written with a sigmoid (see {@link gelu}). */
 const GELU_2C = 2 * Math.sqrt(2 / Math.PI);
@@ -141,8 +142,15 @@ const EVAL_BATCH = 32;
 /** The `format` field of a GPT checkpoint's config.json. */
 export const GPT_CHECKPOINT_FORMAT = "gpt";
 
-/** A decoder-only Transformer language model, trainable by the course's `train` loop on a {@link TokenStreamDataset}. */
-export class GPT implements Trainable<TokenStreamDataset>, Module {
+/** What a GPT trains on: windows of a token stream (pre-training) or weighted rows (supervised fine-tuning). */
+export type GptDataset = TokenStreamDataset | WeightedRowsDataset;
+
+/**
+ * A decoder-only Transformer language model, trainable by the course's `train` loop on a
+ * {@link TokenStreamDataset} (every next token counts) or a {@link WeightedRowsDataset} (the loss is the
+ * weighted mean over the targets, e.g. only the assistant's tokens of a conversation).
+ */
+export class GPT implements Trainable<GptDataset>, Module {
   readonly config: GptConfig;
   readonly tokenEmbedding: Embedding;
   /** Learned position table [blockSize, width], or null with sinusoidal positions. */
@@ -256,41 +264,53 @@ export class GPT implements Trainable<TokenStreamDataset>, Module {
     });
   }
 
-  /** Mean cross-entropy (nats) of `targets` under the logits of `inputs`, both int32 [batch, T]. */
-  loss(inputs: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
+  /**
+   * Mean cross-entropy (nats) of `targets` under the logits of `inputs`, both int32 [batch, T]; with
+   * `weights` (float32 [batch, T]), the weighted mean −Σ w·log p[target] / Σ w.
+   */
+  loss(inputs: tf.Tensor2D, targets: tf.Tensor2D, weights?: tf.Tensor2D): tf.Scalar {
     return tf.tidy(() => {
       const logits = this.forward(inputs).reshape([-1, this.config.vocabSize]);
       // One-hot labels: the gradient of tf.gather (picking log p[target]) is missing on wasm.
       const labels = tf.oneHot(targets.reshape([-1]), this.config.vocabSize).toFloat();
-      return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+      if (weights === undefined) return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+      const negativeLogLikelihood = tf.neg(tf.sum(tf.mul(labels, tf.logSoftmax(logits)), -1));
+      const w = weights.reshape([-1]);
+      return tf.div(tf.sum(tf.mul(negativeLogLikelihood, w)), tf.sum(w)) as tf.Scalar;
     });
   }
 
-  /** The input and target ids of the windows starting at `offsets`, row by row; refuses windows longer than the context. */
-  private batchIds(data: TokenStreamDataset, offsets: ArrayLike<number>): { inputs: Int32Array; targets: Int32Array } {
+  /**
+   * The input and target ids (and weights, for weighted rows) of the examples `indices`, row by row;
+   * refuses rows longer than the context.
+   */
+  private batchIds(data: GptDataset, indices: ArrayLike<number>): { inputs: Int32Array; targets: Int32Array; weights?: Float32Array } {
     if (data.blockSize > this.config.blockSize) throw new RangeError(`GPT: the dataset's windows (${data.blockSize} tokens) are longer than the context (${this.config.blockSize})`);
-    return windowBatch(data, offsets);
+    if (!isWeightedRows(data)) return windowBatch(data, indices);
+    const batch = weightedRowsBatch(data, indices);
+    checkLossWeights(batch.weights, batch.weights.length, "GPT");
+    return batch;
   }
 
-  private batchTensors(data: TokenStreamDataset, offsets: ArrayLike<number>): [tf.Tensor2D, tf.Tensor2D] {
-    const { inputs, targets } = this.batchIds(data, offsets);
-    const shape: [number, number] = [offsets.length, data.blockSize];
-    return [tf.tensor2d(inputs, shape, "int32"), tf.tensor2d(targets, shape, "int32")];
+  private batchTensors(data: GptDataset, indices: ArrayLike<number>): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D | undefined] {
+    const { inputs, targets, weights } = this.batchIds(data, indices);
+    const shape: [number, number] = [indices.length, data.blockSize];
+    return [tf.tensor2d(inputs, shape, "int32"), tf.tensor2d(targets, shape, "int32"), weights === undefined ? undefined : tf.tensor2d(weights, shape, "float32")];
   }
 
   /**
    * One AdamW step on the windows starting at `indices` at learning rate `lr`; resolves to the minibatch's
    * mean loss before the update. Steps must be awaited one after the other.
    */
-  async trainStep(data: TokenStreamDataset, indices: Int32Array, lr: number): Promise<number> {
+  async trainStep(data: GptDataset, indices: Int32Array, lr: number): Promise<number> {
     this.checkAlive("trainStep");
     this.optimizer ??= new AdamW(this.namedParameters(), this.optimizerOptions);
     const optimizer = this.optimizer;
     if (this.trainingRunner !== null) {
-      const { inputs, targets } = this.batchIds(data, indices);
+      const { inputs, targets, weights } = this.batchIds(data, indices);
       const named = this.namedParameters();
       const values = new Map(named.map(([name, variable]) => [name, variable.dataSync() as Float32Array]));
-      const { loss, gradients } = await this.trainingRunner.lossAndGradients(values, inputs, targets, indices.length, data.blockSize);
+      const { loss, gradients } = await this.trainingRunner.lossAndGradients(values, inputs, targets, indices.length, data.blockSize, weights);
       this.checkAlive("trainStep");
       tf.tidy(() => {
         const grads: tf.NamedTensorMap = {};
@@ -300,8 +320,8 @@ export class GPT implements Trainable<TokenStreamDataset>, Module {
       return loss;
     }
     const loss = tf.tidy(() => {
-      const [inputs, targets] = this.batchTensors(data, indices);
-      const { value, grads } = tf.variableGrads(() => this.loss(inputs, targets), optimizer.variables);
+      const [inputs, targets, weights] = this.batchTensors(data, indices);
+      const { value, grads } = tf.variableGrads(() => this.loss(inputs, targets, weights), optimizer.variables);
       optimizer.apply(grads, lr);
       return value;
     });
@@ -311,11 +331,13 @@ export class GPT implements Trainable<TokenStreamDataset>, Module {
   }
 
   /**
-   * Mean next-token loss (nats) over the non-overlapping windows of `data` (offsets 0, T, 2T, …): every
-   * token predicted once, with 0 to T − 1 tokens of context. Updates nothing.
+   * Mean next-token loss (nats) over the non-overlapping windows of a token stream (offsets 0, T, 2T, …):
+   * every token predicted once, with 0 to T − 1 tokens of context; over weighted rows, the weighted mean
+   * over every row. Updates nothing.
    */
-  evaluate(data: TokenStreamDataset): number {
+  evaluate(data: GptDataset): number {
     this.checkAlive("evaluate");
+    if (isWeightedRows(data)) return this.evaluateWeighted(data);
     const offsets = evaluationOffsets(data);
     let total = 0;
     for (let start = 0; start < offsets.length; start += EVAL_BATCH) {
@@ -328,6 +350,25 @@ export class GPT implements Trainable<TokenStreamDataset>, Module {
       loss.dispose();
     }
     return total / offsets.length;
+  }
+
+  private evaluateWeighted(data: WeightedRowsDataset): number {
+    let total = 0;
+    let weight = 0;
+    for (let start = 0; start < data.size; start += EVAL_BATCH) {
+      const rows = Int32Array.from({ length: Math.min(EVAL_BATCH, data.size - start) }, (_, i) => start + i);
+      const rowWeight = data.weights.subarray(start * data.blockSize, (start + rows.length) * data.blockSize).reduce((a, b) => a + b, 0);
+      if (rowWeight === 0) continue;
+      const loss = tf.tidy(() => {
+        const [inputs, targets, weights] = this.batchTensors(data, rows);
+        return this.loss(inputs, targets, weights);
+      });
+      total += loss.dataSync()[0]! * rowWeight;
+      weight += rowWeight;
+      loss.dispose();
+    }
+    if (weight === 0) throw new RangeError("GPT.evaluate: every loss weight of the dataset is 0");
+    return total / weight;
   }
 
   private checkPrompt(ids: readonly number[], where: string): void {

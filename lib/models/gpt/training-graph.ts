@@ -9,6 +9,7 @@
  * The backward pass, with M = batch·T rows, x̂ the normalised LayerNorm input and ρ = 1/√(var + ε):
  *
  *   loss = −(1/M)·Σ log softmax(logits)[target]      dlogits = (softmax(logits) − onehot(target)) / M
+ *   weighted: loss = −Σ w·log p[target] / Σ w          dlogits = (softmax(logits) − onehot(target))·w / Σ w
  *   y = x·W + b                                       dW = xᵀ·dy,  db = Σ_rows dy,  dx = dy·Wᵀ
  *   y = x̂·γ + β  (LayerNorm)                          dγ = Σ_rows dy·x̂,  dβ = Σ_rows dy,
  *                                                      dx = ρ·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)),  dx̂ = dy·γ
@@ -54,9 +55,12 @@ interface NormSaved {
 
 /**
  * Builds the training graph of a GPT with `config` for minibatches of `batch` windows of `length` tokens
- * (length ≤ blockSize). Inputs: `inputs` and `targets` (int64 [batch, length]) and the parameters.
+ * (length ≤ blockSize). Inputs: `inputs` and `targets` (int64 [batch, length]) and the parameters; with
+ * `weighted`, also `weights` (float32 [batch, length]): each target's weight in the loss (0 leaves it out,
+ * as the prompt tokens of supervised fine-tuning), the loss being the weighted mean. Without it the graph
+ * is exactly the unweighted one (the same nodes, so the same roundings as before weights existed).
  */
-export function buildGptTrainingGraph(config: GptConfig, batch: number, length: number): GptTrainingGraph {
+export function buildGptTrainingGraph(config: GptConfig, batch: number, length: number, weighted = false): GptTrainingGraph {
   const { vocabSize: V, blockSize, layers, heads, width: d, mlpWidth: h } = config;
   if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`buildGptTrainingGraph: batch must be an integer ≥ 1, got ${batch}`);
   if (!Number.isInteger(length) || length < 1 || length > blockSize) throw new RangeError(`buildGptTrainingGraph: length must be an integer in 1…${blockSize}, got ${length}`);
@@ -161,8 +165,17 @@ export function buildGptTrainingGraph(config: GptConfig, batch: number, length: 
   const logits = headWeight === null ? gemm(finalNorm.y, tokenTable, 0, 1) : g.matMul(finalNorm.y, headWeight);
   const logProbabilities = g.op("LogSoftmax", [logits], { axis: -1 });
   const targetOneHot = oneHot(g.reshape(targets, [M]));
-  g.mul(g.op("ReduceSum", [g.mul(logProbabilities, targetOneHot)], { keepdims: 0 }), g.scalar(-1 / M), "loss");
-  const dLogits = g.mul(g.sub(g.op("Exp", [logProbabilities]), targetOneHot), g.scalar(1 / M));
+  let dLogits: string;
+  if (weighted) {
+    const weights = g.input("weights", "float32", [B, T]);
+    // Each row's weight divided by Σ w: the loss is Σ rowWeight·(−log p) and dlogits scales by it.
+    const rowWeights = g.op("Div", [g.reshape(weights, [M, 1]), g.op("ReduceSum", [weights], { keepdims: 0 })]);
+    g.mul(g.op("ReduceSum", [g.mul(g.mul(logProbabilities, targetOneHot), rowWeights)], { keepdims: 0 }), g.scalar(-1), "loss");
+    dLogits = g.mul(g.sub(g.op("Exp", [logProbabilities]), targetOneHot), rowWeights);
+  } else {
+    g.mul(g.op("ReduceSum", [g.mul(logProbabilities, targetOneHot)], { keepdims: 0 }), g.scalar(-1 / M), "loss");
+    dLogits = g.mul(g.sub(g.op("Exp", [logProbabilities]), targetOneHot), g.scalar(1 / M));
+  }
 
   // Backward.
   let dTokenTable: string | null = null;
@@ -222,6 +235,18 @@ export function buildGptTrainingGraph(config: GptConfig, batch: number, length: 
   return { bytes: g.toBytes(), parameters };
 }
 
+/** Checks per-target loss weights: `count` finite values ≥ 0 that do not sum to 0 (the loss divides by the sum). */
+export function checkLossWeights(weights: Float32Array, count: number, where: string): void {
+  if (!(weights instanceof Float32Array) || weights.length !== count) throw new RangeError(`${where}: expected ${count} loss weights (a Float32Array), got ${weights instanceof Float32Array ? weights.length : typeof weights}`);
+  let total = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const w = weights[i]!;
+    if (!(w >= 0) || !Number.isFinite(w)) throw new RangeError(`${where}: loss weight ${i} is ${w}; weights must be finite and ≥ 0`);
+    total += w;
+  }
+  if (total === 0) throw new RangeError(`${where}: every loss weight of the minibatch is 0, so there is no target to learn from`);
+}
+
 /** The loss of a minibatch and the gradient of every parameter, by parameter name. */
 export interface LossAndGradients {
   loss: number;
@@ -243,11 +268,11 @@ export class GptTrainingRunner {
     this.threads = threads;
   }
 
-  private session(batch: number, length: number) {
-    const key = `${batch}x${length}`;
+  private session(batch: number, length: number, weighted: boolean) {
+    const key = `${batch}x${length}${weighted ? "w" : ""}`;
     let entry = this.sessions.get(key);
     if (entry === undefined) {
-      const graph = buildGptTrainingGraph(this.config, batch, length);
+      const graph = buildGptTrainingGraph(this.config, batch, length, weighted);
       entry = createSession(graph.bytes, { threads: this.threads }).then((session) => ({ session, graph }));
       this.sessions.set(key, entry);
       // A failed build is not cached: the next call tries again and reports its own error.
@@ -258,18 +283,28 @@ export class GptTrainingRunner {
 
   /**
    * Loss and gradients for `batch` windows of `length` tokens (`inputs`, `targets`: batch·length ids, row
-   * by row) at the parameter values `parameters` (name → values, every parameter of the model).
+   * by row) at the parameter values `parameters` (name → values, every parameter of the model). `weights`
+   * (batch·length, ≥ 0, not all 0) weighs each target in the loss; without it every target counts once.
    */
-  async lossAndGradients(parameters: ReadonlyMap<string, Float32Array>, inputs: Int32Array, targets: Int32Array, batch: number, length: number): Promise<LossAndGradients> {
+  async lossAndGradients(
+    parameters: ReadonlyMap<string, Float32Array>,
+    inputs: Int32Array,
+    targets: Int32Array,
+    batch: number,
+    length: number,
+    weights?: Float32Array,
+  ): Promise<LossAndGradients> {
     if (inputs.length !== batch * length || targets.length !== batch * length) {
       throw new RangeError(`GPT training graph: expected ${batch}×${length} input and target ids, got ${inputs.length} and ${targets.length}`);
     }
-    const { session, graph } = await this.session(batch, length);
+    if (weights !== undefined) checkLossWeights(weights, batch * length, "GPT training graph");
+    const { session, graph } = await this.session(batch, length, weights !== undefined);
     const ort = onnxRuntime();
     const feeds: Record<string, Ort.Tensor> = {
       inputs: new ort.Tensor("int64", BigInt64Array.from(inputs, (id) => BigInt(id)), [batch, length]),
       targets: new ort.Tensor("int64", BigInt64Array.from(targets, (id) => BigInt(id)), [batch, length]),
     };
+    if (weights !== undefined) feeds.weights = new ort.Tensor("float32", weights, [batch, length]);
     for (const { name, dims } of graph.parameters) {
       const values = parameters.get(name);
       const size = dims.reduce((a, b) => a * b, 1);
