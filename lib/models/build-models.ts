@@ -12,6 +12,7 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { initBackend } from "../backend";
+import { buildChatModel, CHAT_MODEL_DIR } from "../chat/build";
 import { PATHS } from "../env";
 import { BERT_TINY_DIR, buildBertTiny } from "./bert/build";
 import { buildGptMoby } from "./gpt/build";
@@ -51,6 +52,14 @@ export const COURSE_MODELS: readonly CourseModelBuild[] = [
     description: "gpt-moby: the course's mini-GPT, character level on Moby-Dick; tfjs checkpoint + transformers.js folder + q8 (TP9, TP11)",
     build: async ({ steps }) => {
       await buildGptMoby({ steps });
+    },
+  },
+  {
+    name: "chat",
+    output: path.relative(PATHS.root, CHAT_MODEL_DIR),
+    description: "chat-mini: the course chat model, byte-level BPE mini-GPT pre-trained on the course corpora then fine-tuned on six tasks' conversations; transformers.js folder with chat template + q8, report.json (TP10, TP12–TP14)",
+    build: async ({ steps }) => {
+      await buildChatModel({ steps });
     },
   },
   {

@@ -17,7 +17,8 @@ import { GPT_MOBY_CHECKPOINT, GPT_MOBY_DIR, GPT_MOBY_RECIPE, gptMobyData, type G
 /** Steps averaged into one point of the stored training curve. */
 const TRAIN_LOSS_EVERY = 10;
 
-function meanRuns(values: readonly number[], run: number): number[] {
+/** Means of consecutive runs of `run` values (the last run may be shorter): a training curve to store. */
+export function meanRuns(values: readonly number[], run: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < values.length; i += run) {
     const part = values.slice(i, i + run);

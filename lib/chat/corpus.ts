@@ -1,0 +1,46 @@
+/**
+ * The chat model's pre-training corpus, made only of the course's own data: Moby-Dick, the beginning of
+ * every State of the Union speech, SpamAssassin training mail, sentences stating each speech's year,
+ * president and party (every year, test years included: facts are learned here, see tasks/sotuFacts), and
+ * sentences giving the training numbers' words in English and French (never a test number).
+ */
+import { loadMobyDick } from "../data/books";
+import { englishNumberWords, frenchNumberWords } from "../data/numberWords";
+import { loadSpamAssassin, splitMail } from "../data/spam";
+import { Random } from "../random";
+import { loadSotu, sotuFactSentences, sotuFacts } from "./sotu";
+import { numberSplit } from "./tasks/numbers";
+import { CHAT_SPECIAL_TOKENS } from "./template";
+
+/** How much of each source goes in. */
+export interface CorpusOptions {
+  /** Characters from the start of each speech. */
+  speechCharacters: number;
+  /** SpamAssassin training messages included, and characters of each. */
+  mails: number;
+  mailCharacters: number;
+  /** Times the fact sentences are repeated (shuffled each time): facts must be seen often to be stored. */
+  factRepeats: number;
+  /** Times the number sentences are repeated. */
+  numberRepeats: number;
+  seed: number;
+}
+
+/** The corpus as documents (joined by `<|endoftext|>` for training). */
+export function pretrainingDocuments(options: CorpusOptions): string[] {
+  const rng = new Random(options.seed);
+  const documents: string[] = [loadMobyDick()];
+  for (const speech of loadSotu()) documents.push(`State of the Union, ${speech.year}, ${speech.name}.\n${speech.text.slice(0, options.speechCharacters)}`);
+  const mails = splitMail(loadSpamAssassin()).train.slice(0, options.mails);
+  for (const mail of mails) documents.push(mail.text.slice(0, options.mailCharacters));
+  const facts = sotuFacts().flatMap(sotuFactSentences);
+  for (let r = 0; r < options.factRepeats; r++) documents.push(rng.shuffle([...facts]).join("\n"));
+  const numbers = numberSplit().train.map((n) => `${n} = ${englishNumberWords(n)} = ${frenchNumberWords(n)}.`);
+  for (let r = 0; r < options.numberRepeats; r++) documents.push(rng.shuffle([...numbers]).join("\n"));
+  return rng.shuffle(documents);
+}
+
+/** The documents as one training text, separated by `<|endoftext|>`. */
+export function joinDocuments(documents: readonly string[]): string {
+  return documents.join(CHAT_SPECIAL_TOKENS.endOfText);
+}
