@@ -25,7 +25,7 @@ import { Random } from "../random";
 import { ByteBpeTokenizer } from "../tokenizers/byteBpe";
 import { train, type TrainHistory } from "../training/loop";
 import { joinDocuments, pretrainingDocuments } from "./corpus";
-import { evaluateExamples, gptChatGenerator, taskScore, type PromptOutcome, type TaskScore } from "./evaluate";
+import { constrainedJsonScore, evaluateExamples, gptChatGenerator, taskScore, type ConstrainedJsonScore, type PromptOutcome, type TaskScore } from "./evaluate";
 import { conversationTokens, packConversations } from "./sft";
 import { CHAT_TASK_NAMES, CHAT_TASKS } from "./tasks";
 import type { ChatExample, ChatTaskName } from "./tasks/types";
@@ -87,6 +87,8 @@ export interface ChatModelReport {
   sft: { steps: number; seconds: number; trainLossCurve: number[] };
   curveEvery: number;
   tasks: Record<ChatTaskName, ChatTaskReport>;
+  /** The JSON task's prompts under JSON-constrained decoding (lib/sampling/json-constraint), as the server's `response_format`. */
+  constrainedJson: { base: ConstrainedJsonScore; chat: ConstrainedJsonScore };
   /** Targets and whether the chat model meets them, per task. */
   targets: { exactMatch: number; jsonValidity: number; met: Record<string, boolean> };
   /** The chat model's outcomes on the first `perTask` test prompts of each task: what a test re-scores. */
@@ -170,6 +172,8 @@ export async function buildChatModel(options: BuildChatOptions = {}): Promise<Ch
     const tests = chatTestExamples(options.testPerTask);
     const baseOutcomes = evaluateExamples(gptChatGenerator(model, tokenizer), tests);
     const base = scoreByTask(baseOutcomes);
+    const jsonTests = tests.filter((e) => e.task === "spam-json");
+    const baseConstrained = constrainedJsonScore(model, tokenizer, jsonTests);
     log(`base model: ${CHAT_TASK_NAMES.map((t) => `${t} ${(100 * base[t].exactMatch).toFixed(0)} %`).join(", ")}`);
 
     const s = recipe.sft;
@@ -189,10 +193,13 @@ export async function buildChatModel(options: BuildChatOptions = {}): Promise<Ch
 
     const chatOutcomes = evaluateExamples(gptChatGenerator(model, tokenizer), tests);
     const chat = scoreByTask(chatOutcomes);
+    const constrainedJson = { base: baseConstrained, chat: constrainedJsonScore(model, tokenizer, jsonTests) };
+    log(`constrained JSON: ${JSON.stringify(constrainedJson)}`);
     const tasks = Object.fromEntries(CHAT_TASK_NAMES.map((t) => [t, { base: base[t], chat: chat[t] }])) as Record<ChatTaskName, ChatTaskReport>;
     const met: Record<string, boolean> = {};
     for (const t of CHAT_TASK_NAMES) met[`${t}.exactMatch`] = chat[t].exactMatch >= recipe.targets.exactMatch;
     met["spam-json.jsonValidity"] = (chat["spam-json"].jsonValidity ?? 0) >= recipe.targets.jsonValidity;
+    met["spam-json.constrainedJsonValidity"] = constrainedJson.chat.jsonValidity === 1;
     const k = recipe.evaluation.fixedSubsetPerTask;
     const perTask = options.testPerTask ?? recipe.evaluation.testPerTask;
     const fixed = CHAT_TASK_NAMES.flatMap((_, i) => chatOutcomes.slice(i * perTask, i * perTask + k));
@@ -208,6 +215,7 @@ export async function buildChatModel(options: BuildChatOptions = {}): Promise<Ch
       sft: { steps: sft.steps.length, seconds: Math.round(sft.seconds), trainLossCurve: curve(sft) },
       curveEvery: CURVE_EVERY,
       tasks,
+      constrainedJson,
       targets: { ...recipe.targets, met },
       fixedSubset: { perTask: k, outcomes: fixed },
       recipe,

@@ -5,6 +5,7 @@
  * (base or chat) and on anything served behind the OpenAI-compatible API.
  */
 import type { GPT } from "../models/gpt/model";
+import { jsonConstraint, tokenByteTable, type JsonSchema } from "../sampling/json-constraint";
 import type { ByteBpeTokenizer } from "../tokenizers/byteBpe";
 import { calculate } from "./calculator";
 import { parseAssistantOutput, renderChat, type ChatMessage, type ChatTool } from "./template";
@@ -31,6 +32,46 @@ export function gptChatGenerator(model: GPT, tokenizer: ByteBpeTokenizer, maxNew
     return result.text!;
   };
 }
+
+/**
+ * Greedy generation under JSON-constrained decoding (lib/sampling/json-constraint, what the server does for
+ * `response_format`): at each step the most likely token among those that keep the text a prefix of a JSON
+ * value of `schema` (any JSON object without one); `<|end|>` only once the value is complete.
+ */
+export function gptJsonGenerator(model: GPT, tokenizer: ByteBpeTokenizer, schema?: JsonSchema, maxNewTokens = ANSWER_TOKENS): ChatGenerator {
+  const table = tokenByteTable(tokenizer);
+  const mask = new Uint8Array(model.config.vocabSize);
+  return (messages, tools) => {
+    const prompt = encodeChat(tokenizer, renderChat(messages, { tools, addGenerationPrompt: true }));
+    const constraint = jsonConstraint(table, { schema, stopTokenIds: [CHAT_TOKEN_IDS.end] });
+    const session = model.decodingSession(true);
+    const generated: number[] = [];
+    try {
+      let feed = prompt;
+      for (let step = 0; step < maxNewTokens && prompt.length + step < model.config.blockSize; step++) {
+        const logits = session.next(feed);
+        constraint.allowed(mask);
+        let best = -1;
+        for (let id = 0; id < mask.length; id++) if (mask[id] === 1 && (best < 0 || logits[id]! > logits[best]!)) best = id;
+        if (best < 0 || best === CHAT_TOKEN_IDS.end) break;
+        constraint.advance(best);
+        generated.push(best);
+        feed = [best];
+      }
+    } finally {
+      session.dispose();
+    }
+    return tokenizer.decode(generated);
+  };
+}
+
+/** The schema of the JSON task's answer, for constrained decoding. */
+export const SPAM_LABEL_SCHEMA: JsonSchema = Object.freeze({
+  type: "object",
+  properties: { label: { type: "string", enum: ["spam", "ham"] } },
+  required: ["label"],
+  additionalProperties: false,
+});
 
 /** What a model did on one test prompt. */
 export interface PromptOutcome {
@@ -106,6 +147,28 @@ export function taskScore(outcomes: readonly PromptOutcome[]): TaskScore {
   if (outcomes.some((o) => o.validJson !== undefined)) score.jsonValidity = share(outcomes.filter((o) => o.validJson).length);
   if (outcomes.some((o) => o.validToolCall !== undefined)) score.toolCallValidity = share(outcomes.filter((o) => o.validToolCall).length);
   return score;
+}
+
+/** Figures of the JSON task under constrained decoding: valid JSON of the schema, and the right label. */
+export interface ConstrainedJsonScore {
+  n: number;
+  jsonValidity: number;
+  labelAccuracy: number;
+}
+
+/** Scores the JSON task's examples with {@link gptJsonGenerator} and {@link SPAM_LABEL_SCHEMA}. */
+export function constrainedJsonScore(model: GPT, tokenizer: ByteBpeTokenizer, examples: readonly ChatExample[]): ConstrainedJsonScore {
+  const generate = gptJsonGenerator(model, tokenizer, SPAM_LABEL_SCHEMA);
+  let valid = 0;
+  let right = 0;
+  for (const example of examples) {
+    const output = generate(promptMessages(example));
+    if (!isLabelJson(output)) continue;
+    valid++;
+    if ((JSON.parse(output) as { label: string }).label === (JSON.parse(example.expected) as { label: string }).label) right++;
+  }
+  const share = (count: number) => Number((count / examples.length).toFixed(4));
+  return { n: examples.length, jsonValidity: share(valid), labelAccuracy: share(right) };
 }
 
 /** Scores every example; returns the outcomes in order. */

@@ -1,6 +1,20 @@
 /**
  * Chat models: the course chat model's conversation format (special tokens, Jinja chat template, tool-call
- * parsing). `import { renderChat, parseAssistantOutput } from "@llm-course/lib/chat";`
+ * parsing), its tokenizer, tasks, fine-tuning data, evaluation and recipe (`chat-mini`).
+ * `import { renderChat, parseAssistantOutput, loadChatModel } from "@llm-course/lib/chat";`
  */
 export { CHAT_SPECIAL_TOKEN_LIST, CHAT_SPECIAL_TOKENS, CHAT_TEMPLATE, checkMessages, parseAssistantOutput, renderChat, TOOLS_HEADER } from "./template";
 export type { ChatMessage, ChatTool, ChatToolCall, ParsedAssistantOutput } from "./template";
+export { CHAT_TOKEN_IDS, encodeChat, trainChatTokenizer } from "./tokenizer";
+export { calculate, CALCULATOR_TOOL } from "./calculator";
+export { loadSotu, sotuChunk, sotuFacts, sotuFactSentences, sotuPassage, splitSotuYears } from "./sotu";
+export type { SotuFact, SotuSpeech, SotuYearSplit } from "./sotu";
+export * from "./tasks";
+export { assistantMask, conversationTokens, packConversations } from "./sft";
+export type { MaskedConversation, PackedConversations } from "./sft";
+export { joinDocuments, pretrainingDocuments } from "./corpus";
+export type { CorpusOptions } from "./corpus";
+export { ANSWER_TOKENS, constrainedJsonScore, evaluateExamples, gptChatGenerator, gptJsonGenerator, isLabelJson, scoreExample, SPAM_LABEL_SCHEMA, taskScore } from "./evaluate";
+export type { ChatGenerator, ConstrainedJsonScore, PromptOutcome, TaskScore } from "./evaluate";
+export { buildChatModel, CHAT_BASE_CHECKPOINT, CHAT_CHECKPOINT, CHAT_MODEL_DIR, CHAT_RECIPE, CHAT_REPORT_FILE, chatTestExamples, chatTrainingExamples, loadChatModel } from "./build";
+export type { BuildChatOptions, ChatModelReport, ChatTaskReport, LoadedChatModel } from "./build";

@@ -16,7 +16,7 @@ import { PATHS } from "../env";
 import { progress, type ProgressBar } from "../notebook/progress";
 
 /** The kinds of pretrained model the course uses. */
-export type CourseModelName = "bert" | "gpt" | "embeddings";
+export type CourseModelName = "bert" | "gpt" | "embeddings" | "chat";
 
 /** A kind of model: its Hub id, its course-made stand-in, and what each is. */
 export interface CourseModelEntry {
@@ -28,6 +28,11 @@ export interface CourseModelEntry {
   courseDescription: string;
   /** The pipeline task the model is meant for. */
   task: "fill-mask" | "text-generation" | "feature-extraction";
+  /**
+   * The weights to load from the Hub (transformers.js's `dtype`), where the Node default (fp32) would be
+   * too big or too slow: "q4" or "q8".
+   */
+  hubDtype?: "q4" | "q8";
 }
 
 /** The course's models by name. */
@@ -52,6 +57,15 @@ export const COURSE_MODEL_CATALOG: Readonly<Record<CourseModelName, CourseModelE
     courseFolder: "bert-tiny",
     courseDescription: "the course's bert-tiny, mean-pooled last layer (128-d; not trained for similarity, so a weak stand-in)",
     task: "feature-extraction",
+  },
+  chat: {
+    hubId: "onnx-community/Qwen2.5-0.5B-Instruct",
+    hubDescription: "Qwen2.5-0.5B-Instruct (Alibaba, 2024): 24 layers, 0.5 B parameters, instruction-tuned chat model with tool calling, q4 weights",
+    hubDtype: "q4",
+    courseFolder: "chat-mini",
+    courseDescription:
+      "the course's chat-mini: byte-level BPE mini-GPT (4 layers, width 128, context 256, 1.35 M parameters) pre-trained on the course corpora and fine-tuned on six tasks' conversations (TP10, TP12–TP14; see its report.json)",
+    task: "text-generation",
   },
 });
 
@@ -98,6 +112,8 @@ export interface ResolvedModel {
   task: CourseModelEntry["task"];
   /** One line for the notebook: which model, where from, and why. */
   description: string;
+  /** The `dtype` to pass to transformers.js for a Hub model that names one (undefined: the default). */
+  dtype?: "q4" | "q8";
 }
 
 /** Options of {@link resolveModel}. */
@@ -152,7 +168,9 @@ export async function resolveModel(name: CourseModelName, options: ResolveModelO
     why = online ? "the Hub answered" : `the Hub did not answer within ${timeoutMs} ms`;
   }
   if (online) {
-    return { name, id: entry.hubId, source: "hub", task: entry.task, description: `${name}: ${entry.hubId} from the Hugging Face Hub (${why}) — ${entry.hubDescription}` };
+    const hub: ResolvedModel = { name, id: entry.hubId, source: "hub", task: entry.task, description: `${name}: ${entry.hubId} from the Hugging Face Hub (${why}) — ${entry.hubDescription}` };
+    if (entry.hubDtype !== undefined) hub.dtype = entry.hubDtype;
+    return hub;
   }
   const folder = courseModelPath(name, options.modelsDirectory);
   return { name, id: folder, source: "course", task: entry.task, description: `${name}: course model ${entry.courseFolder} (offline: ${why}) — ${entry.courseDescription}` };
@@ -240,8 +258,8 @@ export async function loadTokenizer(model: string): Promise<PretrainedTokenizer>
 
 /** Options of {@link loadPipeline}. */
 export interface LoadPipelineOptions extends ResolveModelOptions {
-  /** "fp32" (default on Node) or "q8" (the quantized file). */
-  dtype?: "fp32" | "q8";
+  /** "fp32" (default on Node), "q8" (the quantized file) or "q4"; default: the catalog's dtype for a Hub model, else fp32. */
+  dtype?: "fp32" | "q8" | "q4";
   /** Do not print which model runs. */
   quiet?: boolean;
 }
@@ -257,6 +275,7 @@ export async function loadPipeline<P = unknown>(task: string, name: CourseModelN
   const { transformers } = await transformersFor(model.id);
   // Bars for downloads only: a course folder is read from disk in an instant.
   const progressCallback = model.source === "hub" ? { progress_callback: downloadProgress() } : {};
-  const pipe = await transformers.pipeline(task, model.id, { ...progressCallback, ...(options.dtype ? { dtype: options.dtype } : {}) });
+  const dtype = options.dtype ?? model.dtype;
+  const pipe = await transformers.pipeline(task, model.id, { ...progressCallback, ...(dtype ? { dtype } : {}) });
   return { pipe: pipe as P, model };
 }
