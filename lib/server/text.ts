@@ -1,0 +1,129 @@
+/**
+ * From generated token ids to the text a client sees, piece by piece while streaming:
+ * - {@link IncrementalDecoder} turns ids into text without ever splitting a UTF-8 character (a byte-level
+ *   token may hold half of "é"): a piece is released only once it decodes without a trailing U+FFFD;
+ * - {@link TextGate} holds back text that may be the start of a stop string (cut there, the request ends)
+ *   or of a tool-call marker (from there on the text is a tool call, not content).
+ */
+import { findStopSequence } from "../sampling/decode";
+
+/** Text decoding of the ids generated so far, released in pieces that are whole characters. */
+export class IncrementalDecoder {
+  private readonly ids: number[] = [];
+  // The text of ids[prefix, read) was released already; decoding from `prefix` (a few ids back) keeps the
+  // context a decoder needs (a Metaspace "▁" at a word start, merged spaces) identical in both decodes.
+  private prefix = 0;
+  private read = 0;
+
+  private readonly decode: (ids: readonly number[]) => string;
+
+  constructor(decode: (ids: readonly number[]) => string) {
+    // transformers.js refuses to decode an empty list.
+    this.decode = (ids) => (ids.length === 0 ? "" : decode(ids));
+  }
+
+  /** The new text after `id`, "" while it ends inside a character. */
+  push(id: number): string {
+    this.ids.push(id);
+    const before = this.decode(this.ids.slice(this.prefix, this.read));
+    const now = this.decode(this.ids.slice(this.prefix));
+    if (now.length <= before.length || now.endsWith("\uFFFD")) return "";
+    this.prefix = this.read;
+    this.read = this.ids.length;
+    return now.slice(before.length);
+  }
+
+  /** What is left when generation ends (an incomplete character comes out as U+FFFD). */
+  flush(): string {
+    const before = this.decode(this.ids.slice(this.prefix, this.read));
+    const now = this.decode(this.ids.slice(this.prefix));
+    this.prefix = this.read = this.ids.length;
+    return now.length > before.length ? now.slice(before.length) : "";
+  }
+}
+
+/** The longest end of `text` that is a proper start of one of `markers`. */
+function heldBack(text: string, markers: readonly string[]): number {
+  let keep = 0;
+  for (const marker of markers) {
+    for (let n = Math.min(marker.length - 1, text.length); n > keep; n--) {
+      if (text.endsWith(marker.slice(0, n))) {
+        keep = n;
+        break;
+      }
+    }
+  }
+  return keep;
+}
+
+/** What {@link TextGate.push} releases. */
+export interface GateOutput {
+  /** Content text safe to show now. */
+  content: string;
+  /** A stop string was found: the text ends before it, and generation should stop. */
+  stopped: boolean;
+}
+
+/**
+ * Splits a completion's text, fed piece by piece, into content released as early as possible, a stop
+ * string (OpenAI's `stop`: the text ends before it) and, when tools are on, everything from the tool-call
+ * marker on (kept in {@link toolText}, parsed when generation ends).
+ */
+export class TextGate {
+  private pending = "";
+  private stoppedAt = false;
+  /** The text from the tool-call marker on, once it appeared; null before. */
+  toolText: string | null = null;
+
+  constructor(
+    private readonly stops: readonly string[],
+    private readonly toolMarker: string | null,
+  ) {}
+
+  get stopped(): boolean {
+    return this.stoppedAt;
+  }
+
+  push(text: string): GateOutput {
+    if (this.stoppedAt) return { content: "", stopped: true };
+    this.pending += text;
+    const stop = findStopSequence(this.pending, this.stops)?.index ?? null;
+    if (this.toolText !== null) {
+      // Inside tool calls: a stop string still ends generation, nothing is released as content.
+      if (stop !== null) this.pending = this.pending.slice(0, stop);
+      this.toolText += this.pending;
+      this.pending = "";
+      this.stoppedAt = stop !== null;
+      return { content: "", stopped: this.stoppedAt };
+    }
+    const marker = this.toolMarker === null ? -1 : this.pending.indexOf(this.toolMarker);
+    if (marker >= 0 && (stop === null || marker < stop)) {
+      const content = this.pending.slice(0, marker);
+      const rest = this.pending.slice(marker);
+      this.pending = "";
+      this.toolText = "";
+      return { content, stopped: this.push(rest).stopped };
+    }
+    if (stop !== null) {
+      const content = this.pending.slice(0, stop);
+      this.pending = "";
+      this.stoppedAt = true;
+      return { content, stopped: true };
+    }
+    const keep = heldBack(this.pending, this.toolMarker === null ? this.stops : [...this.stops, this.toolMarker]);
+    const content = this.pending.slice(0, this.pending.length - keep);
+    this.pending = this.pending.slice(this.pending.length - keep);
+    return { content, stopped: false };
+  }
+
+  /** The text still held back when generation ends (it turned out not to be a stop string or a marker). */
+  flush(): string {
+    const rest = this.pending;
+    this.pending = "";
+    if (this.toolText !== null) {
+      this.toolText += rest;
+      return "";
+    }
+    return rest;
+  }
+}
