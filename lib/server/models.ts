@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CHAT_SPECIAL_TOKENS } from "../chat/template";
 import { PATHS } from "../env";
-import { loadTokenizer, type PretrainedTokenizer } from "../llm/models";
+import { loadTokenizer, MODEL_FOLDER_FILES, type PretrainedTokenizer } from "../llm/models";
 import { tokenByteTable } from "../sampling/json-constraint";
 import type { GenerationEngine } from "./types";
 
@@ -63,9 +63,13 @@ interface FeatureExtractionPipe {
   dispose(): Promise<void>;
 }
 
+function missingFiles(folder: string): string[] {
+  return MODEL_FOLDER_FILES.filter((file) => !fs.existsSync(path.join(folder, file)));
+}
+
 /** The course's models served by default: the chat model when it is built, the GPT, and bert-tiny for embeddings. */
 export function defaultModelSpecs(modelsDirectory: string = path.join(PATHS.data, "models")): string[] {
-  return ["chat-mini", "gpt-moby", "bert-tiny"].map((name) => path.join(modelsDirectory, name)).filter((folder) => fs.existsSync(path.join(folder, "config.json")));
+  return ["chat-mini", "gpt-moby", "bert-tiny"].map((name) => path.join(modelsDirectory, name)).filter((folder) => missingFiles(folder).length === 0);
 }
 
 function readJson(file: string): Record<string, unknown> {
@@ -77,7 +81,7 @@ function readJson(file: string): Record<string, unknown> {
 }
 
 function checkFolder(folder: string): void {
-  const missing = ["config.json", "tokenizer.json", "tokenizer_config.json", "onnx/model.onnx"].filter((file) => !fs.existsSync(path.join(folder, file)));
+  const missing = missingFiles(folder);
   if (missing.length > 0) throw new Error(`cannot serve ${folder}: it is not a model folder in the transformers.js layout (missing ${missing.join(", ")})`);
 }
 
