@@ -13,7 +13,7 @@
 import type { FastifyReply } from "fastify";
 import { CHAT_SPECIAL_TOKENS, parseAssistantOutput } from "../chat/template";
 import { checkJsonSchema, jsonConstraint, JsonSchemaError, type JsonSchema } from "../sampling/json-constraint";
-import { ApiError, badParam, toApiError } from "./errors";
+import { ApiError, badParam } from "./errors";
 import { readAll, readChoice, submitChoices, type ChoicePiece, type ChoiceResult, type ChoiceSpec } from "./generation";
 import type { GenerationModel, ServedModel } from "./models";
 import { chatLogprobs, checkContext, findModel, newId, refuseUnsupported, samplingOf, stopsOf, usage } from "./request";
@@ -223,7 +223,7 @@ export async function chatCompletion(models: readonly ServedModel[], body: ChatC
     if (includeUsage) send([], { usage: usage(promptIds.length, results.reduce((sum, r) => sum + r.completionTokens, 0)) });
     stream.end();
   } catch (error) {
-    stream.fail(toApiError(error));
+    stream.fail(error);
   }
   return undefined;
 }

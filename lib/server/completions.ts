@@ -3,7 +3,7 @@
  * each, answered as a `text_completion` or streamed.
  */
 import type { FastifyReply } from "fastify";
-import { badParam, toApiError } from "./errors";
+import { badParam } from "./errors";
 import { readAll, readChoice, submitChoices, type ChoiceSpec } from "./generation";
 import type { ServedModel } from "./models";
 import { checkContext, completionLogprobs, findModel, newId, refuseUnsupported, samplingOf, stopsOf, usage } from "./request";
@@ -102,7 +102,7 @@ export async function completion(models: readonly ServedModel[], body: Completio
     if (includeUsage) send([], { usage: usage(promptTokens, results.reduce((sum, r) => sum + r.completionTokens, 0)) });
     stream.end();
   } catch (error) {
-    stream.fail(toApiError(error));
+    stream.fail(error);
   }
   return undefined;
 }

@@ -4,13 +4,13 @@
  * ordinary JSON answers with their status, and errors after it are an `{"error": …}` event.
  */
 import type { FastifyReply } from "fastify";
-import type { ApiError } from "./errors";
+import { toApiError } from "./errors";
 
 /** An open event stream. */
 export interface EventStream {
   send(data: unknown): void;
-  /** Sends the error as the last event (the status line is long gone) and ends the stream. */
-  fail(error: ApiError): void;
+  /** Sends the error, OpenAI-shaped, as the last event (the status line is long gone) and ends the stream. */
+  fail(error: unknown): void;
   /** Sends `data: [DONE]` and ends the stream. */
   end(): void;
 }
@@ -31,7 +31,9 @@ export function openEventStream(reply: FastifyReply): EventStream {
   return {
     send: (data) => write(`data: ${JSON.stringify(data)}\n\n`),
     fail(error) {
-      write(`data: ${JSON.stringify(error.body())}\n\n`);
+      const apiError = toApiError(error);
+      if (apiError.status >= 500) console.error("server: a streamed answer failed:", error);
+      write(`data: ${JSON.stringify(apiError.body())}\n\n`);
       if (!raw.writableEnded) raw.end();
     },
     end() {

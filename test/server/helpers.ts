@@ -41,12 +41,12 @@ export type Script = (request: GenerationRequest) => readonly number[];
  * A {@link GenerationEngine} that writes the tokens `script` gives, one per step of `stepMs`, batching the
  * sequences that run together (up to maxBatch, the rest wait in a queue of maxQueue), and honouring
  * maxTokens, stop tokens, constraints (a scripted token the constraint forbids is replaced by the first
- * allowed one) and aborts.
+ * allowed one) and aborts. A negative id in a script makes the sequence fail there (its tokens throw).
  */
 export function scriptedEngine(script: Script, options: { vocabSize: number; contextLength: number; maxBatch?: number; maxQueue?: number; stepMs?: number }): GenerationEngine {
   const maxBatch = options.maxBatch ?? 8;
   const maxQueue = options.maxQueue ?? 64;
-  type Sequence = { request: GenerationRequest; script: readonly number[]; produced: number; done: boolean; push: (t: GeneratedToken | null) => void; finish: (reason: "stop" | "length" | "abort") => void };
+  type Sequence = { request: GenerationRequest; script: readonly number[]; produced: number; done: boolean; push: (t: GeneratedToken | Error | null) => void; finish: (reason: "stop" | "length" | "abort") => void };
   const running: Sequence[] = [];
   const waiting: Sequence[] = [];
   let steps = 0;
@@ -66,6 +66,11 @@ export function scriptedEngine(script: Script, options: { vocabSize: number; con
         continue;
       }
       let id = sequence.script[sequence.produced] ?? request.stopTokenIds[0]!;
+      if (id < 0) {
+        sequence.push(new Error("scripted engine failure at /secret/engine.ts:1"));
+        sequence.finish("abort");
+        continue;
+      }
       if (request.constraint) {
         const mask = new Uint8Array(options.vocabSize);
         request.constraint.allowed(mask);
@@ -91,7 +96,7 @@ export function scriptedEngine(script: Script, options: { vocabSize: number; con
     submit(request): GenerationHandle {
       if (closed) throw new Error("scriptedEngine: closed");
       if (running.length >= maxBatch && waiting.length >= maxQueue) throw new QueueFullError(1);
-      const queue: (GeneratedToken | null)[] = [];
+      const queue: (GeneratedToken | Error | null)[] = [];
       let wake: (() => void) | null = null;
       let resolveFinished!: (outcome: { reason: "stop" | "length" | "abort"; promptTokens: number; completionTokens: number }) => void;
       const finished = new Promise<{ reason: "stop" | "length" | "abort"; promptTokens: number; completionTokens: number }>((resolve) => (resolveFinished = resolve));
@@ -122,6 +127,7 @@ export function scriptedEngine(script: Script, options: { vocabSize: number; con
             wake = null;
             const token = queue.shift();
             if (token === null || token === undefined) return;
+            if (token instanceof Error) throw token;
             yield token;
           }
         },

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import OpenAI from "openai";
 import { PATHS } from "../../lib/env";
 import { loadTokenizer, type PretrainedTokenizer } from "../../lib/llm/models";
 import { startServer, type RunningServer } from "../../lib/server";
@@ -26,7 +27,9 @@ function script(request: GenerationRequest): number[] {
   prompts.push(prompt);
   if (prompt.includes("say:crash")) throw new Error("scripted failure with a secret path /etc/secret");
   const said = /say:(.*?)(<\|end\|>|$)/s.exec(prompt);
-  return tokenizer.encode(said ? said[1]! : "Call me Ishmael.", { add_special_tokens: false });
+  const ids = tokenizer.encode(said ? said[1]! : "Call me Ishmael.", { add_special_tokens: false });
+  // "say:…FAIL" fails after writing what comes before.
+  return said?.[1]!.endsWith("FAIL") ? [...ids.slice(0, -4), -1] : ids;
 }
 
 const engineOf = (stepMs = 1) => (_folder: string, options: { maxBatch: number; maxQueue: number }) =>
@@ -338,6 +341,20 @@ describe("server: errors", () => {
     assertError(failed, 500, error("The server had an error while processing your request. Its log says more.", null, null, "server_error"));
     assert.ok(!failed.text.includes("secret") && !failed.text.includes(".ts:"));
     assert.equal((await post("/chat/completions", chat("say:ok"))).status, 200);
+  });
+
+  it("a failure mid-stream ends the stream with an error event, without details", async () => {
+    const { status, text } = await post("/chat/completions", chat("say:Hello FAIL", { stream: true }));
+    assert.equal(status, 200);
+    const { chunks, done } = events(text);
+    assert.ok(!done);
+    assert.equal(chunks.flatMap((c) => (c.choices ?? []).map((choice: any) => choice.delta.content ?? "")).join(""), "Hello ");
+    assert.deepEqual(chunks[chunks.length - 1], { error: { message: "The server had an error while processing your request. Its log says more.", type: "server_error", param: null, code: null } });
+    assert.ok(!text.includes("secret"));
+    const client = new OpenAI({ baseURL: server.url, apiKey: "x", maxRetries: 0 });
+    await assert.rejects(async () => {
+      for await (const chunk of await client.chat.completions.create({ ...chat("say:Hi FAIL"), stream: true } as OpenAI.ChatCompletionCreateParamsStreaming)) void chunk;
+    }, (e: unknown) => e instanceof OpenAI.APIError && /The server had an error/.test(e.message));
   });
 
   it("a burst of bad requests, then a good one", async () => {
