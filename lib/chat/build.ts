@@ -46,7 +46,7 @@ export const CHAT_RECIPE = {
   corpus: { speechCharacters: 3000, mails: 1500, mailCharacters: 600, factRepeats: 4, numberRepeats: 3, seed: 42 },
   model: { blockSize: 256, layers: 4, heads: 4, width: 128, seed: 42 },
   pretraining: { steps: 700, batchSize: 16, peakLr: 2e-3, warmup: 0.05, minLr: 2e-4, seed: 42, devFraction: 0.02, probeTokens: 8192 },
-  sft: { steps: 2400, batchSize: 16, peakLr: 1e-3, warmup: 0.03, minLr: 1e-4, seed: 43, conversationsPerTask: 6000 },
+  sft: { steps: 3000, batchSize: 16, peakLr: 1e-3, warmup: 0.03, minLr: 1e-4, seed: 43, conversationsPerTask: 6000 },
   evaluation: { testPerTask: 100, seed: 7, fixedSubsetPerTask: 4 },
   clipNorm: 1,
   engine: "onnxruntime",

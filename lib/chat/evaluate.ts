@@ -18,17 +18,23 @@ export type ChatGenerator = (messages: readonly ChatMessage[], tools?: readonly 
 /** Most tokens an answer may take (the longest expected answer is about 20 tokens). */
 export const ANSWER_TOKENS = 48;
 
+/** The rendered prompt's ids, after checking that at least one new token fits the context. */
+function promptIds(model: GPT, tokenizer: ByteBpeTokenizer, messages: readonly ChatMessage[], tools?: readonly ChatTool[]): number[] {
+  const prompt = encodeChat(tokenizer, renderChat(messages, { tools, addGenerationPrompt: true }));
+  if (prompt.length >= model.config.blockSize) throw new RangeError(`chat prompt of ${prompt.length} tokens leaves no room in the context of ${model.config.blockSize}`);
+  return prompt;
+}
+
 /**
  * Greedy generation with a course GPT and its chat tokenizer: the conversation rendered with the generation
- * prompt, decoded until `<|end|>` or `maxNewTokens`. Throws if the prompt leaves no room in the context.
+ * prompt, decoded until `<|end|>`, `maxNewTokens`, or the end of the context (as the exported ONNX model,
+ * which has no position past it).
  */
 export function gptChatGenerator(model: GPT, tokenizer: ByteBpeTokenizer, maxNewTokens = ANSWER_TOKENS): ChatGenerator {
   return (messages, tools) => {
-    const prompt = encodeChat(tokenizer, renderChat(messages, { tools, addGenerationPrompt: true }));
-    if (prompt.length + maxNewTokens > model.config.blockSize) {
-      throw new RangeError(`chat prompt of ${prompt.length} tokens + ${maxNewTokens} new tokens does not fit the context of ${model.config.blockSize}`);
-    }
-    const result = model.generate(prompt, { maxNewTokens, temperature: 0, stopTokenIds: [CHAT_TOKEN_IDS.end], decode: (ids) => tokenizer.decode(ids) });
+    const prompt = promptIds(model, tokenizer, messages, tools);
+    const room = Math.min(maxNewTokens, model.config.blockSize - prompt.length);
+    const result = model.generate(prompt, { maxNewTokens: room, temperature: 0, stopTokenIds: [CHAT_TOKEN_IDS.end], decode: (ids) => tokenizer.decode(ids) });
     return result.text!;
   };
 }
@@ -42,7 +48,7 @@ export function gptJsonGenerator(model: GPT, tokenizer: ByteBpeTokenizer, schema
   const table = tokenByteTable(tokenizer);
   const mask = new Uint8Array(model.config.vocabSize);
   return (messages, tools) => {
-    const prompt = encodeChat(tokenizer, renderChat(messages, { tools, addGenerationPrompt: true }));
+    const prompt = promptIds(model, tokenizer, messages, tools);
     const constraint = jsonConstraint(table, { schema, stopTokenIds: [CHAT_TOKEN_IDS.end] });
     const session = model.decodingSession(true);
     const generated: number[] = [];

@@ -28,6 +28,6 @@ export { FEW_SHOT_K, FEW_SHOT_RULES, fewShotExamples, fewShotWordSplit } from ".
 export { NUMBERS_MAX, numberExamples, numberSplit } from "./numbers";
 export { PASSAGE_CHARACTERS, passageExamples, readerPrompt, UNKNOWN_ANSWER } from "./passages";
 export { sotuFactExamples } from "./sotuFacts";
-export { MAIL_CHARACTERS, spamAnswer, spamExamples } from "./spamJson";
+export { MAIL_CHARACTERS, spamAnswer, spamExamples, spamTaskMail } from "./spamJson";
 export { optionalSystem, pick, promptMessages } from "./types";
 export type { ChatExample, ChatSplit, ChatTaskGenerator, ChatTaskName } from "./types";
