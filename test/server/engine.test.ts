@@ -29,7 +29,14 @@ function request(prompt: string, maxTokens: number, extra: Partial<GenerationReq
   return { promptIds: moby.tokenizer.encode(prompt), maxTokens, sampling: GREEDY, stopTokenIds: [], topLogprobs: 0, ...extra };
 }
 
-async function collect(handle: GenerationHandle): Promise<{ tokens: GeneratedToken[]; ids: number[]; reason: string; completionTokens: number }> {
+interface Collected {
+  tokens: GeneratedToken[];
+  ids: number[];
+  reason: string;
+  completionTokens: number;
+}
+
+async function collect(handle: GenerationHandle): Promise<Collected> {
   const tokens: GeneratedToken[] = [];
   for await (const token of handle.tokens) tokens.push(token);
   const { reason, completionTokens } = await handle.finished;
@@ -70,7 +77,7 @@ test("greedy tokens of one request are the tfjs model's greedy generation, and t
 
 test("concurrent requests of different lengths, some joining mid-run, batch together and give the tokens they give alone", async () => {
   const specs = PROMPTS.map((prompt, i) => request(prompt, 20 + 15 * i, { topLogprobs: 3 }));
-  const alone = [];
+  const alone: Collected[] = [];
   for (const spec of specs) alone.push(await collect(engine.submit(spec)));
 
   const stepsBefore = engine.stats().steps;
