@@ -14,6 +14,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import { timingSafeEqual } from "node:crypto";
 import { chatCompletion } from "./chat";
 import { completion } from "./completions";
+import { createEngine as createBatchedEngine } from "./engine";
 import { ApiError, toApiError, unknownModel } from "./errors";
 import { closeModels, defaultModelSpecs, loadModels, type EmbeddingModel, type EngineFactory, type ModelSpec, type ServedModel } from "./models";
 import { findModel, usage } from "./request";
@@ -180,7 +181,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (options.bodyLimit !== undefined) checkInteger(options.bodyLimit, "bodyLimit", 1);
   const specs = options.models ?? defaultModelSpecs();
   if (specs.length === 0) throw new Error("startServer: no model to serve: pass models: [folder, …], or run `npm run models` to build the course's models");
-  const createEngine = options.createEngine ?? (require("./engine") as { createEngine: EngineFactory }).createEngine;
+  const createEngine = options.createEngine ?? createBatchedEngine;
   const models = await loadModels(specs, createEngine, { maxBatch, maxQueue, dtype: options.dtype ?? DEFAULTS.dtype });
   const app = buildApp(models, { ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}), ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}) });
   const host = options.host ?? DEFAULTS.host;

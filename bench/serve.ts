@@ -1,0 +1,195 @@
+/**
+ * The OpenAI-compatible server under load, on the course's gpt-moby (greedy, 100 new tokens per request,
+ * streamed /v1/completions read by plain `fetch` clients):
+ *  - aggregate tokens/s with 8 concurrent streaming clients vs 1 client (dynamic batching: target ≥ 3×);
+ *  - the server's overhead for one client vs the same request submitted to the generation engine directly
+ *    in this process (HTTP, JSON, SSE, detokenisation: target ≤ 10 %);
+ *  - time to first token, p50 and p95 over every streamed request;
+ *  - for reference, the engine's own speed-up with 8 requests at once (no HTTP): the ceiling of the server's.
+ * Each measure runs the same 8 requests, one after another (1 client) or all at once (8 clients). Rounds
+ * alternate the four measures, so that load drifting on a shared machine touches all alike; each figure is
+ * the fastest of its rounds (the least disturbed by other processes), the medians are in the JSON too. The
+ * machine's load is printed before and after. The clients run in a worker thread, as separate processes would.
+ *
+ * Run: `npm run bench -- serve`, or `npx tsx bench/serve.ts`. SERVE_BENCH_ROUNDS changes the rounds (default 5).
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PATHS } from "../lib/env";
+import { loadTokenizer } from "../lib/llm/models";
+import { startServer } from "../lib/server";
+import { createEngine } from "../lib/server/engine";
+import type { GenerationEngine } from "../lib/server/types";
+import { Worker } from "node:worker_threads";
+
+/** The benchmark's configuration. */
+export const SERVE_BENCH = {
+  model: "gpt-moby",
+  maxTokens: 100,
+  clients: 8,
+  maxBatch: 8,
+  rounds: 5,
+  prompts: [
+    "Call me Ishmael. ",
+    "It is a way I have ",
+    "The whale ",
+    "Queequeg was ",
+    "Captain Ahab stood ",
+    "The sea was ",
+    "Starbuck said ",
+    "In the morning ",
+  ],
+};
+
+const round = (x: number, digits = 1): number => Number(x.toFixed(digits));
+const median = (xs: readonly number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const percentile = (xs: readonly number[], p: number): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+};
+
+/**
+ * The clients, in a worker thread (as separate processes would be, they do not share the server's event
+ * loop): each streams one completion with plain `fetch` and reports its tokens (from usage) and when its
+ * first text arrived; the worker reports the wall time of the whole batch of clients.
+ */
+const CLIENTS_WORKER = `
+const { parentPort, workerData } = require("node:worker_threads");
+async function streamOnce(url, body) {
+  const start = performance.now();
+  const response = await fetch(url + "/completions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  if (!response.ok || response.body === null) throw new Error("the server answered " + response.status + ": " + (await response.text()));
+  const decoder = new TextDecoder();
+  let buffer = "", firstTokenMs = -1, tokens = 0;
+  for await (const bytes of response.body) {
+    buffer += decoder.decode(bytes, { stream: true });
+    let end;
+    while ((end = buffer.indexOf("\\n\\n")) >= 0) {
+      const event = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      if (!event.startsWith("data: ") || event === "data: [DONE]") continue;
+      const chunk = JSON.parse(event.slice(6));
+      if (firstTokenMs < 0 && chunk.choices[0] && chunk.choices[0].text) firstTokenMs = performance.now() - start;
+      if (chunk.usage) tokens = chunk.usage.completion_tokens;
+    }
+  }
+  return { tokens, firstTokenMs };
+}
+parentPort.on("message", async ({ bodies, concurrent }) => {
+  try {
+    const start = performance.now();
+    const results = [];
+    if (concurrent) results.push(...(await Promise.all(bodies.map((body) => streamOnce(workerData.url, body)))));
+    else for (const body of bodies) results.push(await streamOnce(workerData.url, body));
+    parentPort.postMessage({ results, seconds: (performance.now() - start) / 1000 });
+  } catch (error) {
+    parentPort.postMessage({ error: String(error) });
+  }
+});
+`;
+
+interface ClientsResult {
+  results: { tokens: number; firstTokenMs: number }[];
+  seconds: number;
+}
+
+/** Streams one completion per prompt from the clients' worker: all at once (8 clients), or one after another (1 client). */
+function streamAll(worker: Worker, prompts: readonly string[], concurrent: boolean): Promise<ClientsResult> {
+  const bodies = prompts.map((prompt) => ({ model: SERVE_BENCH.model, prompt, max_tokens: SERVE_BENCH.maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true } }));
+  return new Promise((resolve, reject) => {
+    worker.once("message", (message: ClientsResult | { error: string }) => ("error" in message ? reject(new Error(message.error)) : resolve(message)));
+    worker.postMessage({ bodies, concurrent });
+  });
+}
+
+/** Requests straight to an engine, all at once or one after another: tokens/s without HTTP. */
+async function direct(engine: GenerationEngine, prompts: readonly number[][], stopTokenIds: number[], concurrent: boolean): Promise<number> {
+  const one = async (promptIds: number[]): Promise<number> => {
+    const handle = engine.submit({ promptIds, maxTokens: SERVE_BENCH.maxTokens, sampling: { temperature: 0, topP: 1, topK: 0 }, stopTokenIds, topLogprobs: 0 });
+    // Read as the server reads them: token by token.
+    for await (const token of handle.tokens) void token;
+    return (await handle.finished).completionTokens;
+  };
+  const start = performance.now();
+  const counts: number[] = [];
+  if (concurrent) counts.push(...(await Promise.all(prompts.map(one))));
+  else for (const promptIds of prompts) counts.push(await one(promptIds));
+  return counts.reduce((a, b) => a + b, 0) / ((performance.now() - start) / 1000);
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  const folder = path.join(PATHS.data, "models", SERVE_BENCH.model);
+  const rounds = Number(process.env.SERVE_BENCH_ROUNDS ?? SERVE_BENCH.rounds);
+  const loadStart = os.loadavg()[0]!;
+  const server = await startServer({ models: [folder], maxBatch: SERVE_BENCH.maxBatch, quiet: true });
+  const engine = await createEngine(folder, { maxBatch: SERVE_BENCH.maxBatch, maxQueue: 64, dtype: "fp32" });
+  const tokenizer = await loadTokenizer(folder);
+  const worker = new Worker(CLIENTS_WORKER, { eval: true, workerData: { url: server.url } });
+  try {
+    const promptIds = SERVE_BENCH.prompts.map((prompt) => tokenizer.encode(prompt));
+    const stopTokenIds = [(JSON.parse(fs.readFileSync(path.join(folder, "config.json"), "utf8")) as { eos_token_id: number }).eos_token_id];
+    // Warm-up: first sessions' runs and JIT.
+    await direct(engine, promptIds, stopTokenIds, true);
+    await streamAll(worker, SERVE_BENCH.prompts, true);
+    const rates = { direct: [] as number[], directMany: [] as number[], one: [] as number[], many: [] as number[] };
+    const firstTokenMs: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      rates.direct.push(await direct(engine, promptIds, stopTokenIds, false));
+      rates.directMany.push(await direct(engine, promptIds, stopTokenIds, true));
+      const one = await streamAll(worker, SERVE_BENCH.prompts, false);
+      rates.one.push(one.results.reduce((sum, m) => sum + m.tokens, 0) / one.seconds);
+      const many = await streamAll(worker, SERVE_BENCH.prompts, true);
+      rates.many.push(many.results.reduce((sum, m) => sum + m.tokens, 0) / many.seconds);
+      firstTokenMs.push(...[...one.results, ...many.results].map((m) => m.firstTokenMs));
+    }
+    // The fastest round of each kind: the one other processes on a shared machine disturbed least.
+    const directRate = Math.max(...rates.direct);
+    const directManyRate = Math.max(...rates.directMany);
+    const oneRate = Math.max(...rates.one);
+    const manyRate = Math.max(...rates.many);
+    const speedup = manyRate / oneRate;
+    const overhead = (directRate / oneRate - 1) * 100;
+    const stats = server.engines.get(SERVE_BENCH.model)!.stats();
+    const record = {
+      model: SERVE_BENCH.model,
+      maxTokens: SERVE_BENCH.maxTokens,
+      clients: SERVE_BENCH.clients,
+      rounds,
+      directTokensPerSecond: round(directRate),
+      directConcurrentTokensPerSecond: round(directManyRate),
+      directConcurrencySpeedup: round(directManyRate / directRate, 2),
+      oneClientTokensPerSecond: round(oneRate),
+      concurrentTokensPerSecond: round(manyRate),
+      concurrencySpeedup: round(speedup, 2),
+      serverOverheadPercent: round(overhead, 1),
+      timeToFirstTokenP50Ms: round(percentile(firstTokenMs, 50)),
+      timeToFirstTokenP95Ms: round(percentile(firstTokenMs, 95)),
+      largestBatch: stats.largestBatch,
+      medianConcurrencySpeedup: round(median(rates.many) / median(rates.one), 2),
+      medianServerOverheadPercent: round((median(rates.direct) / median(rates.one) - 1) * 100, 1),
+      cpus: os.cpus().length,
+      loadAverageStart: round(loadStart, 2),
+      loadAverageEnd: round(os.loadavg()[0]!, 2),
+    };
+    console.log(`serve: ${SERVE_BENCH.model}, greedy, ${SERVE_BENCH.prompts.length} requests of ${SERVE_BENCH.maxTokens} new tokens (one after another, or all at once), streamed /v1/completions; fastest of ${rounds} rounds (medians in the JSON)`);
+    console.log(`  engine directly, 1 at a time: ${record.directTokensPerSecond} tokens/s; ${SERVE_BENCH.clients} at once: ${record.directConcurrentTokensPerSecond} tokens/s (${record.directConcurrencySpeedup}×, what batching gives without HTTP)`);
+    console.log(`  server, 1 client:             ${record.oneClientTokensPerSecond} tokens/s (overhead ${record.serverOverheadPercent} %, target ≤ 10 %)`);
+    console.log(`  server, ${SERVE_BENCH.clients} concurrent clients:  ${record.concurrentTokensPerSecond} tokens/s in all (${record.concurrencySpeedup}× one client, target ≥ 3×; largest batch ${record.largestBatch})`);
+    console.log(`  time to first token: p50 ${record.timeToFirstTokenP50Ms} ms, p95 ${record.timeToFirstTokenP95Ms} ms`);
+    console.log(`  machine: ${record.cpus} CPUs, load ${record.loadAverageStart} → ${record.loadAverageEnd}`);
+    return record;
+  } finally {
+    await worker.terminate();
+    await engine.close();
+    await server.close();
+  }
+}
+
+if (require.main === module) {
+  run().then((record) => console.log(JSON.stringify({ name: "serve", ...record })));
+}
