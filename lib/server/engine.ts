@@ -127,6 +127,8 @@ function decoderShape(session: Ort.InferenceSession, config: Record<string, unkn
   if (cacheInput?.isTensor && cacheInput.type !== "float32") {
     throw new Error(`createEngine: ${modelFile} keeps its cache in ${cacheInput.type}; the engine runs float32 caches (dtype fp32 or q8)`);
   }
+  const logits = session.outputMetadata.find((m) => m.name === "logits");
+  if (logits?.isTensor && logits.type !== "float32") throw new Error(`createEngine: ${modelFile} gives its logits in ${logits.type}; the engine reads float32 logits (dtype fp32 or q8)`);
   // The graph's own cache shape wins over config.json (exports name head_dim differently).
   kvHeads = fixedDim(session.inputMetadata, "past_key_values.0.key", 1) ?? kvHeads;
   headDim = fixedDim(session.inputMetadata, "past_key_values.0.key", 3) ?? headDim;
@@ -218,6 +220,57 @@ interface RowSource {
   length: number;
 }
 
+/** The name of cache tensor `i` (key of layer 0, value of layer 0, key of layer 1…) among the inputs or outputs. */
+function cacheName(prefix: "past_key_values" | "present", i: number): string {
+  return `${prefix}.${i >> 1}.${i & 1 ? "value" : "key"}`;
+}
+
+/** The feeds of a prefill: `prompts` left-padded to the longest (mask 0, position 0 on the padding), empty caches. */
+function prefillFeeds(ort: typeof Ort, shape: DecoderShape, prompts: readonly (readonly number[])[]): Record<string, Ort.Tensor> {
+  const n = prompts.length;
+  const T = Math.max(...prompts.map((p) => p.length));
+  const ids = new BigInt64Array(n * T);
+  const positions = new BigInt64Array(n * T);
+  const mask = new BigInt64Array(n * T);
+  prompts.forEach((prompt, r) => {
+    const start = r * T + T - prompt.length;
+    prompt.forEach((id, j) => {
+      ids[start + j] = BigInt(id);
+      positions[start + j] = BigInt(j);
+      mask[start + j] = 1n;
+    });
+  });
+  const feeds: Record<string, Ort.Tensor> = { input_ids: new ort.Tensor("int64", ids, [n, T]), attention_mask: new ort.Tensor("int64", mask, [n, T]) };
+  if (shape.hasPositionIds) feeds.position_ids = new ort.Tensor("int64", positions, [n, T]);
+  const empty = new Float32Array(0);
+  for (let i = 0; i < 2 * shape.layers; i++) feeds[cacheName("past_key_values", i)] = new ort.Tensor("float32", empty, [n, shape.kvHeads, 0, shape.headDim]);
+  return feeds;
+}
+
+/**
+ * Whether the graph honours left padding: a prompt's next-token logits must not change when it is
+ * left-padded in a batch beside a longer prompt. Graphs whose fused attention assumes right padding
+ * (ONNX Runtime's GroupQueryAttention reads only the mask's row sums) fail, and must run one sequence per pass.
+ */
+async function paddingWorks(session: Ort.InferenceSession, shape: DecoderShape): Promise<boolean> {
+  const ort = onnxRuntime();
+  const V = shape.vocabSize;
+  const short = [1 % V, 2 % V];
+  const long = [3 % V, 4 % V, 5 % V];
+  const alone = (await session.run(prefillFeeds(ort, shape, [short]))).logits!.data as Float32Array;
+  const padded = (await session.run(prefillFeeds(ort, shape, [long, short]))).logits!.data as Float32Array;
+  // The last position of [1, 2, V] and of row 1 of [2, 3, V].
+  const expected = alone.subarray(V, 2 * V);
+  const got = padded.subarray(5 * V, 6 * V);
+  let scale = 1;
+  let difference = 0;
+  for (let i = 0; i < V; i++) {
+    scale = Math.max(scale, Math.abs(expected[i]!));
+    difference = Math.max(difference, Math.abs(got[i]! - expected[i]!));
+  }
+  return difference <= 1e-3 * scale;
+}
+
 function checkInteger(value: unknown, name: string, min: number, max = Infinity): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
     throw new RangeError(`GenerationEngine.submit: ${name} must be an integer ${max === Infinity ? `≥ ${min}` : `in ${min}…${max}`}, got ${String(value)}`);
@@ -231,6 +284,8 @@ class BatchedEngine implements GenerationEngine {
   private readonly ort = onnxRuntime();
   private readonly waiting: Sequence[] = [];
   private batch: Sequence[] = [];
+  /** Sequences in the prefill pass in flight: no longer waiting, not yet in the batch. */
+  private starting: Sequence[] = [];
   private cache: Cache | null = null;
   private loop: Promise<void> | null = null;
   private closed = false;
@@ -254,7 +309,7 @@ class BatchedEngine implements GenerationEngine {
   submit(request: GenerationRequest): GenerationHandle {
     if (this.closed) throw new Error("GenerationEngine.submit: the engine is closed");
     const prompt = this.checkRequest(request);
-    if (this.batch.length + this.waiting.length >= this.maxBatch + this.maxQueue) {
+    if (this.batch.length + this.starting.length + this.waiting.length >= this.maxBatch + this.maxQueue) {
       throw new QueueFullError(Math.max(1, Math.ceil((this.meanSeconds * (this.waiting.length + 1)) / this.maxBatch)));
     }
     let settle!: Sequence["settle"];
@@ -302,7 +357,7 @@ class BatchedEngine implements GenerationEngine {
   }
 
   stats(): { active: number; queued: number; steps: number; largestBatch: number } {
-    return { active: this.batch.length, queued: this.waiting.length, steps: this.steps, largestBatch: this.largestBatch };
+    return { active: this.batch.length + this.starting.length, queued: this.waiting.length, steps: this.steps, largestBatch: this.largestBatch };
   }
 
   async close(): Promise<void> {
@@ -366,6 +421,13 @@ class BatchedEngine implements GenerationEngine {
     // setImmediate: requests submitted in the same tick are prefilled together.
     this.loop = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.run())
+      .catch((error: unknown) => {
+        // A bug of the engine itself: the sequences it holds fail with it, and later requests start afresh.
+        for (const s of [...this.starting, ...this.batch]) s.settle({ error });
+        this.starting = [];
+        this.batch = [];
+        this.cache = null;
+      })
       .finally(() => {
         this.loop = null;
         this.wake();
@@ -402,38 +464,10 @@ class BatchedEngine implements GenerationEngine {
   private async pass(admitted: Sequence[]): Promise<void> {
     const prefill = admitted.length > 0;
     const rows = prefill ? admitted : this.batch;
-    const { layers, kvHeads, headDim, vocabSize } = this.shape;
     const n = rows.length;
-    const past = prefill ? 0 : this.cache!.width;
-    const T = prefill ? Math.max(...rows.map((s) => s.prompt.length)) : 1;
-    const ids = new BigInt64Array(n * T);
-    const positions = new BigInt64Array(n * T);
-    const mask = new BigInt64Array(n * (past + T));
-    rows.forEach((s, r) => {
-      if (prefill) {
-        const pad = T - s.prompt.length;
-        s.prompt.forEach((id, j) => {
-          ids[r * T + pad + j] = BigInt(id);
-          positions[r * T + pad + j] = BigInt(j);
-          mask[r * T + pad + j] = 1n;
-        });
-      } else {
-        ids[r] = BigInt(s.next);
-        positions[r] = BigInt(s.length);
-        mask.fill(1n, r * (past + 1) + past - s.length, (r + 1) * (past + 1));
-      }
-    });
-    const { Tensor } = this.ort;
-    const feeds: Record<string, Ort.Tensor> = {
-      input_ids: new Tensor("int64", ids, [n, T]),
-      attention_mask: new Tensor("int64", mask, [n, past + T]),
-    };
-    if (this.shape.hasPositionIds) feeds.position_ids = new Tensor("int64", positions, [n, T]);
-    const empty = new Float32Array(0);
-    for (let i = 0; i < 2 * layers; i++) {
-      feeds[`past_key_values.${i >> 1}.${i & 1 ? "value" : "key"}`] = prefill ? new Tensor("float32", empty, [n, kvHeads, 0, headDim]) : this.cache!.tensors[i]!;
-    }
-
+    const feeds = prefill ? prefillFeeds(this.ort, this.shape, rows.map((s) => s.prompt)) : this.decodeFeeds();
+    const T = feeds.input_ids!.dims[1]!;
+    this.starting = admitted;
     let outputs: Ort.InferenceSession.OnnxValueMapType;
     try {
       outputs = await this.session.run(feeds);
@@ -446,12 +480,14 @@ class BatchedEngine implements GenerationEngine {
       }
       return;
     } finally {
+      this.starting = [];
       this.steps++;
       this.largestBatch = Math.max(this.largestBatch, n);
     }
+    const { layers, vocabSize } = this.shape;
     const logits = outputs.logits!.data as Float32Array;
-    const present: Cache = { tensors: [], width: past + T };
-    for (let i = 0; i < 2 * layers; i++) present.tensors.push(outputs[`present.${i >> 1}.${i & 1 ? "value" : "key"}`] as Ort.Tensor);
+    const present: Cache = { tensors: [], width: feeds.attention_mask!.dims[1]! };
+    for (let i = 0; i < 2 * layers; i++) present.tensors.push(outputs[cacheName("present", i)] as Ort.Tensor);
 
     rows.forEach((s, r) => {
       s.length = prefill ? s.prompt.length : s.length + 1;
@@ -461,20 +497,40 @@ class BatchedEngine implements GenerationEngine {
     });
 
     // The new batch: the running rows that go on, then the prefilled ones; copied only when it changed.
-    const kept = prefill ? this.batch.filter((s) => !s.ended) : rows.filter((s) => !s.ended);
-    const joined = prefill ? rows.filter((s) => !s.ended) : [];
-    const previous = prefill ? this.cache : present;
-    if (!prefill && kept.length === rows.length) {
-      this.cache = present;
+    if (!prefill) {
+      const kept = rows.filter((s) => !s.ended);
+      this.batch = kept;
+      this.cache = kept.length === rows.length ? present : kept.length === 0 ? null : this.gatherRows(kept.map((s) => ({ cache: present, index: rows.indexOf(s), length: s.length })));
       return;
     }
-    if (prefill && joined.length === 0 && kept.length === this.batch.length) return;
+    const joined = rows.filter((s) => !s.ended);
+    if (joined.length === 0) return;
     const sources: RowSource[] = [
-      ...kept.map((s) => ({ cache: previous!, index: (prefill ? this.batch : rows).indexOf(s), length: s.length })),
+      ...this.batch.map((s, index) => ({ cache: this.cache!, index, length: s.length })),
       ...joined.map((s) => ({ cache: present, index: rows.indexOf(s), length: s.length })),
     ];
-    this.batch = [...kept, ...joined];
-    this.cache = sources.length === 0 ? null : this.gatherRows(sources);
+    this.batch = [...this.batch, ...joined];
+    this.cache = this.gatherRows(sources);
+  }
+
+  /** The feeds of a decode step: every running row's newest token after its cache (right-aligned in the shared width). */
+  private decodeFeeds(): Record<string, Ort.Tensor> {
+    const { Tensor } = this.ort;
+    const cache = this.cache!;
+    const n = this.batch.length;
+    const past = cache.width;
+    const ids = new BigInt64Array(n);
+    const positions = new BigInt64Array(n);
+    const mask = new BigInt64Array(n * (past + 1));
+    this.batch.forEach((s, r) => {
+      ids[r] = BigInt(s.next);
+      positions[r] = BigInt(s.length);
+      mask.fill(1n, r * (past + 1) + past - s.length, (r + 1) * (past + 1));
+    });
+    const feeds: Record<string, Ort.Tensor> = { input_ids: new Tensor("int64", ids, [n, 1]), attention_mask: new Tensor("int64", mask, [n, past + 1]) };
+    if (this.shape.hasPositionIds) feeds.position_ids = new Tensor("int64", positions, [n, 1]);
+    cache.tensors.forEach((tensor, i) => (feeds[cacheName("past_key_values", i)] = tensor));
+    return feeds;
   }
 
   /** Draws the next token of `sequence` from its logits, sends it, and ends the sequence when it should. */
@@ -522,7 +578,8 @@ class BatchedEngine implements GenerationEngine {
       if (topP < 1) shaped = topPFilter(shaped, topP);
       id = sequence.rng!.categorical(shaped);
     }
-    const top = topLogprobs > 0 ? rankTokens(probabilities).slice(0, topLogprobs).map((t) => ({ id: t, logprob: Math.log(probabilities[t]!) })) : [];
+    // Tokens of probability 0 (masked by the constraint) are no alternatives: there may be fewer than asked.
+    const top = topLogprobs > 0 ? rankTokens(probabilities).slice(0, topLogprobs).filter((t) => probabilities[t]! > 0).map((t) => ({ id: t, logprob: Math.log(probabilities[t]!) })) : [];
     return { id, logprob: Math.log(probabilities[id]!), top };
   }
 
@@ -570,7 +627,12 @@ export async function createEngine(folder: string, options: EngineOptions = {}):
   const config = readJsonFile(configFile, "the model configuration");
   const session = await createSession(modelFile, { threads });
   try {
-    return new BatchedEngine(session, decoderShape(session, config, configFile, modelFile), maxBatch, maxQueue);
+    const shape = decoderShape(session, config, configFile, modelFile);
+    if (maxBatch > 1 && !(await paddingWorks(session, shape))) {
+      console.warn(`createEngine: ${modelFile} gives other logits to a left-padded prompt, so it cannot batch sequences of different lengths: it runs one sequence per forward pass`);
+      return new BatchedEngine(session, shape, 1, maxQueue + maxBatch - 1);
+    }
+    return new BatchedEngine(session, shape, maxBatch, maxQueue);
   } catch (error) {
     await session.release();
     throw error;

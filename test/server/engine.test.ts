@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { initBackend } from "@llm-course/lib/backend";
+import { decodeModel, encodeModel, nodeProto } from "@llm-course/lib/onnx/proto";
 import { GPT_MOBY_DIR, loadGptMoby, type LoadedGptMoby } from "@llm-course/lib/models/gpt";
 import { createEngine } from "@llm-course/lib/server/engine";
 import { QueueFullError, type GeneratedToken, type GenerationEngine, type GenerationHandle, type GenerationRequest, type TokenConstraint } from "@llm-course/lib/server/types";
@@ -234,8 +235,9 @@ test("a constraint is obeyed: only its tokens are drawn, and a stop token only o
   for (const token of got.tokens) {
     assert.ok([a, b, c].includes(token.id));
     assert.ok(Number.isFinite(token.logprob));
-    // Disallowed tokens have probability 0 under the masked distribution: only 3 alternatives are finite.
-    assert.equal(token.top.filter((t) => Number.isFinite(t.logprob)).length, 3);
+    // Disallowed tokens have probability 0 under the masked distribution: they are no alternatives.
+    assert.deepEqual(token.top.map((t) => t.id).sort((x, y) => x - y), [...allowedIds].sort((x, y) => x - y));
+    assert.ok(token.top.every((t) => Number.isFinite(t.logprob)));
   }
 
   const stuck: TokenConstraint = { allowed: (mask) => mask.fill(0), advance: () => undefined, done: () => false };
@@ -282,5 +284,38 @@ test("bad requests and bad folders get errors that name the problem", async () =
     assert.equal(got.ids.length, 10);
   } finally {
     await q8.close();
+  }
+});
+
+test("a graph that ignores left padding is detected at load and runs one sequence per pass, still correct", async (t) => {
+  // gpt-moby with its attention_mask replaced by ones: padding keys become visible, as in fused attention
+  // kernels that assume right padding.
+  const model = decodeModel(fs.readFileSync(path.join(GPT_MOBY_DIR, "onnx", "model.onnx")));
+  const graph = model.graph!;
+  for (const node of graph.node!) node.input = node.input!.map((name) => (name === "attention_mask" ? "mask_ignored" : name));
+  graph.node!.unshift(
+    nodeProto("Shape", ["attention_mask"], ["mask_shape"]),
+    nodeProto("ConstantOfShape", ["mask_shape"], ["mask_ignored"], { value: { dataType: 7, dims: [1], int64Data: [1] } }),
+  );
+  const folder = path.join(tmp, "no-padding");
+  fs.mkdirSync(path.join(folder, "onnx"), { recursive: true });
+  fs.copyFileSync(path.join(GPT_MOBY_DIR, "config.json"), path.join(folder, "config.json"));
+  fs.writeFileSync(path.join(folder, "onnx", "model.onnx"), encodeModel(model));
+  const warn = t.mock.method(console, "warn", () => undefined);
+  const serial = await createEngine(folder, { maxBatch: 4, maxQueue: 2 });
+  try {
+    assert.equal(warn.mock.callCount(), 1);
+    assert.match(String(warn.mock.calls[0]!.arguments[0]), /cannot batch sequences of different lengths: it runs one sequence per forward pass/);
+    const specs = PROMPTS.map((prompt) => request(prompt, 15));
+    const handles = specs.map((spec) => serial.submit(spec));
+    handles.push(serial.submit(specs[0]!), serial.submit(specs[1]!));
+    assert.throws(() => serial.submit(specs[0]!), QueueFullError, "the queue keeps the capacity maxBatch + maxQueue");
+    const together = await Promise.all(handles.map(collect));
+    assert.equal(serial.stats().largestBatch, 1);
+    for (let i = 0; i < specs.length; i++) {
+      assert.deepEqual(together[i]!.ids, (await collect(engine.submit(specs[i]!))).ids);
+    }
+  } finally {
+    await serial.close();
   }
 });
