@@ -436,11 +436,28 @@ class BatchedEngine implements GenerationEngine {
 
   private async run(): Promise<void> {
     while (!this.closed && (this.batch.length > 0 || this.waiting.length > 0)) {
+      this.dropAborted();
       const admitted = this.admit();
       if (admitted.length > 0) await this.pass(admitted);
       if (this.closed) break;
+      this.dropAborted();
       if (this.batch.length > 0) await this.pass([]);
     }
+  }
+
+  /** Sequences aborted since the last pass leave now: they cost no more compute and their slots are free for admission. */
+  private dropAborted(): void {
+    if (!this.batch.some((s) => s.aborted)) return;
+    for (const s of this.batch) if (s.aborted) s.settle({ reason: "abort" });
+    this.keep(this.batch, this.cache!);
+  }
+
+  /** The batch becomes the sequences of `rows` that have not ended, their caches taken from `cache` (row i of `cache` is rows[i]). */
+  private keep(rows: readonly Sequence[], cache: Cache): void {
+    const kept = rows.filter((s) => !s.ended);
+    this.batch = kept;
+    if (kept.length === rows.length) this.cache = cache;
+    else this.cache = kept.length === 0 ? null : this.gatherRows(kept.map((s) => ({ cache, index: rows.indexOf(s), length: s.length })));
   }
 
   /** Takes waiting requests for the free slots, as many as one prefill pass holds. */
@@ -497,12 +514,7 @@ class BatchedEngine implements GenerationEngine {
     });
 
     // The new batch: the running rows that go on, then the prefilled ones; copied only when it changed.
-    if (!prefill) {
-      const kept = rows.filter((s) => !s.ended);
-      this.batch = kept;
-      this.cache = kept.length === rows.length ? present : kept.length === 0 ? null : this.gatherRows(kept.map((s) => ({ cache: present, index: rows.indexOf(s), length: s.length })));
-      return;
-    }
+    if (!prefill) return this.keep(rows, present);
     const joined = rows.filter((s) => !s.ended);
     if (joined.length === 0) return;
     const sources: RowSource[] = [

@@ -138,9 +138,11 @@ test("seeded sampling is reproducible and does not depend on the other sequences
 });
 
 test("an abort frees the slot at once (finished says abort), a reader leaving the loop aborts too, and later requests still work", async () => {
+  const survivorAlone = await collect(engine.submit(request("Ahab", 30)));
   const controller = new AbortController();
   const running = engine.submit(request("Call me Ishmael.", 100, { signal: controller.signal }));
   const other = engine.submit(request("The whale", 100));
+  const survivor = collect(engine.submit(request("Ahab", 30)));
   let seen = 0;
   for await (const _token of running.tokens) {
     if (++seen === 3) controller.abort();
@@ -148,7 +150,8 @@ test("an abort frees the slot at once (finished says abort), a reader leaving th
   const outcome = await running.finished;
   assert.equal(outcome.reason, "abort");
   assert.ok(outcome.completionTokens >= 3 && outcome.completionTokens <= 5, `${outcome.completionTokens} tokens after the abort`);
-  assert.equal(engine.stats().active, 1, "only the other request runs");
+  assert.equal(engine.stats().active, 2, "the two other requests run on");
+  assert.deepEqual((await survivor).ids, survivorAlone.ids, "the rows left keep their caches");
 
   let read = 0;
   for await (const _token of other.tokens) if (++read === 2) break;
