@@ -17,7 +17,7 @@ import { completion } from "./completions";
 import { createEngine as createBatchedEngine } from "./engine";
 import { ApiError, toApiError, unknownModel } from "./errors";
 import { closeModels, defaultModelSpecs, loadModels, type EmbeddingModel, type EngineFactory, type ModelSpec, type ServedModel } from "./models";
-import { findModel, usage } from "./request";
+import { findModel } from "./request";
 import type { GenerationEngine } from "./types";
 import { CHAT_COMPLETION_SCHEMA, COMPLETION_SCHEMA, EMBEDDING_SCHEMA, MODEL_PARAMS_SCHEMA, type ChatCompletionBody, type CompletionBody, type EmbeddingBody } from "./schemas";
 
@@ -91,7 +91,7 @@ async function embeddings(models: readonly ServedModel[], body: EmbeddingBody): 
       return { object: "embedding", index, embedding: body.encoding_format === "base64" ? embeddingBase64(vector) : Array.from(vector) };
     }),
     model: model.id,
-    usage: { prompt_tokens: tokens, total_tokens: usage(tokens, 0).total_tokens },
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
   };
 }
 

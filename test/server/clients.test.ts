@@ -140,6 +140,12 @@ describe("clients: LangChain ChatOpenAI", () => {
     assert.equal(text, "Streamed chain");
   });
 
+  it("withStructuredOutput: a JSON schema answer comes back parsed", async () => {
+    const schema = { type: "object", properties: { city: { type: "string" } }, required: ["city"], additionalProperties: false };
+    const structured = model().withStructuredOutput<{ city: string }>(schema, { name: "place", method: "jsonSchema" });
+    assert.deepEqual(await structured.invoke('say:{"city": "Nantes"}'), { city: "Nantes" });
+  });
+
   it("bindTools: tool calls come back parsed", async () => {
     const answer = await model().bindTools([WEATHER]).invoke(WEATHER_CALL);
     assert.deepEqual(answer.tool_calls?.map((c) => [c.name, c.args]), [["get_weather", { city: "Paris" }]]);
