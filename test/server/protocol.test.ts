@@ -405,7 +405,7 @@ describe("server: errors", () => {
 });
 
 describe("server: disconnects", () => {
-  it("a client that goes away mid-stream frees its engine slot at once", async () => {
+  it("a client that goes away (mid-stream, or while waiting for a whole answer) frees its engine slot at once", async () => {
     const slow = await startServer({ models: [fixture.folder], createEngine: engineOf(20), quiet: true });
     try {
       const engine = slow.engines.get("moby-chat")!;
@@ -425,6 +425,15 @@ describe("server: disconnects", () => {
       while (engine.stats().active > 0 && Date.now() - start < 1000) await new Promise((resolve) => setTimeout(resolve, 5));
       assert.equal(engine.stats().active, 0);
       assert.ok(Date.now() - start < 200, `the slot was freed after ${Date.now() - start} ms`);
+      // Without streaming too: the client gives up waiting.
+      const impatient = new AbortController();
+      const waiting = fetch(`${slow.url}/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "moby-chat", prompt: `say:${"b".repeat(200)}`, max_tokens: 200 }), signal: impatient.signal });
+      while (engine.stats().active === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      impatient.abort();
+      await assert.rejects(waiting);
+      const since = Date.now();
+      while (engine.stats().active > 0 && Date.now() - since < 1000) await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.ok(Date.now() - since < 200, `the slot was freed after ${Date.now() - since} ms`);
     } finally {
       await slow.close();
     }
