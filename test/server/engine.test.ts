@@ -283,6 +283,30 @@ test("bad requests and bad folders get errors that name the problem", async () =
 
 });
 
+test("a Hugging Face-style config.json (num_hidden_layers, num_key_value_heads, max_position_embeddings…) is read too", async () => {
+  const folder = path.join(tmp, "hub-style");
+  fs.mkdirSync(path.join(folder, "onnx"), { recursive: true });
+  fs.symlinkSync(path.join(GPT_MOBY_DIR, "onnx", "model.onnx"), path.join(folder, "onnx", "model.onnx"));
+  const config = { model_type: "qwen2", num_hidden_layers: 4, num_attention_heads: 4, num_key_value_heads: 4, hidden_size: 128, max_position_embeddings: 64, vocab_size: 93 };
+  fs.writeFileSync(path.join(folder, "config.json"), JSON.stringify(config));
+  const hub = await createEngine(folder);
+  try {
+    assert.deepEqual([hub.contextLength, hub.vocabSize], [64, 93]);
+    const spec = request("Call me Ishmael.", 60);
+    const got = await collect(hub.submit(spec));
+    assert.deepEqual([got.ids.length, got.reason], [64 - spec.promptIds.length, "length"]);
+    assert.deepEqual(got.ids, (await collect(engine.submit(spec))).ids.slice(0, got.ids.length));
+  } finally {
+    await hub.close();
+  }
+  fs.writeFileSync(path.join(folder, "config.json"), JSON.stringify({ ...config, num_attention_heads: 3 }));
+  await assert.rejects(createEngine(folder), /the attention heads \(3\) do not divide the width \(128\)/);
+  fs.writeFileSync(path.join(folder, "config.json"), JSON.stringify({ ...config, num_hidden_layers: 0 }));
+  await assert.rejects(createEngine(folder), /num_hidden_layers = 0; expected an integer ≥ 1/);
+  fs.writeFileSync(path.join(folder, "config.json"), "{ not json");
+  await assert.rejects(createEngine(folder), /config\.json is not valid JSON/);
+});
+
 test("q8 (dynamically quantized activations) batches too, its greedy tokens close to fp32's", async (t) => {
   const warn = t.mock.method(console, "warn", () => undefined);
   const q8 = await createEngine(GPT_MOBY_DIR, { dtype: "q8" });
