@@ -12,7 +12,10 @@
  *
  * Per-row sampling: greedy (ties → the lowest id) at temperature 0, otherwise temperature, top-k and top-p
  * (lib/sampling/filters) with the request's own seeded {@link Random}, so a request's tokens do not depend
- * on what else runs in the batch.
+ * on what else runs in the batch. A constraint's disallowed tokens get −∞ first; stop tokens are allowed
+ * exactly when it says done(). Reported log-probabilities are those of the distribution the token is drawn
+ * from before top-k/top-p: softmax(logits / T) over the allowed tokens, at T = 1 when decoding is greedy.
+ * A handle's tokens have one reader; leaving its `for await` loop early aborts the sequence.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -579,14 +582,14 @@ class BatchedEngine implements GenerationEngine {
     if (constraint !== undefined) {
       const mask = this.mask;
       constraint.allowed(mask);
-      // Stop tokens end the text: allowed exactly when the constraint says the text is complete.
+      // A stop token ends the text, so it may come only once the text is complete (and is never advanced past).
       const done = constraint.done();
       for (const id of stopTokenIds) mask[id] = done ? 1 : 0;
       if (mask.indexOf(1) < 0) throw new Error("the constraint allows no token at this point (and the text is not complete)");
       scores = Float32Array.from(logits, (x, i) => (mask[i] === 1 ? x : -Infinity));
     }
     const { temperature, topK, topP } = sampling;
-    // Reported log-probabilities are at temperature 1 when decoding is greedy, as the OpenAI API does.
+    // Greedy decoding reports log-probabilities at temperature 1, as the OpenAI API does.
     const probabilities = softmax(scores, temperature === 0 ? 1 : temperature);
     let id: number;
     if (temperature === 0) id = greedyToken(scores);
