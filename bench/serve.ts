@@ -11,7 +11,9 @@
  * the fastest of its rounds (the least disturbed by other processes), the medians are in the JSON too. The
  * machine's load is printed before and after. The clients run in a worker thread, as separate processes would.
  *
- * Run: `npm run bench -- serve`, or `npx tsx bench/serve.ts`. SERVE_BENCH_ROUNDS changes the rounds (default 5).
+ * Run: `npm run bench -- serve`, or `npx tsx bench/serve.ts`. SERVE_BENCH_ROUNDS changes the rounds (default 5);
+ * SERVE_BENCH_MODEL serves another course model of data/models/ (e.g. chat-mini, whose steps cost more, so
+ * the server's fixed cost per token weighs less).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -99,8 +101,8 @@ interface ClientsResult {
 }
 
 /** Streams one completion per prompt from the clients' worker: all at once (8 clients), or one after another (1 client). */
-function streamAll(worker: Worker, prompts: readonly string[], concurrent: boolean): Promise<ClientsResult> {
-  const bodies = prompts.map((prompt) => ({ model: SERVE_BENCH.model, prompt, max_tokens: SERVE_BENCH.maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true } }));
+function streamAll(worker: Worker, model: string, prompts: readonly string[], concurrent: boolean): Promise<ClientsResult> {
+  const bodies = prompts.map((prompt) => ({ model, prompt, max_tokens: SERVE_BENCH.maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true } }));
   return new Promise((resolve, reject) => {
     worker.once("message", (message: ClientsResult | { error: string }) => ("error" in message ? reject(new Error(message.error)) : resolve(message)));
     worker.postMessage({ bodies, concurrent });
@@ -123,7 +125,8 @@ async function direct(engine: GenerationEngine, prompts: readonly number[][], st
 }
 
 export async function run(): Promise<Record<string, unknown>> {
-  const folder = path.join(PATHS.data, "models", SERVE_BENCH.model);
+  const model = process.env.SERVE_BENCH_MODEL ?? SERVE_BENCH.model;
+  const folder = path.join(PATHS.data, "models", model);
   const rounds = Number(process.env.SERVE_BENCH_ROUNDS ?? SERVE_BENCH.rounds);
   const loadStart = os.loadavg()[0]!;
   const server = await startServer({ models: [folder], maxBatch: SERVE_BENCH.maxBatch, quiet: true });
@@ -135,15 +138,15 @@ export async function run(): Promise<Record<string, unknown>> {
     const stopTokenIds = [(JSON.parse(fs.readFileSync(path.join(folder, "config.json"), "utf8")) as { eos_token_id: number }).eos_token_id];
     // Warm-up: first sessions' runs and JIT.
     await direct(engine, promptIds, stopTokenIds, true);
-    await streamAll(worker, SERVE_BENCH.prompts, true);
+    await streamAll(worker, model, SERVE_BENCH.prompts, true);
     const rates = { direct: [] as number[], directMany: [] as number[], one: [] as number[], many: [] as number[] };
     const firstTokenMs: number[] = [];
     for (let r = 0; r < rounds; r++) {
       rates.direct.push(await direct(engine, promptIds, stopTokenIds, false));
       rates.directMany.push(await direct(engine, promptIds, stopTokenIds, true));
-      const one = await streamAll(worker, SERVE_BENCH.prompts, false);
+      const one = await streamAll(worker, model, SERVE_BENCH.prompts, false);
       rates.one.push(one.results.reduce((sum, m) => sum + m.tokens, 0) / one.seconds);
-      const many = await streamAll(worker, SERVE_BENCH.prompts, true);
+      const many = await streamAll(worker, model, SERVE_BENCH.prompts, true);
       rates.many.push(many.results.reduce((sum, m) => sum + m.tokens, 0) / many.seconds);
       firstTokenMs.push(...[...one.results, ...many.results].map((m) => m.firstTokenMs));
     }
@@ -154,9 +157,9 @@ export async function run(): Promise<Record<string, unknown>> {
     const manyRate = Math.max(...rates.many);
     const speedup = manyRate / oneRate;
     const overhead = (directRate / oneRate - 1) * 100;
-    const stats = server.engines.get(SERVE_BENCH.model)!.stats();
+    const stats = server.engines.get(model)!.stats();
     const record = {
-      model: SERVE_BENCH.model,
+      model,
       maxTokens: SERVE_BENCH.maxTokens,
       clients: SERVE_BENCH.clients,
       rounds,
@@ -176,7 +179,7 @@ export async function run(): Promise<Record<string, unknown>> {
       loadAverageStart: round(loadStart, 2),
       loadAverageEnd: round(os.loadavg()[0]!, 2),
     };
-    console.log(`serve: ${SERVE_BENCH.model}, greedy, ${SERVE_BENCH.prompts.length} requests of ${SERVE_BENCH.maxTokens} new tokens (one after another, or all at once), streamed /v1/completions; fastest of ${rounds} rounds (medians in the JSON)`);
+    console.log(`serve: ${model}, greedy, ${SERVE_BENCH.prompts.length} requests of ${SERVE_BENCH.maxTokens} new tokens (one after another, or all at once), streamed /v1/completions; fastest of ${rounds} rounds (medians in the JSON)`);
     console.log(`  engine directly, 1 at a time: ${record.directTokensPerSecond} tokens/s; ${SERVE_BENCH.clients} at once: ${record.directConcurrentTokensPerSecond} tokens/s (${record.directConcurrencySpeedup}×, what batching gives without HTTP)`);
     console.log(`  server, 1 client:             ${record.oneClientTokensPerSecond} tokens/s (overhead ${record.serverOverheadPercent} %, target ≤ 10 %)`);
     console.log(`  server, ${SERVE_BENCH.clients} concurrent clients:  ${record.concurrentTokensPerSecond} tokens/s in all (${record.concurrencySpeedup}× one client, target ≥ 3×; largest batch ${record.largestBatch})`);
