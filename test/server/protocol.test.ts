@@ -302,6 +302,11 @@ describe("server: errors", () => {
     assertError(await post("/chat/completions", chat("hi", { max_tokens: 0 })), 400, error("Invalid value for 'max_tokens': must be >= 1.", "max_tokens", "invalid_value"));
     assertError(await post("/chat/completions", { model: "moby-chat", messages: [] }), 400, error("Invalid value for 'messages': must NOT have fewer than 1 items.", "messages", "invalid_value"));
     assertError(await post("/chat/completions", { model: "moby-chat", messages: [{ role: "user", content: "a" }, { role: "robot", content: "b" }] }), 400, error(/^Invalid value for 'messages\[1\]\.role'/, "messages[1].role", "invalid_value"));
+    assertError(
+      await post("/chat/completions", { model: "moby-chat", messages: [{ role: "user", content: "a" }, { role: "system", content: "b" }] }),
+      400,
+      error("The model's chat template cannot render these messages: a system message may only come first", "messages", "invalid_value"),
+    );
     assertError(await post("/chat/completions", { model: "moby-chat", messages: [{ role: "user" }] }), 400, error("messages[0] (user) needs a content string.", "messages[0].content", "invalid_value"));
     assertError(await post("/chat/completions", chat("hi", { tool_choice: "sometimes", tools: [ADD_TOOL] })), 400, error(/^Invalid value for 'tool_choice'/, "tool_choice", "invalid_value"));
     assertError(await post("/chat/completions", chat("hi", { tool_choice: "required" })), 400, error("'tool_choice' is only allowed when 'tools' are specified.", "tool_choice", "invalid_value"));
