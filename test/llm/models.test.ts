@@ -49,14 +49,16 @@ test("online: the Hub id, without touching the course folder; LLM_COURSE_OFFLINE
     probed.push(timeoutMs);
     return true;
   };
-  const expected: Record<CourseModelName, string> = { bert: "Xenova/bert-base-uncased", gpt: "Xenova/gpt2", embeddings: "Xenova/all-MiniLM-L6-v2" };
+  const expected: Record<CourseModelName, string> = { bert: "Xenova/bert-base-uncased", gpt: "Xenova/gpt2", embeddings: "Xenova/all-MiniLM-L6-v2", chat: "onnx-community/Qwen2.5-0.5B-Instruct" };
   for (const name of COURSE_MODEL_NAMES) {
     const resolved = await resolveModel(name, { modelsDirectory: empty, probe });
     assert.equal(resolved.source, "hub");
     assert.equal(resolved.id, expected[name]);
     assert.match(resolved.description, /from the Hugging Face Hub \(the Hub answered\)/);
+    // Only the chat model names a dtype: the Node default (fp32) would load 2 GB for Qwen2.5-0.5B.
+    assert.equal(resolved.dtype, name === "chat" ? "q4" : undefined);
   }
-  assert.deepEqual(probed, [1500, 1500, 1500]);
+  assert.deepEqual(probed, [1500, 1500, 1500, 1500]);
   assert.equal((await resolveModel("gpt", { online: true, probe: async () => assert.fail("no probe when online is given") })).source, "hub");
 
   process.env[OFFLINE_VARIABLE] = "1";
@@ -69,10 +71,23 @@ test("online: the Hub id, without touching the course folder; LLM_COURSE_OFFLINE
 });
 
 test("errors: an unknown name lists the known ones, a missing course model says to run npm run models", async () => {
-  await assert.rejects(resolveModel("roberta" as CourseModelName, { online: false }), /unknown model "roberta"; the course's models are: bert, gpt, embeddings/);
+  await assert.rejects(resolveModel("roberta" as CourseModelName, { online: false }), /unknown model "roberta"; the course's models are: bert, gpt, embeddings, chat/);
   const empty = fakeModels();
   await assert.rejects(resolveModel("gpt", { online: false, modelsDirectory: empty }), /gpt-moby lacks config\.json, tokenizer\.json, tokenizer_config\.json, onnx\/model\.onnx\. Run `npm run models`/);
   assert.throws(() => courseModelPath("bert", empty), /npm run models/);
+});
+
+test("chat: the course's chat-mini offline, a text-generation model with its chat template", async () => {
+  delete process.env[OFFLINE_VARIABLE];
+  const chat = await resolveModel("chat", { online: false });
+  assert.equal(chat.source, "course");
+  assert.equal(chat.task, "text-generation");
+  assert.equal(chat.dtype, undefined);
+  assert.equal(path.basename(chat.id), "chat-mini");
+  assert.match(chat.description, /^chat: course model chat-mini \(offline: online: false was asked\)/);
+  const config = JSON.parse(fs.readFileSync(path.join(chat.id, "tokenizer_config.json"), "utf8")) as { chat_template?: string; eos_token?: string };
+  assert.equal(typeof config.chat_template, "string");
+  assert.equal(config.eos_token, "<|end|>");
 });
 
 test("the committed course BERT is found offline", async () => {

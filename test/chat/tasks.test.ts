@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  calculate,
+  calculatorAnswer,
+  calculatorOperandSplit,
+  CHAT_TASK_NAMES,
+  CHAT_TASKS,
+  chatTestExamples,
+  FEW_SHOT_RULES,
+  fewShotWordSplit,
+  isLabelJson,
+  numberSplit,
+  promptMessages,
+  splitSotuYears,
+} from "@llm-course/lib/chat";
+import { loadSpamAssassin, splitMail } from "@llm-course/lib/data/spam";
+import { Random } from "@llm-course/lib/random";
+
+function disjoint<T>(a: readonly T[], b: readonly T[], what: string): void {
+  const train = new Set(a);
+  const shared = b.filter((x) => train.has(x));
+  assert.deepEqual(shared, [], `${what}: test values also in training`);
+  assert.ok(a.length > 0 && b.length > 0, `${what}: both pools are non-empty`);
+}
+
+test("every task's test pool is disjoint from its training pool", () => {
+  disjoint(numberSplit().train, numberSplit().test, "numbers");
+  disjoint(calculatorOperandSplit().train, calculatorOperandSplit().test, "calculator operands");
+  disjoint(splitSotuYears().train.map((f) => f.year), splitSotuYears().test.map((f) => f.year), "SOTU years");
+  disjoint(fewShotWordSplit().train, fewShotWordSplit().test, "few-shot words");
+  const mail = splitMail(loadSpamAssassin());
+  disjoint(mail.train.map((m) => `${m.group}/${m.id}`), mail.test.map((m) => `${m.group}/${m.id}`), "SpamAssassin");
+});
+
+test("generated test prompts use only test values, and their answers are right", () => {
+  const rng = new Random(1);
+  const testNumbers = new Set(numberSplit().test.map(String));
+  for (const e of CHAT_TASKS.numbers("test", 50, rng)) {
+    const digits = /\d+/.exec(promptMessages(e).at(-1)!.content as string);
+    if (digits) assert.ok(testNumbers.has(digits[0]), `number ${digits[0]} is a test number`);
+  }
+  const testOperands = new Set(calculatorOperandSplit().test);
+  for (const e of CHAT_TASKS.calculator("test", 50, rng)) {
+    const call = e.messages[2]!;
+    assert.equal(call.role, "assistant");
+    const expression = (JSON.parse((call as { tool_calls: { function: { arguments: string } }[] }).tool_calls[0]!.function.arguments) as { expression: string }).expression;
+    assert.ok(testOperands.has(Number(/^\d+/.exec(expression)![0])), `${expression}: first operand held out`);
+    const result = calculate(expression);
+    assert.equal(e.messages[3]!.content, result);
+    assert.ok(e.expected === calculatorAnswer(result, "en") || e.expected === calculatorAnswer(result, "fr"));
+  }
+  const testYears = new Set(splitSotuYears().test.map((f) => String(f.year)));
+  for (const e of [...CHAT_TASKS["sotu-facts"]("test", 30, rng), ...CHAT_TASKS.passages("test", 30, rng)]) {
+    // The passages' headers and the question (the speeches' own text may mention any year).
+    const content = promptMessages(e).at(-1)!.content as string;
+    const years = [...content.matchAll(/State of the Union (\d{4}) —/g)].map((m) => m[1]!);
+    years.push(/(\d{4})[^\d]*$/.exec(content)![1]!);
+    for (const year of years) assert.ok(testYears.has(year), `${e.task}: year ${year} is held out`);
+  }
+  const testWords = new Set(fewShotWordSplit().test);
+  for (const e of CHAT_TASKS["few-shot"]("test", 30, rng)) {
+    const lines = (promptMessages(e).at(-1)!.content as string).split("\n").slice(1);
+    for (const word of lines.join(" ").replace(/=>/g, " ").split(/[\s-]+/).filter(Boolean)) assert.ok(testWords.has(word), `few-shot word ${word} is held out`);
+    const query = lines.at(-1)!.replace(/ =>$/, "").split(" ");
+    assert.ok(Object.values(FEW_SHOT_RULES).some((rule) => rule(query) === e.expected));
+  }
+  for (const e of CHAT_TASKS["spam-json"]("test", 20, rng)) assert.ok(isLabelJson(e.expected));
+});
+
+test("the test set is the same on every call, with every task", () => {
+  const a = chatTestExamples(3);
+  assert.deepEqual(a, chatTestExamples(3));
+  assert.deepEqual([...new Set(a.map((e) => e.task))], [...CHAT_TASK_NAMES]);
+});
+
+test("calculator: exact integers, precedence, parentheses, division; bad input named", () => {
+  assert.equal(calculate("347*29"), "10063");
+  assert.equal(calculate("2+3*4"), "14");
+  assert.equal(calculate("(2+3)*4"), "20");
+  assert.equal(calculate("7-10"), "-3");
+  assert.equal(calculate("10/4"), "2.5");
+  assert.equal(calculate("99999999999*99999999999"), "9999999999800000000001");
+  assert.throws(() => calculate("2+"), /unexpected end/);
+  assert.throws(() => calculate("1/0"), /division by zero/);
+  assert.throws(() => calculate("process.exit()"), /unexpected "p"/);
+});
