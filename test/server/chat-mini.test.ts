@@ -1,0 +1,130 @@
+/**
+ * The course chat model behind the server, as TP10 and TP14 use it: served by default, calling the
+ * calculator on its own (tool_choice auto) and answering with the tool's result, forced calls, the spam task
+ * in JSON under response_format, and French streamed through a byte-level tokenizer without a broken
+ * character.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
+import { generateText, jsonSchema, stepCountIs, tool } from "ai";
+import OpenAI from "openai";
+import { calculate, CALCULATOR_TOOL } from "../../lib/chat/calculator";
+import { calculatorOperandSplit } from "../../lib/chat/tasks/calculator";
+import { validateJsonSchema } from "../../lib/sampling/json-constraint";
+import { startServer, type RunningServer } from "../../lib/server";
+
+let server: RunningServer;
+let client: OpenAI;
+
+before(async () => {
+  server = await startServer({ quiet: true });
+  client = new OpenAI({ baseURL: server.baseURL, apiKey: "local", maxRetries: 0 });
+});
+
+after(async () => {
+  await server?.close();
+});
+
+const SYSTEM = "You are a helpful assistant. Use the calculator for arithmetic.";
+
+describe("chat-mini on the server", () => {
+  it("is served by default, with gpt-moby and bert-tiny", () => {
+    assert.deepEqual(server.models, ["chat-mini", "gpt-moby", "bert-tiny"]);
+  });
+
+  it("calls the calculator on its own, then answers with the tool's result", async () => {
+    const a = calculatorOperandSplit().test[0]!;
+    const messages: OpenAI.ChatCompletionMessageParam[] = [
+      { role: "system", content: SYSTEM },
+      { role: "user", content: `What is ${a} * 7?` },
+    ];
+    const first = await client.chat.completions.create({ model: "chat-mini", messages, tools: [CALCULATOR_TOOL], temperature: 0, max_tokens: 60 });
+    assert.equal(first.choices[0]!.finish_reason, "tool_calls", JSON.stringify(first.choices[0]!.message));
+    const call = first.choices[0]!.message.tool_calls![0]!;
+    assert.ok(call.type === "function" && call.function.name === "calculator");
+    const { expression } = JSON.parse(call.function.arguments) as { expression: string };
+    const result = calculate(expression);
+    assert.equal(result, String(a * 7));
+    const second = await client.chat.completions.create({
+      model: "chat-mini",
+      messages: [...messages, first.choices[0]!.message, { role: "tool", tool_call_id: call.id, content: result }],
+      tools: [CALCULATOR_TOOL],
+      temperature: 0,
+      max_tokens: 60,
+    });
+    assert.match(second.choices[0]!.message.content ?? "", new RegExp(`\\b${result}\\b`));
+    assert.equal(second.choices[0]!.finish_reason, "stop");
+  });
+
+  it("runs a tool loop through the AI SDK: the calculator is called, executed, and its result answered", async () => {
+    const a = calculatorOperandSplit().test[1]!;
+    const provider = createOpenAICompatible({ name: "course", baseURL: server.baseURL });
+    const result = await generateText({
+      model: provider("chat-mini"),
+      system: SYSTEM,
+      prompt: `What is ${a} + 58?`,
+      temperature: 0,
+      maxOutputTokens: 60,
+      tools: {
+        calculator: tool({
+          description: CALCULATOR_TOOL.function.description,
+          inputSchema: jsonSchema<{ expression: string }>(CALCULATOR_TOOL.function.parameters as never),
+          execute: async ({ expression }) => calculate(expression),
+        }),
+      },
+      stopWhen: stepCountIs(2),
+    });
+    assert.equal(result.steps.length, 2);
+    assert.deepEqual(result.steps[0]!.toolResults.map((r) => r.output), [String(a + 58)]);
+    assert.match(result.text, new RegExp(`\\b${a + 58}\\b`));
+  });
+
+  it("a forced call is always well formed, also streamed", async () => {
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: "Bonjour !" }];
+    const forced = await client.chat.completions.create({ model: "chat-mini", messages, tools: [CALCULATOR_TOOL], tool_choice: { type: "function", function: { name: "calculator" } }, max_tokens: 60 });
+    const call = forced.choices[0]!.message.tool_calls?.[0];
+    assert.ok(call?.type === "function" && call.function.name === "calculator");
+    assert.deepEqual(validateJsonSchema(JSON.parse(call.function.arguments), CALCULATOR_TOOL.function.parameters!), []);
+    const streamed = await client.chat.completions.stream({ model: "chat-mini", messages, tools: [CALCULATOR_TOOL], tool_choice: "required", max_tokens: 60 }).finalChatCompletion();
+    assert.equal(streamed.choices[0]!.message.tool_calls?.[0]?.type, "function");
+  });
+
+  it("answers the spam task in JSON, under response_format json_schema", async () => {
+    const schema = { type: "object", properties: { label: { enum: ["spam", "ham"] } }, required: ["label"], additionalProperties: false };
+    const answer = await client.chat.completions.create({
+      model: "chat-mini",
+      messages: [
+        { role: "system", content: 'Classify the email as spam or ham. Answer in JSON: {"label": "spam"} or {"label": "ham"}.' },
+        { role: "user", content: "Subject: CLICK HERE to earn $$$ from home!!! Limited offer, act now." },
+      ],
+      response_format: { type: "json_schema", json_schema: { name: "label", schema } },
+      max_tokens: 20,
+    });
+    assert.deepEqual(validateJsonSchema(JSON.parse(answer.choices[0]!.message.content!), schema), []);
+  });
+
+  it("streams French without a broken character", async () => {
+    const request = {
+      model: "chat-mini",
+      messages: [
+        { role: "system" as const, content: "Tu es un assistant. Utilise la calculatrice pour les calculs." },
+        { role: "user" as const, content: "Combien font 12 + 30 ?" },
+        { role: "assistant" as const, content: null, tool_calls: [{ id: "call_0", type: "function" as const, function: { name: "calculator", arguments: '{"expression": "12+30"}' } }] },
+        { role: "tool" as const, tool_call_id: "call_0", content: "42" },
+      ],
+      tools: [CALCULATOR_TOOL],
+      temperature: 0,
+      max_tokens: 40,
+    };
+    const whole = (await client.chat.completions.create(request)).choices[0]!.message.content ?? "";
+    let streamed = "";
+    for await (const chunk of await client.chat.completions.create({ ...request, stream: true })) {
+      const piece = chunk.choices[0]?.delta.content ?? "";
+      assert.ok(!piece.includes("\uFFFD"), JSON.stringify(piece));
+      streamed += piece;
+    }
+    assert.equal(streamed.trim(), whole);
+    assert.match(whole, /é/);
+  });
+});
