@@ -171,7 +171,6 @@ export async function chatCompletion(models: readonly ServedModel[], body: ChatC
 
   const id = newId("chatcmpl-");
   const created = Math.floor(Date.now() / 1000);
-  const decode = (ids: readonly number[]): string => model.tokenizer.decode(ids, { skip_special_tokens: false });
   const logprobsOf = (tokens: ChoicePiece["tokens"]) => {
     if (!body.logprobs) return null;
     const content = chatLogprobs(model, tokens);
@@ -182,7 +181,7 @@ export async function chatCompletion(models: readonly ServedModel[], body: ChatC
   const parallel = body.parallel_tool_calls ?? true;
 
   if (!body.stream) {
-    const results = await readAll(submitted, (choice) => readChoice(choice, decode));
+    const results = await readAll(submitted, (choice) => readChoice(choice, model.streamingDecoder()));
     return {
       id,
       object: "chat.completion",
@@ -209,7 +208,7 @@ export async function chatCompletion(models: readonly ServedModel[], body: ChatC
   submitted.forEach((_, index) => send([{ index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }]));
   try {
     const results = await readAll(submitted, (choice, index) =>
-      readChoice(choice, decode, forced ? undefined : (piece) => {
+      readChoice(choice, model.streamingDecoder(), forced ? undefined : (piece) => {
         const logprobs = logprobsOf(piece.tokens);
         if (piece.content !== "" || logprobs !== null) send([{ index, delta: piece.content === "" ? {} : { content: piece.content }, logprobs, finish_reason: null }]);
       }).then((result) => {

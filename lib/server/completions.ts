@@ -55,7 +55,6 @@ export async function completion(models: readonly ServedModel[], body: Completio
   const submitted = submitChoices(model.engine, specs, signal);
   const id = newId("cmpl-");
   const created = Math.floor(Date.now() / 1000);
-  const decode = (ids: readonly number[]): string => model.tokenizer.decode(ids, { skip_special_tokens: false });
   const echoOf = (index: number): string => (body.echo ? prompts[Math.floor(index / n)]!.text : "");
   const logprobsOf = (tokens: Parameters<typeof completionLogprobs>[1], offset: number) => {
     if (logprobs === null) return null;
@@ -66,7 +65,7 @@ export async function completion(models: readonly ServedModel[], body: Completio
   const promptTokens = prompts.reduce((sum, p) => sum + p.ids.length, 0);
 
   if (!body.stream) {
-    const results = await readAll(submitted, (choice) => readChoice(choice, decode));
+    const results = await readAll(submitted, (choice) => readChoice(choice, model.streamingDecoder()));
     return {
       id,
       object: "text_completion",
@@ -91,7 +90,7 @@ export async function completion(models: readonly ServedModel[], body: Completio
     const results = await readAll(submitted, async (choice, index) => {
       let offset = echoOf(index).length;
       if (body.echo) send([{ index, text: echoOf(index), logprobs: null, finish_reason: null }]);
-      const result = await readChoice(choice, decode, (piece) => {
+      const result = await readChoice(choice, model.streamingDecoder(), (piece) => {
         const logprobsBlock = logprobsOf(piece.tokens, offset);
         if (piece.content !== "" || logprobsBlock !== null) send([{ index, text: piece.content, logprobs: logprobsBlock, finish_reason: null }]);
         offset += piece.content.length;

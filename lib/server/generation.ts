@@ -6,7 +6,7 @@
  * kept apart from content.
  */
 import type { GeneratedToken, GenerationEngine, GenerationHandle, GenerationRequest } from "./types";
-import { IncrementalDecoder, TextGate } from "./text";
+import { TextGate, type StreamingDecoder } from "./text";
 
 /** What one choice asks of the engine, and how its text is read. */
 export interface ChoiceSpec {
@@ -65,10 +65,9 @@ export function submitChoices(engine: GenerationEngine, specs: readonly ChoiceSp
 
 /**
  * Reads a submitted choice to its end, calling `onPiece` whenever there is content to show (streaming) and
- * returning the whole choice. `decode` turns token ids into text (the model's tokenizer).
+ * returning the whole choice. `decoder` turns the choice's token ids into text (the model's own, one per choice).
  */
-export async function readChoice(choice: SubmittedChoice, decode: (ids: readonly number[]) => string, onPiece?: (piece: ChoicePiece) => void): Promise<ChoiceResult> {
-  const decoder = new IncrementalDecoder(decode);
+export async function readChoice(choice: SubmittedChoice, decoder: StreamingDecoder, onPiece?: (piece: ChoicePiece) => void): Promise<ChoiceResult> {
   const gate = new TextGate(choice.spec.stops, choice.spec.toolMarker);
   const tokens: GeneratedToken[] = [];
   let content = "";

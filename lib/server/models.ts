@@ -12,6 +12,7 @@ import { CHAT_SPECIAL_TOKENS } from "../chat/template";
 import { PATHS } from "../env";
 import { loadTokenizer, MODEL_FOLDER_FILES, type PretrainedTokenizer } from "../llm/models";
 import { tokenByteTable } from "../sampling/json-constraint";
+import { ByteLevelDecoder, IncrementalDecoder, type StreamingDecoder } from "./text";
 import type { GenerationEngine } from "./types";
 
 /** A model folder to serve, with the id clients name it by (default: the folder's name). */
@@ -36,6 +37,8 @@ export interface GenerationModel {
   tokenBytes(): (Uint8Array | null)[];
   /** The id of a special token written as one token, or undefined. */
   specialTokenId(text: string): number | undefined;
+  /** A decoder of one sequence's generated ids into text, piece by piece (./text). */
+  streamingDecoder(): StreamingDecoder;
 }
 
 /** An encoder serving embeddings. */
@@ -115,6 +118,17 @@ async function loadGenerationModel(id: string, folder: string, createEngine: Eng
   if (stops.size === 0) throw new Error(`cannot serve ${folder}: neither config.json nor tokenizer_config.json names an end-of-sequence token`);
   const engine = await createEngine(folder, { maxBatch: options.maxBatch, maxQueue: options.maxQueue, dtype: options.dtype });
   let bytes: (Uint8Array | null)[] | null = null;
+  const tokenBytes = (): (Uint8Array | null)[] => (bytes ??= tokenByteTable(tokenizer));
+  const decode = (ids: readonly number[]): string => tokenizer.decode(ids, { skip_special_tokens: false });
+  // GPT-2's byte-level decoder writes exactly its tokens' bytes (unless it cleans up spaces after).
+  const decoderType = (tokenizer._tokenizerJSON as { decoder?: { type?: unknown } | null }).decoder?.type;
+  const byteLevel = decoderType === "ByteLevel" && tokenizerConfig.clean_up_tokenization_spaces === false;
+  const specialTexts = new Map<number, string>();
+  const specialText = (id: number): string => {
+    let text = specialTexts.get(id);
+    if (text === undefined) specialTexts.set(id, (text = decode([id])));
+    return text;
+  };
   return {
     kind: "generation",
     id,
@@ -124,8 +138,9 @@ async function loadGenerationModel(id: string, folder: string, createEngine: Eng
     engine,
     chat: typeof tokenizerConfig.chat_template === "string" || Array.isArray(tokenizerConfig.chat_template),
     stopTokenIds: [...stops].sort((a, b) => a - b),
-    tokenBytes: () => (bytes ??= tokenByteTable(tokenizer)),
+    tokenBytes,
     specialTokenId,
+    streamingDecoder: () => (byteLevel ? new ByteLevelDecoder(tokenBytes(), specialText) : new IncrementalDecoder(decode)),
   };
 }
 

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { IncrementalDecoder, TextGate } from "../../lib/server/text";
+import * as path from "node:path";
+import { PATHS } from "../../lib/env";
+import { loadTokenizer } from "../../lib/llm/models";
+import { tokenByteTable } from "../../lib/sampling/json-constraint";
+import { ByteLevelDecoder, IncrementalDecoder, TextGate } from "../../lib/server/text";
 
 // A byte-level "tokenizer": token id = one byte, decoded as UTF-8 (U+FFFD for an incomplete character), as
 // a byte-level BPE decodes a token that holds part of a character.
@@ -22,6 +26,25 @@ describe("IncrementalDecoder", () => {
     assert.equal(decoder.flush(), "");
     assert.equal(decoder.push(0xc3), "");
     assert.equal(decoder.flush(), "\uFFFD");
+  });
+});
+
+describe("ByteLevelDecoder", () => {
+  it("gives chat-mini's tokenizer.decode, piece by piece, never half a character", async () => {
+    const tokenizer = await loadTokenizer(path.join(PATHS.data, "models", "chat-mini"));
+    const table = tokenByteTable(tokenizer);
+    const texts = [
+      "Le résultat est 42. Ça coûte 3 € — très cher !",
+      '<tool_call>{"name": "calculator", "arguments": {"expression": "12*3"}}</tool_call><|end|>',
+      "emoji 😀🎉, 中文字符, ελληνικά\n\tand  spaces",
+    ];
+    for (const text of texts) {
+      const ids = tokenizer.encode(text, { add_special_tokens: false });
+      const decoder = new ByteLevelDecoder(table, (id) => tokenizer.decode([id], { skip_special_tokens: false }));
+      const pieces = ids.map((id) => decoder.push(id));
+      assert.ok(pieces.every((piece) => !piece.includes("\uFFFD")), JSON.stringify(pieces));
+      assert.equal(pieces.join("") + decoder.flush(), tokenizer.decode(ids, { skip_special_tokens: false }));
+    }
   });
 });
 
