@@ -12,8 +12,8 @@
  * machine's load is printed before and after. The clients run in a worker thread, as separate processes would.
  *
  * Run: `npm run bench -- serve`, or `npx tsx bench/serve.ts`. SERVE_BENCH_ROUNDS changes the rounds (default 5);
- * SERVE_BENCH_MODEL serves another course model of data/models/ (e.g. chat-mini, whose steps cost more, so
- * the server's fixed cost per token weighs less).
+ * SERVE_BENCH_MODEL serves another course model of data/models/; it must write long plain completions (chat-mini
+ * ends its answers after a few tokens, so its figures would measure requests rather than tokens).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
