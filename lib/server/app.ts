@@ -117,7 +117,7 @@ function clientGone(reply: FastifyReply): AbortSignal {
 }
 
 /** The fastify application over already loaded models (startServer loads them and listens). */
-export function buildApp(models: readonly ServedModel[], options: { apiKey?: string; bodyLimit?: number } = {}): FastifyInstance {
+function buildApp(models: readonly ServedModel[], options: { apiKey?: string; bodyLimit?: number } = {}): FastifyInstance {
   const app = Fastify({
     logger: false,
     // close() ends every connection, also the idle ones a client opened ahead of time.
