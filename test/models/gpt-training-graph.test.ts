@@ -5,6 +5,7 @@ import { initBackend } from "@llm-course/lib/backend";
 import { tokenStreamDataset } from "@llm-course/lib/data";
 import { buildGptTrainingGraph, GPT, GptTrainingRunner, type GptOptions } from "@llm-course/lib/models/gpt";
 import { Random } from "@llm-course/lib/random";
+import { assertSameLossAndGradients } from "./gradient-check";
 
 before(async () => {
   await initBackend({ quiet: true });
@@ -28,18 +29,7 @@ for (const { label, options, batch, length } of variants) {
     const runner = new GptTrainingRunner(model.config, 1);
     const values = new Map(named.map(([name, variable]) => [name, variable.dataSync() as Float32Array]));
     const compiled = await runner.lossAndGradients(values, inputs, targets, batch, length);
-    assert.ok(Math.abs(compiled.loss - value.dataSync()[0]!) < 1e-5, `loss ${compiled.loss} vs ${value.dataSync()[0]}`);
-    let largest = 0;
-    for (const [, variable] of named) largest = Math.max(largest, ...Array.from(grads[variable.name]!.dataSync(), Math.abs));
-    assert.ok(largest > 1e-3, "the gradients are not all zero");
-    for (const [name, variable] of named) {
-      const expected = grads[variable.name]!.dataSync();
-      const actual = compiled.gradients.get(name)!;
-      assert.equal(actual.length, expected.length, name);
-      for (let i = 0; i < expected.length; i++) {
-        assert.ok(Math.abs(actual[i]! - expected[i]!) <= 1e-5 * largest + 1e-4 * Math.abs(expected[i]!), `${name}[${i}]: ${actual[i]} vs ${expected[i]}`);
-      }
-    }
+    assertSameLossAndGradients(named, { loss: value.dataSync()[0]!, grads }, compiled);
     tf.dispose([value, ...Object.values(grads)]);
     model.dispose();
   });
