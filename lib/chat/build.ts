@@ -46,7 +46,16 @@ export const CHAT_RECIPE = {
   corpus: { speechCharacters: 3000, mails: 1500, mailCharacters: 600, factRepeats: 4, numberRepeats: 3, seed: 42 },
   model: { blockSize: 256, layers: 4, heads: 4, width: 128, seed: 42 },
   pretraining: { steps: 700, batchSize: 16, peakLr: 2e-3, warmup: 0.05, minLr: 2e-4, seed: 42, devFraction: 0.02, probeTokens: 8192 },
-  sft: { steps: 3000, batchSize: 16, peakLr: 1e-3, warmup: 0.03, minLr: 1e-4, seed: 43, conversationsPerTask: 6000 },
+  /** Conversations per task: more for the tasks that need more examples to learn (copying words, composing number words). */
+  sft: {
+    steps: 3000,
+    batchSize: 16,
+    peakLr: 2e-3,
+    warmup: 0.03,
+    minLr: 1e-4,
+    seed: 43,
+    conversationsPerTask: { numbers: 8000, calculator: 5000, "sotu-facts": 4000, "spam-json": 4000, passages: 7000, "few-shot": 9000 },
+  },
   evaluation: { testPerTask: 100, seed: 7, fixedSubsetPerTask: 4 },
   clipNorm: 1,
   engine: "onnxruntime",
@@ -62,10 +71,10 @@ export function chatTestExamples(perTask: number = CHAT_RECIPE.evaluation.testPe
   return CHAT_TASK_NAMES.flatMap((task, i) => CHAT_TASKS[task]("test", perTask, new Random(CHAT_RECIPE.evaluation.seed + i)));
 }
 
-/** The fine-tuning conversations of every task, shuffled together. */
-export function chatTrainingExamples(perTask: number, seed: number): ChatExample[] {
+/** The fine-tuning conversations of every task (`perTask`: one count for all, or a count per task), shuffled together. */
+export function chatTrainingExamples(perTask: number | Readonly<Record<ChatTaskName, number>>, seed: number): ChatExample[] {
   const rng = new Random(seed);
-  return rng.shuffle(CHAT_TASK_NAMES.flatMap((task) => CHAT_TASKS[task]("train", perTask, rng)));
+  return rng.shuffle(CHAT_TASK_NAMES.flatMap((task) => CHAT_TASKS[task]("train", typeof perTask === "number" ? perTask : perTask[task], rng)));
 }
 
 /** One task's line of the report. */
