@@ -30,6 +30,7 @@ import { GPT } from "../lib/models/gpt";
 import { Random } from "../lib/random";
 import { CharTokenizer } from "../lib/tokenizers/char";
 import { train } from "../lib/training/loop";
+import { median, round } from "./support/figures";
 
 /** The benchmark's configuration. */
 export const GPT_BENCH = {
@@ -102,13 +103,6 @@ function runTorch(dir: string, job: TorchJob): TorchResult[] {
     .map((line) => JSON.parse(line) as TorchResult);
 }
 
-const round = (x: number, digits = 4) => Number(x.toFixed(digits));
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** Greedy generation speed of `model` (new tokens per second), with or without the KV cache. */
 function generationSpeed(model: GPT, prompt: number[], newTokens: number, useKvCache: boolean): { tokensPerSecond: number; ids: number[] } {
@@ -208,8 +202,8 @@ export async function run(): Promise<Record<string, unknown>> {
       oursTokensPerSecond: round(ours, 1),
       oursMeanTokensPerSecond: round(oursMean, 1),
       oursMedianMsPerStep: round(median(stepSeconds) * 1e3, 1),
-      oursValLoss: round(oursVal),
-      oursFinalTrainLoss: round(history.trainLoss[history.trainLoss.length - 1]!),
+      oursValLoss: round(oursVal, 4),
+      oursFinalTrainLoss: round(history.trainLoss[history.trainLoss.length - 1]!, 4),
       generation: {
         newTokens: GPT_BENCH.newTokens,
         promptTokens: prompt.length,
@@ -306,10 +300,10 @@ export async function run(): Promise<Record<string, unknown>> {
         torch1RunsTokensPerSecond: torch.filter((r) => r.threads === 1 && r.shared).map((r) => round(r.tokensPerSecond, 1)),
         torch2TokensPerSecond: round(torch2.tokensPerSecond, 1),
         torch2MeanTokensPerSecond: round(torch2.meanTokensPerSecond, 1),
-        torchValLoss: round(torch1.valLoss),
-        torch2ValLoss: round(torch2.valLoss),
+        torchValLoss: round(torch1.valLoss, 4),
+        torch2ValLoss: round(torch2.valLoss, 4),
         valLossGapPercent: round(gap, 2),
-        torchOwnInitValLoss: round(own.valLoss),
+        torchOwnInitValLoss: round(own.valLoss, 4),
         valLossGapOwnInitPercent: round(ownGap, 2),
         torchVersion: torch1.torchVersion,
         torchParameters: torch1.parameters,

@@ -21,6 +21,7 @@ import { MlpLanguageModel, type MlpInitScales } from "../lib/models/mlp";
 import { Random } from "../lib/random";
 import { stepDecayLr, train as trainLoop } from "../lib/training/loop";
 import type { ContextDataset } from "../lib/training/trainable";
+import { round } from "./support/figures";
 
 /** makemore part 2's settings. */
 export const MAKEMORE_MLP = {
@@ -136,7 +137,6 @@ function runTorch(train: ContextDataset, dev: ContextDataset, vocabSize: number,
   }
 }
 
-const round = (x: number, digits = 4) => Number(x.toFixed(digits));
 
 /** Runs the benchmark, printing a line per measurement; returns the figures. */
 export async function run(): Promise<Record<string, unknown>> {
@@ -189,8 +189,8 @@ export async function run(): Promise<Record<string, unknown>> {
     oursStepsPerSecond: round(ours, 1),
     oursMsPerStep: round((oursSeconds / steps) * 1e3, 5),
     oursBareTrainStepStepsPerSecond: round(steps / bareSeconds, 1),
-    oursDevLoss: round(oursDev),
-    oursTrainLoss: round(oursTrain),
+    oursDevLoss: round(oursDev, 4),
+    oursTrainLoss: round(oursTrain, 4),
   };
   if (torch1 && torch2) {
     const gap = ((oursDev - torch1.devLoss) / torch1.devLoss) * 100;
@@ -202,8 +202,8 @@ export async function run(): Promise<Record<string, unknown>> {
       ratio2Threads: round(ours / torch2.stepsPerSecond, 3),
       torch1StepsPerSecond: round(torch1.stepsPerSecond, 1),
       torch2StepsPerSecond: round(torch2.stepsPerSecond, 1),
-      torchDevLoss: round(torch1.devLoss),
-      torchTrainLoss: round(torch1.trainLoss),
+      torchDevLoss: round(torch1.devLoss, 4),
+      torchTrainLoss: round(torch1.trainLoss, 4),
       devLossGapPercent: round(gap, 3),
       torchVersion: torch1.torchVersion,
     });
@@ -222,7 +222,7 @@ function writeFixture(): void {
     const [r] = runTorch(train, dev, vocab.size, init, MAKEMORE_MLP.steps, seed, [1]);
     if (!r) throw new Error("no result from bench/mlp_reference.py");
     console.log(`seed ${seed}: dev ${r.devLoss.toFixed(4)}, train ${r.trainLoss.toFixed(4)}`);
-    return { seed, devLoss: round(r.devLoss), trainLoss: round(r.trainLoss) };
+    return { seed, devLoss: round(r.devLoss, 4), trainLoss: round(r.trainLoss, 4) };
   });
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const fixture = {
@@ -230,8 +230,8 @@ function writeFixture(): void {
     torchVersion: runTorch(train, dev, vocab.size, init, 2, 1, [1])[0]?.torchVersion,
     config: { ...MAKEMORE_MLP, seed: undefined, vocabSize: vocab.size, init, trainExamples: train.size, devExamples: dev.size },
     runs,
-    meanDevLoss: round(mean(runs.map((r) => r.devLoss))),
-    meanTrainLoss: round(mean(runs.map((r) => r.trainLoss))),
+    meanDevLoss: round(mean(runs.map((r) => r.devLoss)), 4),
+    meanTrainLoss: round(mean(runs.map((r) => r.trainLoss)), 4),
   };
   fs.mkdirSync(path.dirname(FIXTURE_PATH), { recursive: true });
   fs.writeFileSync(FIXTURE_PATH, JSON.stringify(fixture, null, 2) + "\n");

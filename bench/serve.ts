@@ -24,6 +24,7 @@ import { startServer } from "../lib/server";
 import { createEngine } from "../lib/server/engine";
 import type { GenerationEngine } from "../lib/server/types";
 import { Worker } from "node:worker_threads";
+import { median, round } from "./support/figures";
 
 /** The benchmark's configuration. */
 export const SERVE_BENCH = {
@@ -44,12 +45,6 @@ export const SERVE_BENCH = {
   ],
 };
 
-const round = (x: number, digits = 1): number => Number(x.toFixed(digits));
-const median = (xs: readonly number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const percentile = (xs: readonly number[], p: number): number => {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -163,15 +158,15 @@ export async function run(): Promise<Record<string, unknown>> {
       maxTokens: SERVE_BENCH.maxTokens,
       clients: SERVE_BENCH.clients,
       rounds,
-      directTokensPerSecond: round(directRate),
-      directConcurrentTokensPerSecond: round(directManyRate),
+      directTokensPerSecond: round(directRate, 1),
+      directConcurrentTokensPerSecond: round(directManyRate, 1),
       directConcurrencySpeedup: round(directManyRate / directRate, 2),
-      oneClientTokensPerSecond: round(oneRate),
-      concurrentTokensPerSecond: round(manyRate),
+      oneClientTokensPerSecond: round(oneRate, 1),
+      concurrentTokensPerSecond: round(manyRate, 1),
       concurrencySpeedup: round(speedup, 2),
       serverOverheadPercent: round(overhead, 1),
-      timeToFirstTokenP50Ms: round(percentile(firstTokenMs, 50)),
-      timeToFirstTokenP95Ms: round(percentile(firstTokenMs, 95)),
+      timeToFirstTokenP50Ms: round(percentile(firstTokenMs, 50), 1),
+      timeToFirstTokenP95Ms: round(percentile(firstTokenMs, 95), 1),
       largestBatch: stats.largestBatch,
       medianConcurrencySpeedup: round(median(rates.many) / median(rates.one), 2),
       medianServerOverheadPercent: round((median(rates.direct) / median(rates.one) - 1) * 100, 1),

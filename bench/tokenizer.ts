@@ -9,6 +9,7 @@
 import { get_encoding } from "tiktoken";
 import { loadMobyDick } from "../lib/data/books";
 import { fromTiktoken, trainByteBpeModel } from "../lib/tokenizers";
+import { round } from "./support/figures";
 
 const RUNS = 5;
 const TRAIN_RUNS = 3;
@@ -74,19 +75,19 @@ export async function run(): Promise<Record<string, unknown>> {
     console.log(`BPE training, ${TRAIN_VOCAB} tokens (${merges} merges) on the whole book: ${(trainMs / 1000).toFixed(2)} s (best of ${TRAIN_RUNS})`);
 
     return {
-      ratio: round(ratio),
-      ratioWarmCache: round(tiktokenMs / warmMs),
-      oursMs: round(oursMs),
-      oursWarmMs: round(warmMs),
-      tiktokenMs: round(tiktokenMs),
-      oursMBps: round(megabytes / (oursMs / 1000)),
-      tiktokenMBps: round(megabytes / (tiktokenMs / 1000)),
-      loadMs: round(loadMs),
+      ratio: round(ratio, 3),
+      ratioWarmCache: round(tiktokenMs / warmMs, 3),
+      oursMs: round(oursMs, 3),
+      oursWarmMs: round(warmMs, 3),
+      tiktokenMs: round(tiktokenMs, 3),
+      oursMBps: round(megabytes / (oursMs / 1000), 3),
+      tiktokenMBps: round(megabytes / (tiktokenMs / 1000), 3),
+      loadMs: round(loadMs, 3),
       tokens: ids.length,
-      megabytes: round(megabytes),
+      megabytes: round(megabytes, 3),
       idsEqual: true,
       trainVocab: TRAIN_VOCAB,
-      trainSeconds: round(trainMs / 1000),
+      trainSeconds: round(trainMs / 1000, 3),
       encoding: "cl100k_base",
     };
   } finally {
@@ -94,9 +95,6 @@ export async function run(): Promise<Record<string, unknown>> {
   }
 }
 
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
-}
 
 if (require.main === module) {
   run().then(

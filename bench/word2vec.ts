@@ -19,6 +19,7 @@ import * as path from "node:path";
 import { buildVocabulary, mobyDickSentences, trainWord2Vec, type Word2VecArchitecture, type Word2VecOptions } from "../lib/embeddings";
 import { Random } from "../lib/random";
 import { spearman } from "../lib/stats";
+import { round } from "./support/figures";
 
 /** The Python script that trains gensim. */
 export const REFERENCE_SCRIPT = path.join(__dirname, "word2vec_reference.py");
@@ -133,9 +134,6 @@ export function runGensim(
   }
 }
 
-function round(x: number, digits = 3): number {
-  return Number(x.toFixed(digits));
-}
 
 async function compareArchitecture(architecture: Word2VecArchitecture, sentences: string[][], pairs: [string, string][]): Promise<Record<string, number>> {
   const params = fullParams(architecture);
@@ -155,9 +153,9 @@ async function compareArchitecture(architecture: Word2VecArchitecture, sentences
       `ours/gensim ${(model.seconds / g1.seconds).toFixed(2)}× and ${(model.seconds / g3.seconds).toFixed(2)}×; vocabulary ${model.vectors.size} vs ${g1.vocab_size}`,
   );
   return {
-    [`${architecture}_spearman_ours_gensim`]: round(oursVsGensim),
-    [`${architecture}_spearman_gensim_gensim`]: round(gensimVsGensim),
-    [`${architecture}_ratio`]: round(ratio),
+    [`${architecture}_spearman_ours_gensim`]: round(oursVsGensim, 3),
+    [`${architecture}_spearman_gensim_gensim`]: round(gensimVsGensim, 3),
+    [`${architecture}_ratio`]: round(ratio, 3),
     [`${architecture}_ours_s`]: round(model.seconds, 2),
     [`${architecture}_gensim_1worker_s`]: round(g1.seconds, 2),
     [`${architecture}_gensim_2workers_s`]: round(g3.seconds, 2),
