@@ -221,7 +221,7 @@ interface TransformersModule {
  * transformers.js, set up to read `model`: an absolute or ./ folder is read from disk with remote access
  * switched off (nothing is fetched), anything else is a Hub id.
  */
-async function transformersFor(model: string): Promise<{ transformers: TransformersModule; local: boolean }> {
+export async function transformersFor(model: string): Promise<{ transformers: TransformersModule; local: boolean }> {
   const transformers = (await import("@huggingface/transformers")) as unknown as TransformersModule;
   const local = path.isAbsolute(model) || model.startsWith("./") || model.startsWith("../");
   if (local) {

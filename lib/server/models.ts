@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CHAT_SPECIAL_TOKENS } from "../chat/template";
 import { PATHS } from "../env";
-import { loadTokenizer, MODEL_FOLDER_FILES, type PretrainedTokenizer } from "../llm/models";
+import { loadTokenizer, MODEL_FOLDER_FILES, transformersFor, type PretrainedTokenizer } from "../llm/models";
 import { tokenByteTable } from "../sampling/json-constraint";
 import { ByteLevelDecoder, IncrementalDecoder, type StreamingDecoder } from "./text";
 import type { GenerationEngine } from "./types";
@@ -53,12 +53,6 @@ export interface EmbeddingModel {
 }
 
 export type ServedModel = GenerationModel | EmbeddingModel;
-
-/** What transformers.js pieces this module uses (its own declarations need a newer TypeScript than tslab's). */
-interface TransformersModule {
-  env: { allowRemoteModels: boolean; allowLocalModels: boolean; localModelPath: string };
-  pipeline: (task: string, model: string, options: Record<string, unknown>) => Promise<FeatureExtractionPipe>;
-}
 
 interface FeatureExtractionPipe {
   (texts: string[], options: { pooling: "mean"; normalize: boolean }): Promise<{ data: Float32Array; dims: number[] }>;
@@ -145,12 +139,9 @@ async function loadGenerationModel(id: string, folder: string, createEngine: Eng
 }
 
 async function loadEmbeddingModel(id: string, folder: string, options: LoadOptions): Promise<EmbeddingModel> {
-  const transformers = (await import("@huggingface/transformers")) as unknown as TransformersModule;
-  // A local folder, read from disk with remote access off: nothing is fetched (as lib/llm's loadPipeline does).
-  transformers.env.allowRemoteModels = false;
-  transformers.env.allowLocalModels = true;
-  transformers.env.localModelPath = "";
-  const pipe = await transformers.pipeline("feature-extraction", folder, { dtype: options.dtype });
+  // An absolute folder: read from disk with remote access off, nothing is fetched.
+  const { transformers } = await transformersFor(folder);
+  const pipe = (await transformers.pipeline("feature-extraction", folder, { dtype: options.dtype })) as FeatureExtractionPipe;
   return {
     kind: "embedding",
     id,
