@@ -54,7 +54,7 @@ export async function chatClient(options: ChatClientOptions = {}): Promise<ChatC
       client: new OpenAI({ apiKey, baseURL }),
       model,
       source: "provider",
-      description: `chat: ${model} at ${baseURL} (${PROVIDER_VARIABLES.apiKey} is set) — a real provider: answers and costs are real`,
+      description: `chat : ${model} sur ${baseURL} (${PROVIDER_VARIABLES.apiKey} est défini) — un vrai fournisseur : réponses et coûts réels`,
     };
   }
   const server = options.server;
@@ -64,11 +64,11 @@ export async function chatClient(options: ChatClientOptions = {}): Promise<ChatC
   if (!server.models.includes(COURSE_CHAT_MODEL_ID)) {
     throw new Error(`chatClient: the local server at ${server.baseURL} does not serve ${COURSE_CHAT_MODEL_ID} (it serves ${server.models.join(", ") || "nothing"}); run \`npm run models -- chat\` if data/models/chat-mini is missing`);
   }
-  const why = offline && apiKey !== "" ? `${OFFLINE_VARIABLE} is set` : `no ${PROVIDER_VARIABLES.apiKey}`;
+  const why = offline && apiKey !== "" ? `${OFFLINE_VARIABLE} est défini` : `pas de ${PROVIDER_VARIABLES.apiKey}`;
   return {
     client: new OpenAI({ apiKey: "local", baseURL: server.baseURL }),
     model: COURSE_CHAT_MODEL_ID,
     source: "course",
-    description: `chat: course model ${COURSE_CHAT_MODEL_ID} on the course's local server ${server.baseURL} (${why}) — a small model trained by \`npm run models -- chat\`; set ${PROVIDER_VARIABLES.apiKey} to use a real provider`,
+    description: `chat : ${COURSE_CHAT_MODEL_ID}, modèle du cours, sur le serveur local du cours ${server.baseURL} (${why}) — un petit modèle entraîné par \`npm run models -- chat\` ; définissez ${PROVIDER_VARIABLES.apiKey} pour passer à un vrai fournisseur`,
   };
 }

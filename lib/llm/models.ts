@@ -5,7 +5,8 @@
  * both; {@link resolveModel} says which one it chose and why, and {@link loadPipeline} shows the download.
  *
  *   const { pipe, model } = await loadPipeline("fill-mask", "bert");
- *   // "bert: Xenova/bert-base-uncased (Hugging Face Hub) — …"  or  "bert: course model bert-tiny (offline) — …"
+ *   // "bert : Xenova/bert-base-uncased, du Hub Hugging Face (le Hub a répondu) — …"
+ *   // or "bert : bert-tiny, modèle du cours (hors ligne : …) — …" (in French: the notebooks print it)
  *
  * Online means: the Hub answered within a short timeout, and LLM_COURSE_OFFLINE is not set. Set
  * LLM_COURSE_OFFLINE=1 to force the course models (exams, trains, CI).
@@ -39,32 +40,32 @@ export interface CourseModelEntry {
 export const COURSE_MODEL_CATALOG: Readonly<Record<CourseModelName, CourseModelEntry>> = Object.freeze({
   bert: {
     hubId: "Xenova/bert-base-uncased",
-    hubDescription: "BERT base uncased (Devlin et al. 2019): 12 layers, 110 M parameters, English Wikipedia and books",
+    hubDescription: "BERT base uncased (Devlin et al. 2019) : 12 couches, 110 M de paramètres, Wikipédia anglais et livres",
     courseFolder: "bert-tiny",
-    courseDescription: "the course's bert-tiny: 2 layers, width 128, word vocabulary of 4,000, masked-LM pre-training on SpamAssassin mail (TP8)",
+    courseDescription: "bert-tiny, le modèle du cours : 2 couches, largeur 128, vocabulaire de 4 000 mots, pré-entraînement MLM sur les mails de SpamAssassin (TP 8)",
     task: "fill-mask",
   },
   gpt: {
     hubId: "Xenova/gpt2",
-    hubDescription: "GPT-2 small (Radford et al. 2019): 12 layers, 124 M parameters, WebText",
+    hubDescription: "GPT-2 small (Radford et al. 2019) : 12 couches, 124 M de paramètres, WebText",
     courseFolder: "gpt-moby",
-    courseDescription: "the course's gpt-moby: character-level mini-GPT (4 layers, 4 heads, width 128, context 128 characters, 0.8 M parameters) trained on Moby-Dick (TP9, TP11)",
+    courseDescription: "gpt-moby, le modèle du cours : mini-GPT sur caractères (4 couches, 4 têtes, largeur 128, contexte de 128 caractères, 0,8 M de paramètres) entraîné sur Moby-Dick (TP 9, TP 11)",
     task: "text-generation",
   },
   embeddings: {
     hubId: "Xenova/all-MiniLM-L6-v2",
-    hubDescription: "all-MiniLM-L6-v2 (sentence-transformers): 6 layers, 384-d sentence embeddings trained for similarity",
+    hubDescription: "all-MiniLM-L6-v2 (sentence-transformers) : 6 couches, plongements de phrases de dimension 384 entraînés pour la similarité",
     courseFolder: "bert-tiny",
-    courseDescription: "the course's bert-tiny, mean-pooled last layer (128-d; not trained for similarity, so a weak stand-in)",
+    courseDescription: "bert-tiny, le modèle du cours, moyenne de sa dernière couche (dimension 128 ; pas entraîné pour la similarité : un substitut faible)",
     task: "feature-extraction",
   },
   chat: {
     hubId: "onnx-community/Qwen2.5-0.5B-Instruct",
-    hubDescription: "Qwen2.5-0.5B-Instruct (Alibaba, 2024): 24 layers, 0.5 B parameters, instruction-tuned chat model with tool calling, q4 weights",
+    hubDescription: "Qwen2.5-0.5B-Instruct (Alibaba, 2024) : 24 couches, 0,5 milliard de paramètres, modèle de chat affiné sur des instructions, avec appels d'outils, poids q4",
     hubDtype: "q4",
     courseFolder: "chat-mini",
     courseDescription:
-      "the course's chat-mini: byte-level BPE mini-GPT (4 layers, width 128, context 256, 1.35 M parameters) pre-trained on the course corpora and fine-tuned on six tasks' conversations (TP10, TP12–TP14; see its report.json)",
+      "chat-mini, le modèle de chat du cours : mini-GPT à BPE sur octets (4 couches, largeur 128, contexte de 256 tokens, 1,35 M de paramètres) pré-entraîné sur les corpus du cours puis affiné sur les conversations de six tâches (TP 10, TP 12 à 14 ; voir son report.json)",
     task: "text-generation",
   },
 });
@@ -159,21 +160,21 @@ export async function resolveModel(name: CourseModelName, options: ResolveModelO
   let why: string;
   if (offlineForced()) {
     online = false;
-    why = `${OFFLINE_VARIABLE} is set`;
+    why = `${OFFLINE_VARIABLE} est défini`;
   } else if (options.online !== undefined) {
     online = options.online;
-    why = online ? "online: true was asked" : "online: false was asked";
+    why = online ? "online: true demandé" : "online: false demandé";
   } else {
     online = await (options.probe ?? hubReachable)(timeoutMs);
-    why = online ? "the Hub answered" : `the Hub did not answer within ${timeoutMs} ms`;
+    why = online ? "le Hub a répondu" : `le Hub n'a pas répondu en ${timeoutMs} ms`;
   }
   if (online) {
-    const hub: ResolvedModel = { name, id: entry.hubId, source: "hub", task: entry.task, description: `${name}: ${entry.hubId} from the Hugging Face Hub (${why}) — ${entry.hubDescription}` };
+    const hub: ResolvedModel = { name, id: entry.hubId, source: "hub", task: entry.task, description: `${name} : ${entry.hubId}, du Hub Hugging Face (${why}) — ${entry.hubDescription}` };
     if (entry.hubDtype !== undefined) hub.dtype = entry.hubDtype;
     return hub;
   }
   const folder = courseModelPath(name, options.modelsDirectory);
-  return { name, id: folder, source: "course", task: entry.task, description: `${name}: course model ${entry.courseFolder} (offline: ${why}) — ${entry.courseDescription}` };
+  return { name, id: folder, source: "course", task: entry.task, description: `${name} : ${entry.courseFolder}, modèle du cours (hors ligne : ${why}) — ${entry.courseDescription}` };
 }
 
 /** What transformers.js reports while it fetches a model's files (its `progress_callback` argument). */

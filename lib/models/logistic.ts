@@ -218,7 +218,7 @@ export async function fitLogisticRegression(data: FeatureDataset, options: FitLo
     lr: options.lr ?? 0.05,
     rng: new Random(options.seed ?? 0),
     progress: options.progress ?? true,
-    label: "logistic regression",
+    label: "régression logistique",
   });
   return { model, history };
 }

@@ -45,7 +45,7 @@ export interface PiCheck {
   readonly computed: FloatLayout;
   /** True when every printed number agrees with the computed one to the digits printed. */
   readonly correct: boolean;
-  /** What disagrees, in words (empty when correct). */
+  /** What disagrees, in French words for the notebook's table (empty when correct). */
   readonly problems: readonly string[];
 }
 
@@ -62,14 +62,14 @@ export function piExample(): PiCheck[] {
     const problems: string[] = [];
     if (slide.storedExponent !== computed.storedExponent || slide.bias !== computed.bias) {
       problems.push(
-        `exponent: the slide writes 2^(${slide.storedExponent}-${slide.bias}); ${slide.format} stores ${computed.exponentField} = ${computed.storedExponent} with bias ${computed.bias}, so 2^(${computed.storedExponent}-${computed.bias})`,
+        `exposant : le support écrit 2^(${slide.storedExponent}-${slide.bias}) ; ${slide.format} stocke ${computed.exponentField} = ${computed.storedExponent} avec un biais de ${computed.bias}, donc 2^(${computed.storedExponent}-${computed.bias})`,
       );
     }
     if (!agreesToPrintedDigits(slide.significand, computed.significand ?? NaN)) {
-      problems.push(`significand: the slide writes ${slide.significand}; the mantissa bits ${computed.mantissaField} give ${computed.significand}`);
+      problems.push(`mantisse : le support écrit ${slide.significand} ; les bits de mantisse ${computed.mantissaField} donnent ${computed.significand}`);
     }
     if (!agreesToPrintedDigits(slide.value, computed.value)) {
-      problems.push(`value: the slide writes ${slide.value}; ${slide.format}(π) = ${computed.value}`);
+      problems.push(`valeur : le support écrit ${slide.value} ; ${slide.format}(π) = ${computed.value}`);
     }
     return { slide, computed, correct: problems.length === 0, problems };
   });

@@ -42,12 +42,12 @@ export function plotLossCurves(history: TrainHistory, options: LossCurveOptions 
   if (history.trainLoss.length === 0) throw new RangeError("plotLossCurves: the history has no steps");
   const window = options.average ?? Math.max(1, Math.ceil(history.trainLoss.length / 500));
   const trainCurve = averageLoss(history.steps, history.trainLoss, window);
-  const series = [{ name: window > 1 ? `train (mean of ${window} steps)` : "train", ...trainCurve }];
-  if (history.devLoss.length > 0) series.push({ name: "dev", x: history.devSteps, y: history.devLoss });
+  const series = [{ name: window > 1 ? `entraînement (moyenne de ${window} pas)` : "entraînement", ...trainCurve }];
+  if (history.devLoss.length > 0) series.push({ name: "validation", x: history.devSteps, y: history.devLoss });
   linePlot(series, {
-    title: options.title ?? "Loss",
-    xLabel: "step",
-    yLabel: "loss (nats)",
+    title: options.title ?? "Perte",
+    xLabel: "pas",
+    yLabel: "perte (nats)",
     logY: options.logY ?? false,
     height: options.height,
     file: options.file,

@@ -42,7 +42,7 @@ export interface TrainOptions<D extends Examples> {
   rng: Random;
   /** Show a progress bar with the loss and dev loss (default true). */
   progress?: boolean;
-  /** Label of the progress bar (default "train"). */
+  /** Label of the progress bar (default « entraînement »: the bar is shown in the French notebooks). */
   label?: string;
   /** Stop after this many seconds of wall time (dev evaluations included). */
   maxSeconds?: number;
@@ -105,7 +105,7 @@ export async function train<D extends Examples>(model: Trainable<D>, options: Tr
     throw new TypeError("train: the model must implement Trainable (trainStep(data, indices, lr) and evaluate(data))");
   }
   if (options === null || typeof options !== "object") throw new TypeError("train: options must be an object { train, steps, batchSize, lr, rng, … }");
-  const { train: data, dev, steps, batchSize, lr, rng, label = "train" } = options;
+  const { train: data, dev, steps, batchSize, lr, rng, label = "entraînement" } = options;
   checkExamples(data, "train");
   if (dev !== undefined) checkExamples(dev, "dev");
   checkPositiveInteger(steps, "steps");
@@ -139,7 +139,7 @@ export async function train<D extends Examples>(model: Trainable<D>, options: Tr
     stopReason: "steps",
   };
   const start = Date.now();
-  const bar = startProgress({ total: plannedSteps, label, unit: "step", mode: showProgress ? "auto" : "silent" });
+  const bar = startProgress({ total: plannedSteps, label, unit: "pas", mode: showProgress ? "auto" : "silent" });
   const fullBatch = batchSize === "full" ? Int32Array.from({ length: data.size }, (_, i) => i) : null;
   const evaluateDev = (done: number): void => {
     if (dev === undefined) return;
@@ -174,8 +174,8 @@ export async function train<D extends Examples>(model: Trainable<D>, options: Tr
 
     windowSum += loss;
     if (history.trainLoss.length > BAR_WINDOW) windowSum -= history.trainLoss[history.trainLoss.length - 1 - BAR_WINDOW]!;
-    const metrics: Record<string, number> = { loss: windowSum / Math.min(BAR_WINDOW, history.trainLoss.length) };
-    if (history.devLoss.length > 0) metrics.dev = history.devLoss[history.devLoss.length - 1]!;
+    const metrics: Record<string, number> = { perte: windowSum / Math.min(BAR_WINDOW, history.trainLoss.length) };
+    if (history.devLoss.length > 0) metrics.validation = history.devLoss[history.devLoss.length - 1]!;
     bar.update(done, metrics);
 
     const now = Date.now();

@@ -56,7 +56,7 @@ export async function findLearningRate<D extends Examples>(model: Trainable<D>, 
     lr: (step, total) => sweepRate(step, total, minExponent, maxExponent),
     rng: options.rng,
     progress: options.progress,
-    label: "lr sweep",
+    label: "balayage du taux",
     fastMode: options.fastMode,
   });
   // A diverged step has a NaN loss: keep the rates and losses up to the last finite one.
@@ -75,10 +75,10 @@ export function plotLrSweep(sweep: LrSweep, options: { title?: string; file?: st
   if (sweep === null || typeof sweep !== "object" || !Array.isArray(sweep.lrs) || !Array.isArray(sweep.losses)) {
     throw new TypeError("plotLrSweep: expected the result of findLearningRate()");
   }
-  linePlot({ y: sweep.losses, x: sweep.lrs, name: "minibatch loss" }, {
-    title: options.title ?? "Learning-rate sweep",
-    xLabel: "learning rate",
-    yLabel: "loss (nats)",
+  linePlot({ y: sweep.losses, x: sweep.lrs, name: "perte du mini-lot" }, {
+    title: options.title ?? "Balayage du taux d'apprentissage",
+    xLabel: "taux d'apprentissage",
+    yLabel: "perte (nats)",
     logX: true,
     file: options.file,
   });

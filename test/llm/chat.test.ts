@@ -10,7 +10,7 @@ describe("chatClient", () => {
     assert.equal(chat.source, "provider");
     assert.equal(chat.model, "mistral-small-latest");
     assert.equal(chat.client.baseURL, "https://api.mistral.ai/v1");
-    assert.match(chat.description, /mistral-small-latest at https:\/\/api\.mistral\.ai\/v1 \(OPENAI_API_KEY is set\)/);
+    assert.match(chat.description, /mistral-small-latest sur https:\/\/api\.mistral\.ai\/v1 \(OPENAI_API_KEY est défini\)/);
   });
 
   it("defaults to gpt-4o-mini at OpenAI when only the key is set", async () => {
@@ -25,14 +25,14 @@ describe("chatClient", () => {
       assert.equal(chat.source, "course");
       assert.equal(chat.model, COURSE_CHAT_MODEL_ID);
       assert.equal(chat.client.baseURL, server.baseURL);
-      assert.match(chat.description, /course model chat-mini on the course's local server http:\/\/127\.0\.0\.1:9\/v1 \(no OPENAI_API_KEY\)/);
+      assert.match(chat.description, /chat-mini, modèle du cours, sur le serveur local du cours http:\/\/127\.0\.0\.1:9\/v1 \(pas de OPENAI_API_KEY\)/);
     }
   });
 
   it("LLM_COURSE_OFFLINE keeps the course model even with a key", async () => {
     const chat = await chatClient({ server, env: { OPENAI_API_KEY: "sk-test", LLM_COURSE_OFFLINE: "1" } });
     assert.equal(chat.source, "course");
-    assert.match(chat.description, /\(LLM_COURSE_OFFLINE is set\)/);
+    assert.match(chat.description, /\(LLM_COURSE_OFFLINE est défini\)/);
   });
 
   it("says what is missing: no server, or a server without the chat model", async () => {

@@ -35,10 +35,10 @@ test("offline: the course folder, as an absolute path, saying why", async () => 
   assert.equal(bert.id, path.join(modelsDirectory, "bert-tiny"));
   assert.ok(path.isAbsolute(bert.id), "transformers.js takes a bare relative name for a Hub id");
   assert.equal(bert.task, "fill-mask");
-  assert.match(bert.description, /^bert: course model bert-tiny \(offline: the Hub did not answer within 300 ms\)/);
+  assert.match(bert.description, /^bert : bert-tiny, modèle du cours \(hors ligne : le Hub n'a pas répondu en 300 ms\)/);
   const embeddings = await resolveModel("embeddings", { modelsDirectory, online: false });
   assert.equal(embeddings.id, bert.id, "the course's sentence vectors come from bert-tiny");
-  assert.match(embeddings.description, /online: false was asked/);
+  assert.match(embeddings.description, /online: false demandé/);
 });
 
 test("online: the Hub id, without touching the course folder; LLM_COURSE_OFFLINE overrides everything", async () => {
@@ -54,7 +54,7 @@ test("online: the Hub id, without touching the course folder; LLM_COURSE_OFFLINE
     const resolved = await resolveModel(name, { modelsDirectory: empty, probe });
     assert.equal(resolved.source, "hub");
     assert.equal(resolved.id, expected[name]);
-    assert.match(resolved.description, /from the Hugging Face Hub \(the Hub answered\)/);
+    assert.match(resolved.description, /du Hub Hugging Face \(le Hub a répondu\)/);
     // Only the chat model names a dtype: the Node default (fp32) would load 2 GB for Qwen2.5-0.5B.
     assert.equal(resolved.dtype, name === "chat" ? "q4" : undefined);
   }
@@ -65,7 +65,7 @@ test("online: the Hub id, without touching the course folder; LLM_COURSE_OFFLINE
   const full = fakeModels("bert-tiny");
   const forced = await resolveModel("bert", { modelsDirectory: full, online: true, probe });
   assert.equal(forced.source, "course");
-  assert.match(forced.description, /offline: LLM_COURSE_OFFLINE is set/);
+  assert.match(forced.description, /hors ligne : LLM_COURSE_OFFLINE est défini/);
   process.env[OFFLINE_VARIABLE] = "0";
   assert.equal((await resolveModel("bert", { modelsDirectory: full, probe })).source, "hub");
 });
@@ -84,7 +84,7 @@ test("chat: the course's chat-mini offline, a text-generation model with its cha
   assert.equal(chat.task, "text-generation");
   assert.equal(chat.dtype, undefined);
   assert.equal(path.basename(chat.id), "chat-mini");
-  assert.match(chat.description, /^chat: course model chat-mini \(offline: online: false was asked\)/);
+  assert.match(chat.description, /^chat : chat-mini, modèle du cours \(hors ligne : online: false demandé\)/);
   const config = JSON.parse(fs.readFileSync(path.join(chat.id, "tokenizer_config.json"), "utf8")) as { chat_template?: string; eos_token?: string };
   assert.equal(typeof config.chat_template, "string");
   assert.equal(config.eos_token, "<|end|>");

@@ -164,8 +164,8 @@ test("the seeds' π slide: fp32 and bf16 lines right, fp16 exponent and signific
   assert.equal(fp16!.correct, false);
   assert.equal(fp16!.computed.formula, "(-1)^0 × 2^(16-15) × 1.5703125 = 3.140625");
   assert.equal(fp16!.problems.length, 2);
-  assert.match(fp16!.problems[0]!, /exponent: the slide writes 2\^\(128-127\); fp16 stores 10000 = 16 with bias 15/);
-  assert.match(fp16!.problems[1]!, /significand: the slide writes 1.571; the mantissa bits 1001001000 give 1.5703125/);
+  assert.match(fp16!.problems[0]!, /exposant : le support écrit 2\^\(128-127\) ; fp16 stocke 10000 = 16 avec un biais de 15/);
+  assert.match(fp16!.problems[1]!, /mantisse : le support écrit 1.571 ; les bits de mantisse 1001001000 donnent 1.5703125/);
 });
 
 test("floatLayout: fields, kinds, errors", () => {

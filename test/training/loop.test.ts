@@ -134,7 +134,7 @@ test("loss curves: averaged training curve and the dev points, on a log scale if
   }
   const figure = shown[0]![PLOTLY_MIME] as Figure;
   assert.equal(figure.data.length, 2);
-  assert.equal(figure.data[0]!.name, "train (mean of 2 steps)");
+  assert.equal(figure.data[0]!.name, "entraînement (moyenne de 2 pas)");
   assert.deepEqual(figure.data[0]!.x, [0.5, 2.5, 4.5, 6.5]);
   assert.deepEqual(figure.data[0]!.y, [(10 + 5) / 2, (10 / 3 + 10 / 4) / 2, (2 + 10 / 6) / 2, (10 / 7 + 10 / 8) / 2]);
   assert.deepEqual(figure.data[1]!.x, [0, 4, 8]);
