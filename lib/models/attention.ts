@@ -20,7 +20,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { attentionKernelAvailable, causalAttentionBackward, causalAttentionForward } from "../kernels/attention";
 import { Random } from "../random";
-import { checkPositiveInteger, layerNormParameterCount, feedForwardParameterCount, linear, Linear, linearParameterCount, matMul, shapeOf, type Module } from "./layers";
+import { checkPositiveInteger, frozenLinear, layerNormParameterCount, feedForwardParameterCount, linear, Linear, linearParameterCount, matMul, shapeOf, type Module } from "./layers";
 
 export * from "./attention-numbers";
 export {
@@ -340,9 +340,12 @@ export class MultiHeadAttention implements Module {
     const [b, t] = x.shape as [number, number, number];
     const weight = tf.concat([this.wq.weight, this.wk.weight, this.wv.weight], 1);
     const bias = this.wq.bias && this.wk.bias && this.wv.bias ? tf.concat([this.wq.bias, this.wk.bias, this.wv.bias]) : null;
-    const [q, k, v] = tf.split(linear(x.reshape([b * t, this.dModel]), weight, bias), 3, 1) as [tf.Tensor, tf.Tensor, tf.Tensor];
-    const heads = (y: tf.Tensor) => this.splitHeads(y.reshape([b, t, this.dModel]));
-    return { queries: heads(q), kv: { keys: heads(k), values: heads(v) } };
+    const flat = x.reshape([b * t, this.dModel]) as tf.Tensor2D;
+    // Frozen projections (fine-tuning adapters) skip their weight gradient; adapters add their own term.
+    const frozen = !this.wq.weight.trainable && !this.wk.weight.trainable && !this.wv.weight.trainable;
+    const [q, k, v] = tf.split((frozen ? frozenLinear : linear)(flat, weight, bias), 3, 1) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    const heads = (y: tf.Tensor, layer: Linear) => this.splitHeads((layer.adapter === null ? y : tf.add(y, layer.adapter(flat))).reshape([b, t, this.dModel]));
+    return { queries: heads(q, this.wq), kv: { keys: heads(k, this.wk), values: heads(v, this.wv) } };
   }
 
   /**

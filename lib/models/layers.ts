@@ -170,6 +170,34 @@ export function linear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null):
   return bias === null ? linearOps.plain(x, weight) : linearOps.bias(x, weight, bias);
 }
 
+/**
+ * x [n, in]·W [in, out] + b [out] for a frozen W (and b): the gradient flows to x only (∂x = ∂y·Wᵀ, with
+ * an explicit transpose to stay on wasm's fast path). {@link linear}'s gradient always computes ∂W too —
+ * as much work as ∂x — which a fine-tuning that trains adapters around frozen weights would throw away.
+ */
+export function frozenLinear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null): tf.Tensor {
+  if (x.rank !== 2 || weight.rank !== 2 || x.shape[1] !== weight.shape[0] || (bias !== null && (bias.rank !== 1 || bias.shape[0] !== weight.shape[1]))) {
+    throw new RangeError(`frozenLinear: expected x [n, in], weight [in, out] and bias [out], got ${shapeOf(x)}, ${shapeOf(weight)}${bias ? ` and ${shapeOf(bias)}` : ""}`);
+  }
+  const op = tf.customGrad((...inputs) => {
+    const [xi, save] = inputs as [tf.Tensor, tf.GradSaveFunc];
+    // Saved (kept past the forward pass's tidy), not captured: W may be a temporary such as E_tokᵀ.
+    save([weight]);
+    const product = tf.matMul(xi, weight);
+    return {
+      value: bias === null ? product : tf.add(product, bias),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.matMul(dy, tf.transpose(saved[0]!))],
+    };
+  }) as (x: tf.Tensor) => tf.Tensor;
+  return op(x);
+}
+
+/**
+ * A correction added to a {@link Linear}'s output, computed from the same (flattened) input x [n, in]:
+ * y = x·W + b + adapter(x). LoRA (lib/finetuning) plugs its low-rank product here.
+ */
+export type LinearAdapter = (x: tf.Tensor2D) => tf.Tensor;
+
 /** Options shared by the layers: where initial values come from and the parameter-name prefix. */
 export interface LayerOptions {
   /** Draws the initial weights (default: new Random(42)). Pass one generator to a whole model. */
@@ -185,6 +213,8 @@ export class Linear implements Module {
   readonly inFeatures: number;
   readonly outFeatures: number;
   readonly name: string;
+  /** Added to the output when set (see {@link LinearAdapter}); null: the plain layer. */
+  adapter: LinearAdapter | null = null;
 
   constructor(inFeatures: number, outFeatures: number, options: LayerOptions & { bias?: boolean } = {}) {
     checkPositiveInteger(inFeatures, "inFeatures", "Linear");
@@ -205,8 +235,11 @@ export class Linear implements Module {
     }
     return tf.tidy(() => {
       // tf.matMul wants 2-D (or equal-rank batched) operands: fold every leading axis into one.
-      const flat = x.reshape([-1, this.inFeatures]);
-      return linear(flat, this.weight, this.bias).reshape([...x.shape.slice(0, -1), this.outFeatures]);
+      const flat = x.reshape([-1, this.inFeatures]) as tf.Tensor2D;
+      // A weight marked non-trainable (variable.trainable = false) skips its gradient.
+      const base = this.weight.trainable ? linear(flat, this.weight, this.bias) : frozenLinear(flat, this.weight, this.bias);
+      const y = this.adapter === null ? base : tf.add(base, this.adapter(flat));
+      return y.reshape([...x.shape.slice(0, -1), this.outFeatures]);
     });
   }
 

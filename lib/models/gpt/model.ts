@@ -28,7 +28,7 @@ import { MultiHeadAttention, sinusoidalPositionalEncoding, type KeyValues } from
 import { geluBackward, geluForward } from "../../kernels/layers";
 import { onnxRuntimeAvailable } from "../../onnx/runtime";
 import { isCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointManifest } from "../checkpoint";
-import { Embedding, fusedLayerKernelsAvailable, LayerNorm, linear, Linear, normalValues, type Module } from "../layers";
+import { Embedding, frozenLinear, fusedLayerKernelsAvailable, LayerNorm, linear, Linear, normalValues, type Module } from "../layers";
 import { AdamW, type AdamWOptions } from "../optim";
 import { GPT_OPTIMIZER_DEFAULTS, gptConfig, gptParameterCount, type GptConfig, type GptOptions, type TrainingEngine } from "./config";
 import { checkLossWeights, GptTrainingRunner } from "./training-graph";
@@ -241,8 +241,10 @@ export class GPT implements Trainable<GptDataset>, Module {
     const normalised = this.finalNorm.apply(h);
     if (this.head) return this.head.apply(normalised);
     const flat = normalised.reshape([-1, width]);
-    // E_tokᵀ made explicitly: layers' linear keeps wasm on its fast, untransposed products.
-    return linear(flat, tf.transpose(this.tokenEmbedding.table), null).reshape([...h.shape.slice(0, -1), vocabSize]);
+    // E_tokᵀ made explicitly: layers' linear keeps wasm on its fast, untransposed products. A frozen table
+    // (fine-tuning adapters) skips the head's weight gradient.
+    const project = this.tokenEmbedding.table.trainable ? linear : frozenLinear;
+    return project(flat, tf.transpose(this.tokenEmbedding.table), null).reshape([...h.shape.slice(0, -1), vocabSize]);
   }
 
   private checkIds(ids: tf.Tensor, where: string): asserts ids is tf.Tensor2D {
