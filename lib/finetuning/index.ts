@@ -10,7 +10,7 @@ export { adamStateBytes, methodLabel, prepareFineTuning, SubsetTrainer } from ".
 export type { FineTuningMethod, FineTuningSetup } from "./trainer";
 export { exactMatchAccuracy, parityExamples } from "./parity-task";
 export type { TaskExample, ParitySplit } from "./parity-task";
-export { compareFineTuning, defaultLearningRate, FINETUNE_ROW_TOKENS, fineTune, fineTuningData } from "./compare";
+export { compareFineTuning, defaultLearningRate, FINETUNE_ROW_TOKENS, fineTune, fineTuningData, medianStepSeconds } from "./compare";
 export type { FineTuneOptions, FineTuningData, FineTuningResult } from "./compare";
 export { quantizeBase } from "./qlora";
 export type { QuantizedBase } from "./qlora";
@@ -18,12 +18,14 @@ export {
   answerLogProbs,
   answerRows,
   checkPreferencePair,
+  chosenAnswerRate,
   DpoTrainer,
   dpoLoss,
   implicitRewards,
+  optimisePreferences,
   preferenceDataset,
   preferenceMetrics,
   preferencePairs,
   rewardModelLoss,
 } from "./preference";
-export type { AnswerRows, PairLogProbs, PreferenceDataset, PreferenceKind, PreferenceMetrics, PreferencePair } from "./preference";
+export type { AnswerRows, DpoRun, DpoRunOptions, PairLogProbs, PreferenceDataset, PreferenceKind, PreferenceMetrics, PreferencePair } from "./preference";

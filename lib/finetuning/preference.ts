@@ -22,9 +22,13 @@ import { englishNumberWords, frenchNumberWords } from "../data/numberWords";
 import type { GPT } from "../models/gpt/model";
 import { Random } from "../random";
 import type { ByteBpeTokenizer } from "../tokenizers/byteBpe";
+import { train, type TrainHistory } from "../training/loop";
 import type { Examples, Trainable } from "../training/trainable";
-import { parityExamples } from "./parity-task";
-import type { SubsetTrainer } from "./trainer";
+import { gptChatGenerator } from "../chat/evaluate";
+import { warmupCosineLr } from "../models/optim";
+import type { LoraAdapters, LoraConfig } from "./lora";
+import { exactMatchAccuracy, parityExamples } from "./parity-task";
+import { prepareFineTuning, type SubsetTrainer } from "./trainer";
 
 /** What a preference pair teaches. */
 export type PreferenceKind = "correct" | "french" | "concise";
@@ -239,5 +243,74 @@ export class DpoTrainer implements Trainable<PreferenceDataset> {
 
   evaluate(data: PreferenceDataset): number {
     return preferenceMetrics(this.trainer.model, data, this.beta).loss;
+  }
+}
+
+/** Share of pairs whose greedy answer (chat-mini's generator, at most 24 tokens) is exactly the chosen answer. */
+export function chosenAnswerRate(model: GPT, tokenizer: ByteBpeTokenizer, pairs: readonly PreferencePair[]): number {
+  return exactMatchAccuracy(
+    gptChatGenerator(model, tokenizer, 24),
+    pairs.map((p) => ({ messages: [...p.prompt, { role: "assistant" as const, content: p.chosen }], expected: p.chosen })),
+  );
+}
+
+/** Options of {@link optimisePreferences}. */
+export interface DpoRunOptions {
+  trainPairs: readonly PreferencePair[];
+  /** Held-out pairs: metrics and greedy answers before and after. */
+  testPairs: readonly PreferencePair[];
+  beta: number;
+  steps: number;
+  batchSize: number;
+  /** Peak learning rate (warm-up 10 %, cosine to a tenth). */
+  lr: number;
+  /** The policy's trainable part: LoRA adapters on the frozen model (the reference is the model as given). */
+  lora: LoraConfig;
+  seed?: number;
+  progress?: boolean;
+}
+
+/** What a DPO run did, on held-out pairs. */
+export interface DpoRun {
+  before: PreferenceMetrics;
+  after: PreferenceMetrics;
+  /** Share of held-out prompts answered (greedily) exactly with the chosen answer, before and after. */
+  chosenRateBefore: number;
+  chosenRateAfter: number;
+  history: TrainHistory;
+  /** The trained adapters, still attached: merge, save or detach them. */
+  adapters: LoraAdapters;
+}
+
+/**
+ * DPO on `model` through LoRA adapters: the model as given is the reference (its log-probabilities are
+ * computed once), the adapted model is the policy.
+ */
+export async function optimisePreferences(model: GPT, tokenizer: ByteBpeTokenizer, options: DpoRunOptions): Promise<DpoRun> {
+  const trainSet = preferenceDataset(model, tokenizer, options.trainPairs);
+  const testSet = preferenceDataset(model, tokenizer, options.testPairs);
+  const before = preferenceMetrics(model, testSet, options.beta);
+  const chosenRateBefore = chosenAnswerRate(model, tokenizer, options.testPairs);
+  const setup = prepareFineTuning(model, { kind: "lora", lora: options.lora });
+  try {
+    const history = await train(new DpoTrainer(setup.trainer, options.beta), {
+      train: trainSet,
+      steps: options.steps,
+      batchSize: options.batchSize,
+      lr: warmupCosineLr(options.lr, 0.1, options.lr / 10),
+      rng: new Random(options.seed ?? 1),
+      label: "DPO",
+      progress: options.progress ?? true,
+    });
+    return {
+      before,
+      after: preferenceMetrics(model, testSet, options.beta),
+      chosenRateBefore,
+      chosenRateAfter: chosenAnswerRate(model, tokenizer, options.testPairs),
+      history,
+      adapters: setup.adapters!,
+    };
+  } finally {
+    setup.release();
   }
 }
