@@ -16,13 +16,15 @@ type SourcesPrompt = (question: string, sources: Source[]) => string;
 type CheckCitations = (answer: string, sources: Source[], expected: string) => { cited: number[]; outOfRange: number[]; supported: boolean };
 
 /**
- * A test that fails when the submission's source calls one of `names` (the library functions the exercise
- * replaces): `name(` as written, or `name)(` as tslab's CommonJS output calls an import.
+ * A test that checks a worked example, then fails if the submission's source calls one of `names` (the
+ * library functions the exercise replaces): `name(` as written, or `name)(` as tslab's CommonJS output
+ * calls an import. The example comes first so that the released stub fails here too.
  */
-function forbids<T>(names: readonly string[]) {
+function writtenByHand<T>(names: readonly string[], example: (f: T) => void | Promise<void>) {
   return {
     name: `écrit à la main, sans appeler ${names.join(" ni ")} de la bibliothèque`,
-    run: (f: T) => {
+    run: async (f: T) => {
+      await example(f);
       const source = String(f);
       for (const name of names) expectTrue(!new RegExp(`\\b${name}\\s*\\)?\\s*\\(`).test(source), `la solution appelle ${name} : c'est ce qu'il faut écrire soi-même`);
     },
@@ -79,7 +81,7 @@ const overlappingChunks = defineExercise<OverlappingChunks>({
         expectThrows(() => f("a b c", 2, -1), undefined, "overlap < 0");
       },
     },
-    forbids<OverlappingChunks>(["fixedTokenChunks", "recursiveChunks"]),
+    writtenByHand<OverlappingChunks>(["fixedTokenChunks", "recursiveChunks"], (f) => expectEqual(f("x y z", 2, 1).map((c) => c.text), ["x y", "y z"])),
   ],
 });
 
@@ -132,7 +134,7 @@ const retrievalMetrics = defineExercise<RetrievalMetrics>({
         expectThrows(() => f(["a"], new Set(), 5));
       },
     },
-    forbids<RetrievalMetrics>(["recallAtK", "reciprocalRank", "ndcgAtK", "scoreRetrieval"]),
+    writtenByHand<RetrievalMetrics>(["recallAtK", "reciprocalRank", "ndcgAtK", "scoreRetrieval"], (f) => expectClose(f(["a", "b"], new Set(["b"]), 2).recall, 1, 1e-9, "recall")),
   ],
 });
 
@@ -173,7 +175,7 @@ const fuseRankings = defineExercise<FuseRankings>({
         expectEqual(f([], 60), []);
       },
     },
-    forbids<FuseRankings>(["reciprocalRankFusion", "hybridRetriever", "hybridSearch"]),
+    writtenByHand<FuseRankings>(["reciprocalRankFusion", "hybridRetriever", "hybridSearch"], (f) => expectEqual(f([["a"]], 0), [{ id: "a", score: 1 }])),
   ],
 });
 

@@ -1,0 +1,194 @@
+/**
+ * `npm run bench -- rag`: TP12's retrieval-augmented generation, measured on the whole corpus (233 State of
+ * the Union speeches, the default database of `npm run rag -- build`: fixed 256-token chunks overlapping by
+ * 32, Universal Sentence Encoder Lite).
+ * - retrieval on the question set (300 generated + the hand-written questions): recall@1/5/10, MRR@10,
+ *   nDCG@10 of BM25, dense (exact cosine), hybrid (RRF) and hybrid + reranker, in memory, and LanceDB's own
+ *   vector / full-text / hybrid searches; target: hybrid ≥ the best single retriever on recall@5;
+ * - LanceDB latency p50 / p95 per search kind (query already embedded; target p50 < 10 ms), and the
+ *   encoder's throughput on chunks and on short sentences;
+ * - HNSW (usearch) vs exact search on 100,000 vectors (the corpus's chunk vectors, then vectors generated
+ *   around them): recall@10 vs speed per `ef`, build time and index size; target recall@10 ≥ 0.95 at ≥ 10×;
+ * - end to end: chat-mini on year questions without retrieval, with hybrid retrieval, and with the year
+ *   as a metadata filter: exact match, citation correctness, « I don't know » when retrieval missed.
+ * Embeddings come from the disk cache (data/rag/cache) after the first run. RAG_BENCH_VECTORS changes the
+ * HNSW set's size (default 100,000).
+ */
+import * as fs from "node:fs";
+import { sotuFacts } from "../lib/chat/sotu";
+import { courseModelPath } from "../lib/llm/models";
+import { chatClient } from "../lib/llm/chat";
+import { Random } from "../lib/random";
+import {
+  bm25Retriever,
+  buildDefaultStore,
+  cachedEmbedder,
+  chunkSearchText,
+  closedBookAnswer,
+  DEFAULT_STORE_DIR,
+  denseRetriever,
+  ExactIndex,
+  fixedTokenChunks,
+  generateQuestions,
+  goldChunkIds,
+  groundedAnswer,
+  handwrittenQuestions,
+  HnswIndex,
+  hybridRetriever,
+  RagStore,
+  rerankedRetriever,
+  scoreAnswers,
+  scoreRetrieval,
+  sotuDocuments,
+  termOverlapReranker,
+  universalSentenceEncoder,
+  unitVector,
+  yearQuestions,
+  type AnswerRecord,
+  type Retriever,
+  type RetrievalScores,
+  type StoreHit,
+} from "../lib/rag";
+import { DEFAULT_CHUNKING } from "../lib/rag/build";
+import { startServer } from "../lib/server";
+import { round } from "./support/figures";
+
+const percentile = (values: readonly number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil(p * values.length) - 1)]!;
+
+function line(name: string, s: RetrievalScores): string {
+  return `  ${name.padEnd(42)} R@1 ${s.recallAt1.toFixed(3)}  R@5 ${s.recallAt5.toFixed(3)}  R@10 ${s.recallAt10.toFixed(3)}  MRR@10 ${s.mrrAt10.toFixed(3)}  nDCG@10 ${s.ndcgAt10.toFixed(3)}`;
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  const documents = sotuDocuments();
+  const chunks = fixedTokenChunks(documents, DEFAULT_CHUNKING);
+  const encoder = cachedEmbedder(await universalSentenceEncoder());
+  let store: RagStore;
+  try {
+    store = await RagStore.open(DEFAULT_STORE_DIR);
+  } catch {
+    console.log(`rag: building the default database in ${DEFAULT_STORE_DIR} (embeddings cached in ${encoder.file})…`);
+    store = await buildDefaultStore();
+  }
+  const vectors = await encoder.embed(chunks.map(chunkSearchText));
+  const questions = [...generateQuestions(documents, { count: 300 }), ...handwrittenQuestions(documents)];
+  const gold = questions.map((q) => goldChunkIds(q, chunks));
+  console.log(`rag: ${documents.length} speeches → ${chunks.length} chunks (${store.manifest.chunking}), ${encoder.id} ${encoder.dimension}-d; ${questions.length} questions (${questions.filter((q) => q.rule === "handwritten").length} hand-written)`);
+
+  // Retrieval quality, in memory and in LanceDB.
+  const questionVectors = await encoder.embed(questions.map((q) => q.question));
+  const bm25 = bm25Retriever(chunks);
+  const dense = denseRetriever(chunks, vectors, encoder);
+  const hybrid = hybridRetriever([bm25, dense]);
+  const retrievers: Retriever[] = [bm25, dense, hybrid, rerankedRetriever(hybrid, termOverlapReranker(), chunks)];
+  const retrieval: Record<string, RetrievalScores> = {};
+  for (const retriever of retrievers) {
+    const runs: string[][] = [];
+    for (const q of questions) runs.push((await retriever.search(q.question, 10)).map((h) => h.id));
+    retrieval[retriever.name] = scoreRetrieval(runs, gold);
+  }
+  const latency: Record<string, number[]> = { vector: [], text: [], hybrid: [] };
+  const lanceRuns: Record<string, string[][]> = { vector: [], text: [], hybrid: [] };
+  for (let i = 0; i < questions.length; i++) {
+    const searches: [string, () => Promise<StoreHit[]>][] = [
+      ["vector", () => store.vectorSearch(questionVectors[i]!, 10)],
+      ["text", () => store.textSearch(questions[i]!.question, 10)],
+      ["hybrid", () => store.hybridSearch(questions[i]!.question, questionVectors[i]!, 10)],
+    ];
+    for (const [kind, search] of searches) {
+      const started = performance.now();
+      const hits = await search();
+      latency[kind]!.push(performance.now() - started);
+      lanceRuns[kind]!.push(hits.map((h) => h.id));
+    }
+  }
+  for (const kind of Object.keys(lanceRuns)) retrieval[`LanceDB ${kind}`] = scoreRetrieval(lanceRuns[kind]!, gold);
+  console.log("rag: retrieval on the question set (BEIR definitions, binary relevance)");
+  for (const [name, scores] of Object.entries(retrieval)) console.log(line(name, scores));
+  const bestSingle = Math.max(retrieval[bm25.name]!.recallAt5, retrieval[dense.name]!.recallAt5);
+  const hybridWins = retrieval[hybrid.name]!.recallAt5 >= bestSingle;
+  console.log(`rag: hybrid recall@5 ${retrieval[hybrid.name]!.recallAt5.toFixed(3)} vs best single ${bestSingle.toFixed(3)} → target ${hybridWins ? "met" : "missed"}`);
+  const latencyFigures = Object.fromEntries(Object.entries(latency).map(([kind, ms]) => [kind, { p50: round(percentile(ms, 0.5), 2), p95: round(percentile(ms, 0.95), 2) }]));
+  console.log(`rag: LanceDB latency over ${questions.length} queries (query embedded beforehand): ${Object.entries(latencyFigures).map(([k, v]) => `${k} p50 ${v.p50} ms / p95 ${v.p95} ms`).join("; ")}`);
+
+  // Encoder throughput, without the cache.
+  const raw = await universalSentenceEncoder();
+  const sampleChunks = chunks.slice(0, 64).map(chunkSearchText);
+  let started = performance.now();
+  await raw.embed(sampleChunks);
+  const chunksPerSecond = sampleChunks.length / ((performance.now() - started) / 1000);
+  const sentences = questions.slice(0, 128).map((q) => q.question);
+  started = performance.now();
+  await raw.embed(sentences);
+  const sentencesPerSecond = sentences.length / ((performance.now() - started) / 1000);
+  console.log(`rag: ${raw.id} throughput ${chunksPerSecond.toFixed(1)} chunks/s (256 tokens), ${sentencesPerSecond.toFixed(1)} questions/s`);
+
+  // HNSW vs exact on a large set: the corpus vectors, then noisy copies of them.
+  const size = Number(process.env.RAG_BENCH_VECTORS ?? 100_000);
+  const rng = new Random(5);
+  const big = Array.from({ length: size }, (_, i) => (i < vectors.length ? vectors[i]! : unitVector(vectors[i % vectors.length]!.map((x) => x + 0.02 * rng.normal()))));
+  const ids = big.map((_, i) => `v${i}`);
+  const queries = Array.from({ length: 100 }, (_, i) => unitVector(questionVectors[i % questionVectors.length]!));
+  const exact = new ExactIndex(encoder.dimension);
+  exact.add(ids, big);
+  started = performance.now();
+  const truth = queries.map((q) => new Set(exact.search(q, 10).map((h) => h.id)));
+  const exactMs = (performance.now() - started) / queries.length;
+  started = performance.now();
+  const hnsw = new HnswIndex(encoder.dimension, { connectivity: 16, expansionAdd: 128 });
+  hnsw.add(ids, big);
+  const buildSeconds = (performance.now() - started) / 1000;
+  const indexBytes = hnsw.byteSize();
+  const curve: { ef: number; recall: number; ms: number; speedup: number }[] = [];
+  for (const ef of [8, 16, 32, 64, 128, 256]) {
+    hnsw.setExpansionSearch(ef);
+    started = performance.now();
+    const found = queries.map((q) => hnsw.search(q, 10));
+    const ms = (performance.now() - started) / queries.length;
+    const recall = found.reduce((sum, hits, i) => sum + hits.filter((h) => truth[i]!.has(h.id)).length / 10, 0) / queries.length;
+    curve.push({ ef, recall: round(recall, 4), ms: round(ms, 3), speedup: round(exactMs / ms, 1) });
+  }
+  console.log(`rag: ${size.toLocaleString("en-US")} × ${encoder.dimension} vectors; exact ${exactMs.toFixed(2)} ms/query; HNSW (M 16, efConstruction 128, 1 thread) built in ${buildSeconds.toFixed(1)} s, ${(indexBytes / 1e6).toFixed(0)} MB (vectors alone ${((size * encoder.dimension * 4) / 1e6).toFixed(0)} MB)`);
+  for (const point of curve) console.log(`  ef ${String(point.ef).padStart(3)}: recall@10 ${point.recall.toFixed(4)}, ${point.ms} ms/query, ×${point.speedup} vs exact`);
+  const target = curve.find((p) => p.recall >= 0.95 && p.speedup >= 10);
+  console.log(`rag: HNSW target (recall@10 ≥ 0.95 at ≥ 10× exact) ${target ? `met at ef ${target.ef}` : "missed"}`);
+
+  // End to end with the course chat model.
+  const server = await startServer({ quiet: true, models: [courseModelPath("chat")] });
+  const chat = await chatClient({ server });
+  const corpusYears = new Set(sotuFacts().map((f) => f.year));
+  const yearSet = yearQuestions(200, { seed: 3 });
+  const conditions: Record<string, AnswerRecord[]> = { "closed book": [], "RAG hybrid": [], "RAG hybrid + year filter": [] };
+  for (const question of yearSet) {
+    const vector = (await encoder.embed([question.question]))[0]!;
+    conditions["closed book"]!.push(await closedBookAnswer(chat, question));
+    conditions["RAG hybrid"]!.push(await groundedAnswer(chat, question, await store.hybridSearch(question.question, vector, 2)));
+    const year = corpusYears.has(question.year) ? { from: question.year, to: question.year } : undefined;
+    conditions["RAG hybrid + year filter"]!.push(await groundedAnswer(chat, question, await store.hybridSearch(question.question, vector, 2, year ? { filter: year } : {})));
+  }
+  await server.close();
+  store.close();
+  const answers = Object.fromEntries(Object.entries(conditions).map(([name, records]) => [name, scoreAnswers(records)]));
+  console.log(`rag: end to end, ${chat.description.split(" — ")[0]}, ${yearSet.length} year questions (speaker or party, EN/FR), 2 passages`);
+  for (const [name, s] of Object.entries(answers)) {
+    console.log(`  ${name.padEnd(26)} exact ${(100 * s.exactMatch).toFixed(1)} %, right year retrieved ${(100 * s.retrievalHit).toFixed(1)} %, citations correct ${Number.isNaN(s.citationCorrect) ? "—" : `${(100 * s.citationCorrect).toFixed(1)} %`}, « I don't know » when missed ${Number.isNaN(s.unknownWhenMissed) ? "—" : `${(100 * s.unknownWhenMissed).toFixed(1)} % of ${s.missed}`}`);
+  }
+  const chatReport = JSON.parse(fs.readFileSync(courseModelPath("chat") + "/report.json", "utf8")) as { createdAt?: string };
+  return {
+    chunks: chunks.length,
+    questions: questions.length,
+    retrieval: Object.fromEntries(Object.entries(retrieval).map(([name, s]) => [name, { recallAt1: round(s.recallAt1, 4), recallAt5: round(s.recallAt5, 4), recallAt10: round(s.recallAt10, 4), mrrAt10: round(s.mrrAt10, 4), ndcgAt10: round(s.ndcgAt10, 4) }])),
+    hybridBeatsBestSingleAt5: hybridWins,
+    lancedbLatencyMs: latencyFigures,
+    encoderChunksPerSecond: round(chunksPerSecond, 1),
+    encoderQuestionsPerSecond: round(sentencesPerSecond, 1),
+    hnsw: { vectors: size, exactMsPerQuery: round(exactMs, 2), buildSeconds: round(buildSeconds, 1), indexMegabytes: round(indexBytes / 1e6, 1), curve, targetMetAtEf: target?.ef ?? null },
+    endToEnd: Object.fromEntries(Object.entries(answers).map(([name, s]) => [name, { exactMatch: round(s.exactMatch, 4), retrievalHit: round(s.retrievalHit, 4), citationCorrect: round(s.citationCorrect, 4), unknownWhenMissed: round(s.unknownWhenMissed, 4), missed: s.missed }])),
+    chatModelBuilt: chatReport.createdAt ?? null,
+    ratio: round(answers["RAG hybrid + year filter"]!.exactMatch / Math.max(answers["closed book"]!.exactMatch, 1e-9), 2),
+  };
+}
+
+if (require.main === module) {
+  run().then((record) => console.log(JSON.stringify({ name: "rag", ...record })));
+}
