@@ -70,6 +70,8 @@ export interface McpClientOptions {
 
 /** Options of {@link connectMcpStdio}. */
 export interface McpStdioOptions extends McpClientOptions {
+  /** The most milliseconds for the process to start and answer initialize (default 30 s: node and tsx load first). */
+  startTimeoutMs?: number;
   /** The program to start, e.g. process.execPath. */
   command: string;
   args?: readonly string[];
@@ -79,6 +81,7 @@ export interface McpStdioOptions extends McpClientOptions {
 }
 
 const DEFAULT_MCP_TIMEOUT_MS = 10_000;
+const DEFAULT_MCP_START_TIMEOUT_MS = 30_000;
 /** The stderr a failure message quotes. */
 const STDERR_TAIL_CHARACTERS = 400;
 
@@ -155,9 +158,9 @@ async function openSession(client: Client, timeoutMs: number, state: SessionStat
 }
 
 /** Throws a clear error for a bad time limit. */
-function timeoutOf(options: McpClientOptions, caller: string): number {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_MCP_TIMEOUT_MS;
-  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new RangeError(`${caller}: timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
+function timeoutOf(value: number | undefined, fallback: number, what: string): number {
+  const timeoutMs = value ?? fallback;
+  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new RangeError(`${what} must be a positive number of milliseconds, got ${timeoutMs}`);
   return timeoutMs;
 }
 
@@ -168,7 +171,8 @@ function timeoutOf(options: McpClientOptions, caller: string): number {
  */
 export async function connectMcpStdio(options: McpStdioOptions): Promise<McpConnection> {
   if (options === null || typeof options !== "object" || typeof options.command !== "string" || options.command === "") throw new TypeError("connectMcpStdio: options.command must be the program to start (e.g. process.execPath)");
-  const timeoutMs = timeoutOf(options, "connectMcpStdio");
+  const timeoutMs = timeoutOf(options.timeoutMs, DEFAULT_MCP_TIMEOUT_MS, "connectMcpStdio: timeoutMs");
+  const startTimeoutMs = timeoutOf(options.startTimeoutMs, DEFAULT_MCP_START_TIMEOUT_MS, "connectMcpStdio: startTimeoutMs");
   const transport = new StdioClientTransport({ command: options.command, args: [...(options.args ?? [])], ...(options.env ? { env: options.env } : {}), ...(options.cwd ? { cwd: options.cwd } : {}), stderr: "pipe" });
   const state: SessionState = { gone: null, stderr: "" };
   transport.stderr?.on("data", (chunk: Buffer) => {
@@ -196,10 +200,10 @@ export async function connectMcpStdio(options: McpStdioOptions): Promise<McpConn
     state.gone ??= "the server process exited";
   };
   try {
-    await withTimeout(client.connect(transport, { timeout: timeoutMs }), timeoutMs + 100, "initialize");
+    await withTimeout(client.connect(transport, { timeout: startTimeoutMs }), startTimeoutMs + 100, "initialize");
   } catch (error) {
     pid = transport.pid;
-    state.gone ??= `no answer to initialize within ${timeoutMs} ms`;
+    state.gone ??= `no answer to initialize within ${startTimeoutMs} ms`;
     await stop();
     throw new ToolFailure(`MCP server ${[options.command, ...(options.args ?? [])].map((a) => path.basename(a)).join(" ")} did not start: ${error instanceof Error ? error.message : String(error)}${serverStory(state)}`, { cause: error });
   }
@@ -209,7 +213,7 @@ export async function connectMcpStdio(options: McpStdioOptions): Promise<McpConn
 
 /** A server and a client in this process, linked by memory: MCP without a child process (the notebook's first look). */
 export async function connectMcpInProcess(tools: readonly AgentTool[], options: McpClientOptions = {}): Promise<McpConnection> {
-  const timeoutMs = timeoutOf(options, "connectMcpInProcess");
+  const timeoutMs = timeoutOf(options.timeoutMs, DEFAULT_MCP_TIMEOUT_MS, "connectMcpInProcess: timeoutMs");
   const server = createMcpServer(tools);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
