@@ -126,7 +126,7 @@ export async function run(): Promise<Record<string, unknown>> {
   // HNSW vs exact on a large set: the corpus vectors, then noisy copies of them.
   const size = Number(process.env.RAG_BENCH_VECTORS ?? 100_000);
   const rng = new Random(5);
-  const big = Array.from({ length: size }, (_, i) => (i < vectors.length ? vectors[i]! : unitVector(vectors[i % vectors.length]!.map((x) => x + 0.02 * rng.normal()))));
+  const big = Array.from({ length: size }, (_, i) => (i < vectors.length ? vectors[i]! : unitVector(vectors[i % vectors.length]!.map((x) => x + 0.08 * rng.normal()))));
   const ids = big.map((_, i) => `v${i}`);
   const queries = Array.from({ length: 100 }, (_, i) => unitVector(questionVectors[i % questionVectors.length]!));
   const exact = new ExactIndex(encoder.dimension);
