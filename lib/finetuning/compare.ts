@@ -17,7 +17,8 @@ import { Random } from "../random";
 import type { ByteBpeTokenizer } from "../tokenizers/byteBpe";
 import { train } from "../training/loop";
 import { exactMatchAccuracy, parityExamples, type TaskExample } from "./parity-task";
-import { methodLabel, prepareFineTuning, type FineTuningMethod } from "./trainer";
+import { methodLabel, prepareFineTuning, type FineTuningMethod, type SubsetTrainer } from "./trainer";
+import type { Trainable } from "../training/trainable";
 
 /** The data every method trains and is scored on. */
 export interface FineTuningData {
@@ -58,7 +59,7 @@ export interface FineTuningResult {
   summary: string;
   optimizerStateBytes: number;
   steps: number;
-  /** Median seconds of one training step at the run's batch size (timed apart from the run, see {@link medianStepSeconds}). */
+  /** Median seconds of one training step of the run (the first left out). */
   secondsPerStep: number;
   finalTrainLoss: number;
   /** Exact match on the task's held-out prompts after fine-tuning. */
@@ -78,30 +79,30 @@ export interface FineTuneOptions {
   progress?: boolean;
 }
 
-/** Timed steps behind {@link medianStepSeconds}, after one warm-up step. */
-const TIMED_STEPS = 5;
-
 /**
- * The median wall time of a training step of `method` on `model` at `batchSize` rows, with the learning
- * rate 0 (the weights do not move) on a set-up released afterwards: the median ignores the steps another
- * process on a shared machine slowed down.
+ * A trainer that times each of its steps, so that the run itself gives the median step time at its batch
+ * size — a median ignores the steps another process on a shared machine slowed down.
  */
-export function medianStepSeconds(model: GPT, method: FineTuningMethod, data: WeightedRowsDataset, batchSize: number): number {
-  const setup = prepareFineTuning(model, method);
-  try {
-    const rows = Int32Array.from({ length: batchSize }, (_, i) => i % data.size);
-    setup.trainer.trainStep(data, rows, 0);
-    const times: number[] = [];
-    for (let i = 0; i < TIMED_STEPS; i++) {
-      const start = performance.now();
-      setup.trainer.trainStep(data, rows, 0);
-      times.push((performance.now() - start) / 1000);
-    }
-    times.sort((a, b) => a - b);
-    return times[TIMED_STEPS >> 1]!;
-  } finally {
-    setup.adapters?.detach();
-    setup.release();
+class TimedTrainer implements Trainable<WeightedRowsDataset> {
+  readonly seconds: number[] = [];
+  constructor(private readonly inner: SubsetTrainer) {}
+
+  trainStep(data: WeightedRowsDataset, indices: Int32Array, lr: number): number {
+    const start = performance.now();
+    const loss = this.inner.trainStep(data, indices, lr);
+    this.seconds.push((performance.now() - start) / 1000);
+    return loss;
+  }
+
+  evaluate(data: WeightedRowsDataset): number {
+    return this.inner.evaluate(data);
+  }
+
+  /** The median step time, leaving out the first step (it warms kernels and allocations up). */
+  medianSeconds(): number {
+    const times = (this.seconds.length > 1 ? this.seconds.slice(1) : this.seconds).sort((a, b) => a - b);
+    const mid = times.length >> 1;
+    return times.length % 2 === 1 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
   }
 }
 
@@ -116,10 +117,10 @@ export function defaultLearningRate(method: FineTuningMethod): number {
  */
 export async function fineTune(model: GPT, tokenizer: ByteBpeTokenizer, method: FineTuningMethod, data: FineTuningData, options: FineTuneOptions) {
   const oldTaskLossBefore = model.evaluate(data.oldTasks);
-  const secondsPerStep = medianStepSeconds(model, method, data.train, options.batchSize);
   const setup = prepareFineTuning(model, method);
   try {
-    const history = await train(setup.trainer, {
+    const timed = new TimedTrainer(setup.trainer);
+    const history = await train(timed, {
       train: data.train,
       steps: options.steps,
       batchSize: options.batchSize,
@@ -138,7 +139,7 @@ export async function fineTune(model: GPT, tokenizer: ByteBpeTokenizer, method: 
       summary: setup.summary,
       optimizerStateBytes: setup.optimizerStateBytes,
       steps,
-      secondsPerStep,
+      secondsPerStep: timed.medianSeconds(),
       finalTrainLoss: last.reduce((a, b) => a + b, 0) / last.length,
       accuracy: exactMatchAccuracy(gptChatGenerator(model, tokenizer, 12), data.test),
       oldTaskLossBefore,

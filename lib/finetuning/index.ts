@@ -10,7 +10,7 @@ export { adamStateBytes, methodLabel, prepareFineTuning, SubsetTrainer } from ".
 export type { FineTuningMethod, FineTuningSetup } from "./trainer";
 export { exactMatchAccuracy, parityExamples } from "./parity-task";
 export type { TaskExample, ParitySplit } from "./parity-task";
-export { compareFineTuning, defaultLearningRate, FINETUNE_ROW_TOKENS, fineTune, fineTuningData, medianStepSeconds } from "./compare";
+export { compareFineTuning, defaultLearningRate, FINETUNE_ROW_TOKENS, fineTune, fineTuningData } from "./compare";
 export type { FineTuneOptions, FineTuningData, FineTuningResult } from "./compare";
 export { quantizeBase } from "./qlora";
 export type { QuantizedBase } from "./qlora";
