@@ -83,6 +83,8 @@ const loraForward = defineExercise<LoraForward>({
     {
       name: "des dimensions incompatibles → une erreur",
       run: (f) => {
+        // A stub that always throws must not pass: the same function has to accept matching shapes.
+        expectClose(f([1, 2], [[1, 0], [0, 1]], [[1, 1]], [[2], [0]], 1), [7, 2], 1e-9, "dimensions correctes");
         expectThrows(() => f([1, 2, 3], [[1, 0], [0, 1]], [[1, 1]], [[2], [0]], 1), undefined, "x a 3 composantes, W en attend 2");
         expectThrows(() => f([1, 2], [[1, 0], [0, 1]], [[1, 1]], [[2, 1], [0, 1]], 1), undefined, "B a 2 colonnes, A a 1 ligne");
       },
@@ -108,7 +110,14 @@ const loraParameterCount = defineExercise<LoraParameterCount>({
     },
     // 4·(128 + 512) + 4·(512 + 128) = 5120
     { name: "couches rectangulaires 128 → 512 et 512 → 128 au rang 4 → 5 120", run: (f) => expectEqual(f([{ inFeatures: 128, outFeatures: 512 }, { inFeatures: 512, outFeatures: 128 }], 4), 5120) },
-    { name: "un rang plus grand que la couche → une erreur", run: (f) => void expectThrows(() => f([{ inFeatures: 4, outFeatures: 16 }], 5)) },
+    {
+      name: "un rang plus grand que la couche → une erreur (le rang 4 passe)",
+      run: (f) => {
+        // 4·(4 + 16) = 80
+        expectEqual(f([{ inFeatures: 4, outFeatures: 16 }], 4), 80, "rang 4");
+        expectThrows(() => f([{ inFeatures: 4, outFeatures: 16 }], 5), undefined, "rang 5 sur une couche 4 → 16");
+      },
+    },
   ],
 });
 
@@ -173,7 +182,14 @@ const dpoLoss = defineExercise<DpoLoss>({
         expectClose(f([{ policyChosen: -20000, policyRejected: 0, referenceChosen: 0, referenceRejected: 0 }], 0.1), 2000, 1e-6, "marge −2000");
       },
     },
-    { name: "beta ≤ 0 → une erreur", run: (f) => void expectThrows(() => f([{ policyChosen: 0, policyRejected: 0, referenceChosen: 0, referenceRejected: 0 }], 0)) },
+    {
+      name: "beta ≤ 0 → une erreur (beta = 1 passe)",
+      run: (f) => {
+        const pair = { policyChosen: 0, policyRejected: 0, referenceChosen: 0, referenceRejected: 0 };
+        expectClose(f([pair], 1), Math.LN2, 1e-9, "beta = 1");
+        expectThrows(() => f([pair], 0), undefined, "beta = 0");
+      },
+    },
   ],
 });
 

@@ -19,6 +19,7 @@ import { numberSplit } from "../chat/tasks/numbers";
 import type { ChatMessage } from "../chat/template";
 import { CHAT_TOKEN_IDS } from "../chat/tokenizer";
 import { englishNumberWords, frenchNumberWords } from "../data/numberWords";
+import { weightedRowsBatch, weightedRowsDataset, type WeightedRowsDataset } from "../data/weighted-rows";
 import type { GPT } from "../models/gpt/model";
 import { Random } from "../random";
 import type { ByteBpeTokenizer } from "../tokenizers/byteBpe";
@@ -84,25 +85,19 @@ export function preferencePairs(kind: PreferenceKind, split: "train" | "test", c
   });
 }
 
-/** Rows of one answer each: ids [size, T + 1] and the weights [size, T] of the answer's targets. */
-export interface AnswerRows {
-  readonly size: number;
-  readonly length: number;
-  readonly ids: Int32Array;
-  readonly weights: Float32Array;
-}
+/** One conversation per row (ids [size, T + 1]), the weights [size, T] being the answer's targets: weighted rows (lib/data). */
+export type AnswerRows = WeightedRowsDataset;
 
 /** One conversation per row, padded with `<|endoftext|>` to the longest; the weights are the assistant-only mask. */
 export function answerRows(conversations: readonly MaskedConversation[]): AnswerRows {
   if (conversations.length === 0) throw new RangeError("answerRows: no conversations");
   const length = Math.max(...conversations.map((c) => c.ids.length)) - 1;
-  const ids = new Int32Array(conversations.length * (length + 1)).fill(CHAT_TOKEN_IDS.endOfText);
-  const weights = new Float32Array(conversations.length * length);
-  conversations.forEach((c, row) => {
-    ids.set(c.ids, row * (length + 1));
-    weights.set(c.mask.slice(1), row * length);
-  });
-  return { size: conversations.length, length, ids, weights };
+  const pad = (values: readonly number[], size: number, fill: number) => [...values, ...new Array<number>(size - values.length).fill(fill)];
+  return weightedRowsDataset(
+    conversations.map((c) => pad(c.ids, length + 1, CHAT_TOKEN_IDS.endOfText)),
+    conversations.map((c) => pad(c.mask.slice(1), length, 0)),
+    length,
+  );
 }
 
 /**
@@ -110,18 +105,9 @@ export function answerRows(conversations: readonly MaskedConversation[]): Answer
  * as a [rows] tensor (differentiable: the DPO loss trains through it). `rows` picks rows of `data`.
  */
 export function answerLogProbs(model: GPT, data: AnswerRows, rows: ArrayLike<number>): tf.Tensor1D {
-  const T = data.length;
+  const T = data.blockSize;
   if (T > model.config.blockSize) throw new RangeError(`answerLogProbs: conversations of ${T + 1} tokens do not fit the context of ${model.config.blockSize}`);
-  const inputs = new Int32Array(rows.length * T);
-  const targets = new Int32Array(rows.length * T);
-  const weights = new Float32Array(rows.length * T);
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r]!;
-    if (!Number.isInteger(row) || row < 0 || row >= data.size) throw new RangeError(`answerLogProbs: row ${row} is outside 0…${data.size - 1}`);
-    inputs.set(data.ids.subarray(row * (T + 1), row * (T + 1) + T), r * T);
-    targets.set(data.ids.subarray(row * (T + 1) + 1, (row + 1) * (T + 1)), r * T);
-    weights.set(data.weights.subarray(row * T, (row + 1) * T), r * T);
-  }
+  const { inputs, targets, weights } = weightedRowsBatch(data, rows);
   return tf.tidy(() => {
     const logits = model.forward(tf.tensor2d(inputs, [rows.length, T], "int32"));
     // One-hot labels: tf.gather's gradient is missing on wasm (as in GPT.loss).
