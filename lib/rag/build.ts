@@ -4,13 +4,14 @@
  * rebuilds it from scratch.
  */
 import * as path from "node:path";
+import { PATHS } from "../env";
 import { fixedTokenChunks } from "./chunking";
 import { sotuDocuments, type RagDocument } from "./corpus";
-import { cachedEmbedder, RAG_CACHE_DIR, universalSentenceEncoder } from "./embedders";
+import { cachedEmbedder, universalSentenceEncoder } from "./embedders";
 import { RagStore } from "./store";
 
 /** Where the default database lives (git-ignored). */
-export const DEFAULT_STORE_DIR = path.join(path.dirname(RAG_CACHE_DIR), "lancedb");
+export const DEFAULT_STORE_DIR = path.join(PATHS.data, "rag", "lancedb");
 
 /** The default chunking: 256 tokens with 32 shared between neighbours. */
 export const DEFAULT_CHUNKING = { size: 256, overlap: 32 } as const;
