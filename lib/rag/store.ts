@@ -74,6 +74,9 @@ function chunkOf(row: Row, score: number): StoreHit {
 }
 
 async function lancedb(): Promise<typeof import("@lancedb/lancedb")> {
+  // LanceDB's native logger warns on stderr for routine events ("No existing dataset … will be created"),
+  // which would show as red noise in every notebook: only errors, unless the user asked otherwise.
+  process.env.LANCEDB_LOG ??= "error";
   return import("@lancedb/lancedb");
 }
 
