@@ -12,5 +12,5 @@ export { DEFAULT_AGENT_SYSTEM, openAIModel, runAgent } from "./loop";
 export type { AgentModel, AgentOptions, AgentRun, AgentStep, AgentStop, AssistantTurn, OpenAIModelOptions } from "./loop";
 export { connectMcpInProcess, connectMcpStdio, COURSE_MCP_SERVER, courseMcpServerCommand, createMcpServer, mcpToolsToOpenAI } from "./mcp";
 export type { McpClientOptions, McpConnection, McpStdioOptions } from "./mcp";
-export { AGENT_TASK_KINDS, agentConversations, agentTasks, evaluateAgent, isRightAnswer, planModel, taskTools } from "./tasks";
+export { AGENT_TASK_KINDS, agentConversations, agentTasks, calculatorTrainingSystem, evaluateAgent, isRightAnswer, planModel, taskTools } from "./tasks";
 export type { AgentConversation, AgentEvaluation, AgentKindScore, AgentTask, AgentTaskKind, AgentTaskOptions, AgentTaskRun, EvaluateAgentOptions, PlannedCall } from "./tasks";

@@ -10,7 +10,7 @@
  */
 import { calculate } from "../chat/calculator";
 import { splitSotuYears } from "../chat/sotu";
-import { calculatorOperandSplit } from "../chat/tasks/calculator";
+import { calculatorAnswer, calculatorExamples, calculatorOperandSplit } from "../chat/tasks/calculator";
 import { numberSplit } from "../chat/tasks/numbers";
 import { pick, type ChatSplit } from "../chat/tasks/types";
 import type { ChatMessage, ChatTool } from "../chat/template";
@@ -51,6 +51,20 @@ const WORD_PROBLEMS = [
 
 /** "2026-03-14" from a day count since 1970 (UTC). */
 const isoDay = (day: number): string => new Date(day * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * The system prompt of chat-mini's English calculator conversations, read from lib/chat's generator (so a
+ * rebuilt recipe stays in step): the one prompt under which the model learned to call a tool.
+ */
+export function calculatorTrainingSystem(): string {
+  const rng = new Random(0);
+  for (let i = 0; i < 100; i++) {
+    const { messages, expected } = calculatorExamples("train", 1, rng)[0]!;
+    const [system, , , result] = messages;
+    if (system?.role === "system" && result?.role === "tool" && expected === calculatorAnswer(result.content, "en")) return system.content;
+  }
+  throw new Error("calculatorTrainingSystem: lib/chat's calculator task gave no English conversation with a system prompt");
+}
 
 /** Normalised for comparison: lower case, no thousands separators, single spaces. */
 function normalise(text: string): string {
