@@ -212,19 +212,36 @@ export function preferenceMetrics(policy: GPT, data: PreferenceDataset, beta: nu
 export class DpoTrainer implements Trainable<PreferenceDataset> {
   readonly trainer: SubsetTrainer;
   readonly beta: number;
+  /** λ of the optional λ·(−log π(y⁺) per token) term (see the constructor). */
+  readonly chosenNllWeight: number;
 
-  constructor(trainer: SubsetTrainer, beta: number) {
+  /**
+   * `chosenNllWeight` λ > 0 adds the chosen answers' mean negative log-likelihood per token to the loss (the
+   * SFT loss on y⁺, as in RPO, Pang et al. 2024): DPO alone only widens the gap between y⁺ and y⁻ and may
+   * lower both likelihoods; the term keeps y⁺ likely.
+   */
+  constructor(trainer: SubsetTrainer, beta: number, chosenNllWeight = 0) {
     if (!(beta > 0) || !Number.isFinite(beta)) throw new RangeError(`DPO: beta must be a finite number > 0, got ${beta}`);
+    if (!(chosenNllWeight >= 0) || !Number.isFinite(chosenNllWeight)) throw new RangeError(`DPO: chosenNllWeight must be a finite number ≥ 0, got ${chosenNllWeight}`);
     this.trainer = trainer;
     this.beta = beta;
+    this.chosenNllWeight = chosenNllWeight;
   }
 
   trainStep(data: PreferenceDataset, indices: Int32Array, lr: number): number {
     const pick = (values: Float32Array) => tf.tensor1d(Array.from(indices, (i) => values[i]!));
-    return this.trainer.minimize(() => {
-      const policy = { chosen: answerLogProbs(this.trainer.model, data.chosen, indices), rejected: answerLogProbs(this.trainer.model, data.rejected, indices) };
-      return dpoLoss(policy, { chosen: pick(data.referenceChosen), rejected: pick(data.referenceRejected) }, this.beta);
-    }, lr);
+    const T = data.chosen.blockSize;
+    const chosenTokens = tf.tidy(() => tf.tensor1d(Array.from(indices, (i) => data.chosen.weights.subarray(i * T, (i + 1) * T).reduce((a, b) => a + b, 0))));
+    try {
+      return this.trainer.minimize(() => {
+        const policy = { chosen: answerLogProbs(this.trainer.model, data.chosen, indices), rejected: answerLogProbs(this.trainer.model, data.rejected, indices) };
+        const loss = dpoLoss(policy, { chosen: pick(data.referenceChosen), rejected: pick(data.referenceRejected) }, this.beta);
+        if (this.chosenNllWeight === 0) return loss;
+        return tf.add(loss, tf.mul(tf.mean(tf.div(tf.neg(policy.chosen), chosenTokens)), this.chosenNllWeight)) as tf.Scalar;
+      }, lr);
+    } finally {
+      chosenTokens.dispose();
+    }
   }
 
   evaluate(data: PreferenceDataset): number {
@@ -252,6 +269,8 @@ export interface DpoRunOptions {
   lr: number;
   /** The policy's trainable part: LoRA adapters on the frozen model (the reference is the model as given). */
   lora: LoraConfig;
+  /** λ of the chosen answers' NLL term (see {@link DpoTrainer}; default 0: plain DPO). */
+  chosenNllWeight?: number;
   seed?: number;
   progress?: boolean;
 }
@@ -279,7 +298,7 @@ export async function optimisePreferences(model: GPT, tokenizer: ByteBpeTokenize
   const chosenRateBefore = chosenAnswerRate(model, tokenizer, options.testPairs);
   const setup = prepareFineTuning(model, { kind: "lora", lora: options.lora });
   try {
-    const history = await train(new DpoTrainer(setup.trainer, options.beta), {
+    const history = await train(new DpoTrainer(setup.trainer, options.beta, options.chosenNllWeight ?? 0), {
       train: trainSet,
       steps: options.steps,
       batchSize: options.batchSize,

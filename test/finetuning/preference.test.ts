@@ -131,3 +131,20 @@ test("DPO with LoRA: at the start policy = reference (loss ln 2, margin 0, accur
   assert.throws(() => preferenceDataset(model, tokenizer, [{ ...pairs[0]!, rejected: "" }]), /preference pair 0: the rejected answer is empty/);
   model.dispose();
 });
+
+test("DPO + λ·NLL of the chosen answers: at the start the step's loss is ln 2 + λ·mean(−log π(y⁺) / tokens of y⁺)", () => {
+  const model = new GPT(CONFIG);
+  const pairs = preferencePairs("concise", "train", 3, new Random(7));
+  const data = preferenceDataset(model, tokenizer, pairs);
+  const rows = Int32Array.from(pairs.keys());
+  const T = data.chosen.blockSize;
+  const perToken = Array.from(rows, (i) => -data.referenceChosen[i]! / data.chosen.weights.subarray(i * T, (i + 1) * T).reduce((a, b) => a + b, 0));
+  const expected = Math.LN2 + 0.5 * (perToken.reduce((a, b) => a + b, 0) / perToken.length);
+  const setup = prepareFineTuning(model, { kind: "lora", lora: { rank: 2 } });
+  const loss = new DpoTrainer(setup.trainer, 0.1, 0.5).trainStep(data, rows, 0);
+  assert.ok(Math.abs(loss - expected) < 1e-4, `${loss} vs ${expected}`);
+  assert.throws(() => new DpoTrainer(setup.trainer, 0.1, -1), /chosenNllWeight must be a finite number ≥ 0/);
+  setup.adapters!.detach();
+  setup.release();
+  model.dispose();
+});
