@@ -14,7 +14,6 @@
  * Embeddings come from the disk cache (data/rag/cache) after the first run. RAG_BENCH_VECTORS changes the
  * HNSW set's size (default 100,000).
  */
-import * as fs from "node:fs";
 import { sotuFacts } from "../lib/chat/sotu";
 import { courseModelPath } from "../lib/llm/models";
 import { chatClient } from "../lib/llm/chat";
@@ -173,7 +172,6 @@ export async function run(): Promise<Record<string, unknown>> {
   for (const [name, s] of Object.entries(answers)) {
     console.log(`  ${name.padEnd(26)} exact ${(100 * s.exactMatch).toFixed(1)} %, right year retrieved ${(100 * s.retrievalHit).toFixed(1)} %, citations correct ${Number.isNaN(s.citationCorrect) ? "—" : `${(100 * s.citationCorrect).toFixed(1)} %`}, « I don't know » when missed ${Number.isNaN(s.unknownWhenMissed) ? "—" : `${(100 * s.unknownWhenMissed).toFixed(1)} % of ${s.missed}`}`);
   }
-  const chatReport = JSON.parse(fs.readFileSync(courseModelPath("chat") + "/report.json", "utf8")) as { createdAt?: string };
   return {
     chunks: chunks.length,
     questions: questions.length,
@@ -184,7 +182,6 @@ export async function run(): Promise<Record<string, unknown>> {
     encoderQuestionsPerSecond: round(sentencesPerSecond, 1),
     hnsw: { vectors: size, exactMsPerQuery: round(exactMs, 2), buildSeconds: round(buildSeconds, 1), indexMegabytes: round(indexBytes / 1e6, 1), curve, targetMetAtEf: target?.ef ?? null },
     endToEnd: Object.fromEntries(Object.entries(answers).map(([name, s]) => [name, { exactMatch: round(s.exactMatch, 4), retrievalHit: round(s.retrievalHit, 4), citationCorrect: round(s.citationCorrect, 4), unknownWhenMissed: round(s.unknownWhenMissed, 4), missed: s.missed }])),
-    chatModelBuilt: chatReport.createdAt ?? null,
     ratio: round(answers["RAG hybrid + year filter"]!.exactMatch / Math.max(answers["closed book"]!.exactMatch, 1e-9), 2),
   };
 }
