@@ -5,7 +5,7 @@
  * rates with and without tools.
  * `import { runAgent, openAIModel, COURSE_TOOLS, connectMcpStdio } from "@llm-course/lib/agents";`
  */
-export { callTool, checkToolName, checkToolset, defineTool, TimeoutError, toolDefinition, ToolFailure, ToolInputError, TOOL_NAME_PATTERN, withTimeout } from "./tools";
+export { callTool, checkToolName, checkToolset, defineTool, TimeoutError, toolDefinition, ToolFailure, ToolInputError, TOOL_NAME_PATTERN, withoutDialect, withTimeout } from "./tools";
 export type { AgentTool, ArgumentCheck, CallToolOptions, ToolCallRequest, ToolOutcome, ToolSpec } from "./tools";
 export { addDaysTool, calculatorTool, COURSE_TOOLS, daysBetweenTool, frenchNumberTool, SOTU_SEARCH_CHUNK_CHARACTERS, sotuSearchTool } from "./courseTools";
 export { DEFAULT_AGENT_SYSTEM, openAIModel, runAgent } from "./loop";

@@ -16,7 +16,7 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
 import type { ChatTool } from "../chat/template";
 import { JsonSchemaError, validateJsonSchema, type JsonSchema } from "../sampling/json-constraint";
-import { checkToolset, ToolFailure, ToolInputError, withTimeout, type AgentTool, type ArgumentCheck } from "./tools";
+import { checkToolset, ToolFailure, ToolInputError, withoutDialect, withTimeout, type AgentTool, type ArgumentCheck } from "./tools";
 
 /** The name and version a course MCP server announces. */
 export const COURSE_MCP_SERVER = Object.freeze({ name: "llm-course-tools", version: "1.0.0" });
@@ -87,18 +87,14 @@ const STDERR_TAIL_CHARACTERS = 400;
 
 /** The OpenAI `tools` entries of listed MCP tools: MCP's inputSchema is OpenAI's parameters (`$schema` dropped). */
 export function mcpToolsToOpenAI(listed: readonly McpTool[]): ChatTool[] {
-  return listed.map((tool) => {
-    const { $schema: _dialect, ...parameters } = tool.inputSchema as Record<string, unknown>;
-    return { type: "function", function: { name: tool.name, description: tool.description ?? "", parameters } };
-  });
+  return listed.map((tool) => ({ type: "function", function: { name: tool.name, description: tool.description ?? "", parameters: withoutDialect(tool.inputSchema) } }));
 }
 
 /** Checks arguments against a listed JSON Schema (lib/sampling's validator; a schema beyond its subset is left to the server). */
 function schemaValidator(schema: Record<string, unknown>): (args: unknown) => ArgumentCheck {
-  const { $schema: _dialect, ...rest } = schema;
   return (args) => {
     try {
-      const violations = validateJsonSchema(args, rest as JsonSchema);
+      const violations = validateJsonSchema(args, schema as JsonSchema);
       if (violations.length === 0) return { ok: true, value: args };
       return { ok: false, problems: violations.map((v) => `${v.path.replace(/^\$\.?/, "") || "arguments"}: ${v.message}`) };
     } catch (error) {
@@ -134,8 +130,8 @@ async function openSession(client: Client, timeoutMs: number, state: SessionStat
   const tools: AgentTool[] = listed.map((tool) => ({
     name: tool.name,
     description: tool.description ?? "",
-    parameters: (({ $schema: _dialect, ...rest }) => rest)(tool.inputSchema as Record<string, unknown>),
-    validate: schemaValidator(tool.inputSchema as Record<string, unknown>),
+    parameters: withoutDialect(tool.inputSchema),
+    validate: schemaValidator(withoutDialect(tool.inputSchema)),
     async run(args: unknown, signal: AbortSignal): Promise<string> {
       if (state.gone !== null) throw fail(`cannot call ${tool.name}`, new Error("the server is gone"));
       let result: CallToolResult;

@@ -44,6 +44,12 @@ export interface AgentTool {
   run(args: unknown, signal: AbortSignal): Promise<string>;
 }
 
+/** A JSON Schema without its `$schema` dialect key: OpenAI's `parameters` and MCP's `inputSchema` do not carry one. */
+export function withoutDialect(schema: Record<string, unknown>): Record<string, unknown> {
+  const { $schema: _dialect, ...rest } = schema;
+  return rest;
+}
+
 /** The names OpenAI accepts for a function (the course server checks the same pattern). */
 export const TOOL_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -75,7 +81,7 @@ export function defineTool<Schema extends z.ZodObject>(spec: ToolSpec<Schema>): 
   if (!(spec.parameters instanceof z.ZodObject)) throw new TypeError(`defineTool(${spec.name}): parameters must be a zod object schema such as z.object({ expression: z.string() })`);
   if (typeof spec.run !== "function") throw new TypeError(`defineTool(${spec.name}): run must be a function`);
   // "input" describes what the model must send (no additionalProperties: false for z.object, as OpenAI's own examples).
-  const { $schema: _dialect, ...parameters } = z.toJSONSchema(spec.parameters, { io: "input" }) as Record<string, unknown>;
+  const parameters = withoutDialect(z.toJSONSchema(spec.parameters, { io: "input" }) as Record<string, unknown>);
   return Object.freeze({
     name: spec.name,
     description: spec.description,
@@ -133,6 +139,14 @@ export interface CallToolOptions {
 
 const DEFAULT_TOOL_TIMEOUT_MS = 10_000;
 
+/** A wait that ran out of time. */
+export class TimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TimeoutError";
+  }
+}
+
 /**
  * Settles with `promise`, or rejects when `signal` aborts or `ms` pass, whichever comes first — a callee that
  * ignores its signal cannot hold the caller. `what` names the wait in the timeout's message.
@@ -154,14 +168,6 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
   } finally {
     clearTimeout(timer);
     if (signal && onAbort) signal.removeEventListener("abort", onAbort);
-  }
-}
-
-/** A wait that ran out of time. */
-export class TimeoutError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "TimeoutError";
   }
 }
 
