@@ -192,6 +192,7 @@ export async function runAgent(model: AgentModel, input: string | readonly ChatM
         invalidCalls++;
         invalidInARow++;
         const observation = `Error: the tool call is malformed (write <tool_call>{"name": …, "arguments": {…}}</tool_call>): ${turn.content!.slice(0, 120)}`;
+        // No call id to answer with a tool message: the error goes back as the next user message.
         messages.push({ role: "assistant", content: turn.content }, { role: "user", content: observation });
         steps.push({ turn: turns, thought: turn.content, action: null, observation, status: "invalid", ms: turnMs });
         if (invalidInARow >= maxInvalidCalls) return finish("invalid-calls", `${invalidInARow} invalid calls in a row; the last: ${observation}`);

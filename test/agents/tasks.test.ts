@@ -6,13 +6,17 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
-import { AGENT_TASK_KINDS, agentConversations, agentTasks, calculatorTool, COURSE_TOOLS, evaluateAgent, isRightAnswer, openAIModel, planModel, runAgent, taskTools } from "../../lib/agents";
+import { AGENT_TASK_KINDS, agentConversations, agentTasks, calculatorTool, calculatorTrainingSystem, COURSE_TOOLS, evaluateAgent, isRightAnswer, openAIModel, planModel, runAgent, taskTools } from "../../lib/agents";
 import { calculatorOperandSplit } from "../../lib/chat/tasks/calculator";
 import { renderChat } from "../../lib/chat/template";
 import { courseModelPath } from "../../lib/llm/models";
 import { startServer, type RunningServer } from "../../lib/server";
 
 describe("the task set", () => {
+  it("the calculator fine-tuning's system prompt is read from lib/chat's generator", () => {
+    assert.equal(calculatorTrainingSystem(), "You are a helpful assistant. Use the calculator for arithmetic.");
+  });
+
   it("is seeded, covers every kind, and uses the chat model's held-out operands", () => {
     const tasks = agentTasks({ perKind: 4 });
     assert.deepEqual(agentTasks({ perKind: 4 }).map((t) => t.question), tasks.map((t) => t.question));
@@ -82,14 +86,18 @@ describe("chat-mini on the task set (course server)", () => {
     }
   });
 
-  it("calls the calculator it was fine-tuned on with well-formed arguments", async () => {
+  it("under its fine-tuning's system prompt, calls the calculator with well-formed arguments and answers with the result", async () => {
+    // The model's own slips (a miscopied operand) are its score, not the loop's: one right answer is asked for.
     const model = openAIModel(new OpenAI({ baseURL: server.baseURL, apiKey: "local", maxRetries: 0 }), "chat-mini");
+    let right = 0;
     for (const task of agentTasks({ perKind: 3, kinds: ["calculation"] })) {
-      const run = await runAgent(model, task.question, { tools: taskTools(task) });
+      const run = await runAgent(model, task.question, { tools: taskTools(task), system: calculatorTrainingSystem() });
       const first = run.steps[0]!;
       assert.equal(first.action?.tool, calculatorTool.name, `${task.question}: ${run.reason}`);
       assert.equal(first.status, "ok", first.observation ?? "");
+      if (isRightAnswer(task, run.answer)) right++;
     }
+    assert.ok(right >= 1, "no calculation answered right");
   });
 
   it("with every course tool listed, the prompt no longer fits chat-mini's context: a model-error stop", async () => {
