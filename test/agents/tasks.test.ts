@@ -7,14 +7,17 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
 import { AGENT_TASK_KINDS, agentConversations, agentTasks, calculatorTool, calculatorTrainingSystem, COURSE_TOOLS, evaluateAgent, isRightAnswer, openAIModel, planModel, runAgent, taskTools } from "../../lib/agents";
-import { calculatorOperandSplit } from "../../lib/chat/tasks/calculator";
+import { calculatorAnswer, calculatorExamples, calculatorOperandSplit } from "../../lib/chat/tasks/calculator";
+import { Random } from "../../lib/random";
 import { renderChat } from "../../lib/chat/template";
 import { courseModelPath } from "../../lib/llm/models";
 import { startServer, type RunningServer } from "../../lib/server";
 
 describe("the task set", () => {
   it("the calculator fine-tuning's system prompt is read from lib/chat's generator", () => {
-    assert.equal(calculatorTrainingSystem(), "You are a helpful assistant. Use the calculator for arithmetic.");
+    const system = calculatorTrainingSystem();
+    const english = calculatorExamples("train", 200, new Random(1)).filter((e) => e.expected === calculatorAnswer(e.messages[3]!.content!, "en"));
+    assert.ok(english.length > 0 && english.every((e) => e.messages[0]!.content === system), system);
   });
 
   it("is seeded, covers every kind, and uses the chat model's held-out operands", () => {
