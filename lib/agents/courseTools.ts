@@ -33,7 +33,8 @@ export const frenchNumberTool: AgentTool = defineTool({
 });
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DAY_MS = 86_400_000;
+/** Milliseconds in a day (UTC dates have no daylight-saving jumps). */
+export const DAY_MS = 86_400_000;
 
 /** Milliseconds since 1970 of an ISO date (UTC midnight); a ToolInputError for "2026-02-30" and other non-dates. */
 function parseIsoDate(text: string, argument: string): number {

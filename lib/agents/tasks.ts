@@ -16,7 +16,7 @@ import { pick, type ChatSplit } from "../chat/tasks/types";
 import type { ChatMessage, ChatTool } from "../chat/template";
 import { frenchNumberWords } from "../data/numberWords";
 import { Random } from "../random";
-import { COURSE_TOOLS } from "./courseTools";
+import { COURSE_TOOLS, DAY_MS } from "./courseTools";
 import { runAgent, type AgentModel, type AgentOptions, type AgentRun, type AssistantTurn } from "./loop";
 import { toolDefinition, type AgentTool } from "./tools";
 
@@ -50,7 +50,10 @@ const WORD_PROBLEMS = [
 ] as const;
 
 /** "2026-03-14" from a day count since 1970 (UTC). */
-const isoDay = (day: number): string => new Date(day * 86_400_000).toISOString().slice(0, 10);
+const isoDay = (day: number): string => new Date(day * DAY_MS).toISOString().slice(0, 10);
+
+/** The first day the date tasks start from: 2020-01-01, as days since 1970. */
+const FIRST_TASK_DAY = Date.UTC(2020, 0, 1) / DAY_MS;
 
 /**
  * The system prompt of chat-mini's English calculator conversations, read from lib/chat's generator (so a
@@ -137,12 +140,13 @@ export function agentTasks(options: AgentTaskOptions = {}): AgentTask[] {
           answer: ([passages]) => `${/^\[1\] \d+, ([^:]+):/.exec(passages!)?.[1] ?? "unknown"} gave it.`,
         });
       } else if (kind === "dates") {
-        const start = isoDay(Math.floor(new Date("2020-01-01").getTime() / 86_400_000) + rng.int(3650));
+        const startDay = FIRST_TASK_DAY + rng.int(3650);
+        const start = isoDay(startDay);
         const days = 2 + rng.int(400);
         if (rng.next() < 0.5) {
-          tasks.push({ id, kind, tools: ["add_days"], question: `What date is ${days} days after ${start}? Answer as YYYY-MM-DD.`, expected: isoDay(new Date(start).getTime() / 86_400_000 + days), plan: [() => ({ tool: "add_days", arguments: { date: start, days } })], answer: ([date]) => `It is ${date}.` });
+          tasks.push({ id, kind, tools: ["add_days"], question: `What date is ${days} days after ${start}? Answer as YYYY-MM-DD.`, expected: isoDay(startDay + days), plan: [() => ({ tool: "add_days", arguments: { date: start, days } })], answer: ([date]) => `It is ${date}.` });
         } else {
-          const end = isoDay(new Date(start).getTime() / 86_400_000 + days);
+          const end = isoDay(startDay + days);
           tasks.push({ id, kind, tools: ["days_between"], question: `How many days are there from ${start} to ${end}?`, expected: String(days), plan: [() => ({ tool: "days_between", arguments: { from: start, to: end } })], answer: ([count]) => `${count} days.` });
         }
       } else {
