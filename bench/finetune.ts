@@ -7,7 +7,7 @@
  * fine-tuning: LoRA r = 8's step speed-up and its accuracy gap. Also the GPT's compiled onnxruntime full
  * step at the same batch (the engine chat-mini was trained with), for scale.
  *
- * Then DPO with LoRA on held-out preference pairs of the course's tasks (right vs wrong number words, French
+ * Then DPO (with the chosen answers' NLL term, RPO) with LoRA on held-out preference pairs of the course's tasks (right vs wrong number words, French
  * vs English words when asked in French): DPO loss, preference accuracy, reward margin and the share of
  * greedy answers equal to the chosen one, before and after.
  *
@@ -27,7 +27,7 @@ export const FINETUNE_BENCH = {
   testPrompts: 100,
   oldTaskConversations: 120,
   seed: 13,
-  dpo: { pairsPerKind: 200, testPairsPerKind: 40, beta: 0.1, steps: 150, batchSize: 8, lr: 2e-3, rank: 8 },
+  dpo: { pairsPerKind: 200, testPairsPerKind: 40, beta: 0.1, steps: 100, batchSize: 8, lr: 5e-4, rank: 8, chosenNllWeight: 1 },
 };
 
 const METHODS: FineTuningMethod[] = [
@@ -91,11 +91,12 @@ export async function run(): Promise<Record<string, unknown>> {
       batchSize: d.batchSize,
       lr: d.lr,
       lora: { rank: d.rank },
+      chosenNllWeight: d.chosenNllWeight,
       progress: false,
     });
     result.adapters.detach();
     const show = (m: { loss: number; accuracy: number; margin: number }) => `loss ${m.loss.toFixed(4)}, preference accuracy ${(100 * m.accuracy).toFixed(1)} %, margin ${m.margin.toFixed(3)}`;
-    console.log(`DPO (β = ${d.beta}, LoRA r = ${d.rank}, ${result.history.steps.length} steps) on ${2 * d.testPairsPerKind} held-out pairs: before ${show(result.before)}; after ${show(result.after)}`);
+    console.log(`DPO + ${d.chosenNllWeight}·NLL of the chosen answers (β = ${d.beta}, LoRA r = ${d.rank}, ${result.history.steps.length} steps) on ${2 * d.testPairsPerKind} held-out pairs: before ${show(result.before)}; after ${show(result.after)}`);
     console.log(`greedy answers equal to the chosen one: ${(100 * result.chosenRateBefore).toFixed(1)} % → ${(100 * result.chosenRateAfter).toFixed(1)} %`);
     dpo = {
       before: { loss: round(result.before.loss, 4), accuracy: round(result.before.accuracy, 4), margin: round(result.before.margin, 4) },

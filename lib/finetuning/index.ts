@@ -4,7 +4,7 @@
  * new chat task, QLoRA over an int8/int4 base, and preference optimisation (reward-model loss, DPO).
  * `import { LoraAdapters, prepareFineTuning, dpoLoss } from "@llm-course/lib/finetuning";`
  */
-export { baseModelSignature, formatTrainableParameters, LORA_TARGETS, LoraAdapters, loraConfig, LoraLayer } from "./lora";
+export { baseModelSignature, formatTrainableParameters, LORA_DEFAULT_TARGETS, LORA_TARGETS, LoraAdapters, loraConfig, LoraLayer } from "./lora";
 export type { BaseModelSignature, LoraConfig, LoraTarget, ResolvedLoraConfig, TrainableParameters } from "./lora";
 export { adamStateBytes, methodLabel, prepareFineTuning, SubsetTrainer } from "./trainer";
 export type { FineTuningMethod, FineTuningSetup } from "./trainer";

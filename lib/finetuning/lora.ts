@@ -25,6 +25,9 @@ export const LORA_TARGETS = ["attention.wq", "attention.wk", "attention.wv", "at
 /** One of {@link LORA_TARGETS}. */
 export type LoraTarget = (typeof LORA_TARGETS)[number];
 
+/** The projections adapted when a configuration names none: the attention's query and value, as the paper. */
+export const LORA_DEFAULT_TARGETS: readonly LoraTarget[] = Object.freeze(["attention.wq", "attention.wv"] as const);
+
 /** A LoRA configuration (peft's `LoraConfig(r, lora_alpha, target_modules)`). */
 export interface LoraConfig {
   /** Rank r of B·A. */
@@ -52,7 +55,7 @@ export function loraConfig(config: LoraConfig): ResolvedLoraConfig {
   if (typeof rank !== "number" || !Number.isInteger(rank) || rank < 1) throw new RangeError(`LoRA: rank must be an integer ≥ 1, got ${String(rank)}`);
   const alpha = config.alpha ?? 2 * rank;
   if (typeof alpha !== "number" || !(alpha > 0) || !Number.isFinite(alpha)) throw new RangeError(`LoRA: alpha must be a finite number > 0, got ${String(alpha)}`);
-  const targets = [...(config.targets ?? (["attention.wq", "attention.wv"] as const))];
+  const targets = [...(config.targets ?? LORA_DEFAULT_TARGETS)];
   if (targets.length === 0) throw new RangeError("LoRA: targets is empty: name at least one projection, e.g. [\"attention.wq\", \"attention.wv\"]");
   for (const target of targets) {
     if (!(LORA_TARGETS as readonly string[]).includes(target)) throw new RangeError(`LoRA: unknown target ${JSON.stringify(target)}; the GPT's projections are ${LORA_TARGETS.join(", ")}`);

@@ -13,7 +13,7 @@ import { weightedRowsBatch, type WeightedRowsDataset } from "../data/weighted-ro
 import type { GPT } from "../models/gpt/model";
 import { AdamW, type AdamWOptions } from "../models/optim";
 import type { Trainable } from "../training/trainable";
-import { formatTrainableParameters, LoraAdapters, type LoraConfig, type TrainableParameters } from "./lora";
+import { formatTrainableParameters, LORA_DEFAULT_TARGETS, LORA_TARGETS, LoraAdapters, loraConfig, type LoraConfig, type TrainableParameters } from "./lora";
 
 /** Which parameters a fine-tuning trains. */
 export type FineTuningMethod =
@@ -22,11 +22,14 @@ export type FineTuningMethod =
   | { kind: "head" }
   | { kind: "lora"; lora: LoraConfig };
 
-/** A short label for tables: "full", "head only", "LoRA r=8". */
+/** A short label for tables: "full", "head only", "LoRA r=8" (default targets W_Q, W_V), "LoRA r=8 (all linear)". */
 export function methodLabel(method: FineTuningMethod): string {
   if (method.kind === "full") return "full";
   if (method.kind === "head") return "head only";
-  return `LoRA r=${method.lora.rank}`;
+  const { rank, targets } = loraConfig(method.lora);
+  const isDefault = targets.length === LORA_DEFAULT_TARGETS.length && LORA_DEFAULT_TARGETS.every((t) => targets.includes(t));
+  const where = isDefault ? "" : targets.length === LORA_TARGETS.length ? " (all linear)" : ` (${targets.join(", ")})`;
+  return `LoRA r=${rank}${where}`;
 }
 
 /** Bytes of AdamW's state for `parameters` trained numbers: two fp32 moments (m and v) each. */
