@@ -11,7 +11,6 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Connection, Table } from "@lancedb/lancedb";
 import { PATHS } from "../env";
 import { chunkSearchText, type Chunk } from "./chunking";
 import type { Embedder } from "./embedders";
@@ -73,11 +72,43 @@ function chunkOf(row: Row, score: number): StoreHit {
   };
 }
 
-async function lancedb(): Promise<typeof import("@lancedb/lancedb")> {
+/*
+ * The part of LanceDB's API this store uses, typed here: the package's own declarations pull in Apache
+ * Arrow's, which tslab would type-check in every notebook that imports lib/rag.
+ */
+interface LanceQuery {
+  limit(k: number): this;
+  where(predicate: string): this;
+  toArray(): Promise<unknown[]>;
+}
+interface LanceVectorQuery extends LanceQuery {
+  distanceType(type: "cosine"): this;
+}
+interface Table {
+  vectorSearch(vector: number[]): LanceVectorQuery;
+  search(text: string, queryType: "fts"): LanceQuery;
+  countRows(): Promise<number>;
+  listIndices(): Promise<{ columns: string[] }[]>;
+  createIndex(column: string, options: { config: unknown }): Promise<void>;
+  close(): void;
+}
+interface Connection {
+  tableNames(): Promise<string[]>;
+  openTable(name: string): Promise<Table>;
+  createTable(name: string, rows: Record<string, unknown>[], options: { mode: "overwrite" }): Promise<Table>;
+  close(): void;
+}
+interface LanceModule {
+  connect(uri: string): Promise<Connection>;
+  Index: { fts(): unknown };
+}
+
+function lancedb(): LanceModule {
   // LanceDB's native logger warns on stderr for routine events ("No existing dataset … will be created"),
   // which would show as red noise in every notebook: only errors, unless the user asked otherwise.
   process.env.LANCEDB_LOG ??= "error";
-  return import("@lancedb/lancedb");
+  const load = require as (id: string) => unknown;
+  return load("@lancedb/lancedb") as LanceModule;
 }
 
 /** A LanceDB database of chunks in a folder. */
@@ -110,7 +141,7 @@ export class RagStore {
     }
     fs.rmSync(folder, { recursive: true, force: true });
     fs.mkdirSync(folder, { recursive: true });
-    const { connect, Index } = await lancedb();
+    const { connect, Index } = lancedb();
     const connection = await connect(folder);
     const table = await connection.createTable(TABLE, rows, { mode: "overwrite" });
     await table.createIndex("search", { config: Index.fts() });
@@ -134,7 +165,7 @@ export class RagStore {
       throw new Error(`the RAG database at ${folder} is corrupt (${STORE_MANIFEST}: ${(error as Error).message}): ${rebuild}`);
     }
     if (typeof manifest.embedder !== "string" || !Number.isInteger(manifest.dimension)) throw new Error(`the RAG database at ${folder} is corrupt (${STORE_MANIFEST} lacks embedder or dimension): ${rebuild}`);
-    const { connect } = await lancedb();
+    const { connect } = lancedb();
     let table: Table;
     let connection: Connection;
     try {
