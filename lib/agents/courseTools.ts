@@ -6,7 +6,11 @@
 import { z } from "zod";
 import { calculate, CALCULATOR_TOOL } from "../chat/calculator";
 import { frenchNumberWords, NUMBER_WORDS_MAX } from "../data/numberWords";
-import { bm25Retriever, recursiveChunks, sotuDocuments, type Chunk, type Retriever } from "../rag";
+// lib/rag's modules, not its index: the index also loads LanceDB, usearch and the embedders, whose types
+// tslab would check in every notebook that imports the agents.
+import { recursiveChunks, type Chunk } from "../rag/chunking";
+import { sotuDocuments } from "../rag/corpus";
+import { bm25Retriever, type Retriever } from "../rag/retrievers";
 import { defineTool, ToolInputError, type AgentTool } from "./tools";
 
 /** The calculator of lib/chat, as a tool: same name, description and JSON Schema as chat-mini's training data. */
