@@ -6,7 +6,6 @@
  * know." when no passage is of that year; the same questions asked without retrieval use the phrasing of
  * the model's closed-book fact task (lib/chat/tasks/sotuFacts).
  */
-import type OpenAI from "openai";
 import { sotuFacts, sotuPassage, type SotuFact } from "../chat/sotu";
 import { PASSAGE_CHARACTERS, readerPrompt, UNKNOWN_ANSWER } from "../chat/tasks/passages";
 import { Random } from "../random";
@@ -89,9 +88,18 @@ export interface AnswerRecord {
   retrieved: boolean;
 }
 
-/** The chat endpoint and model used to answer. */
+/**
+ * The chat endpoint and model used to answer: an `openai` client (`chatClient()`'s) fits. Typed by the one
+ * call it makes, so that notebooks importing lib/rag do not type-check the whole SDK.
+ */
 export interface AnswerModel {
-  client: OpenAI;
+  client: {
+    chat: {
+      completions: {
+        create(body: { model: string; messages: { role: "user"; content: string }[]; temperature: number; max_tokens: number }): Promise<{ choices: { message: { content: string | null } }[] }>;
+      };
+    };
+  };
   model: string;
 }
 
