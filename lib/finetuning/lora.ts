@@ -7,7 +7,9 @@
  * in the paper's orientation (h = W·x). The course's Linear stores its weight the other way round,
  * [in, out] for y = x·W, so the adapter adds x·Aᵀ·Bᵀ·(α/r) to the layer's output and a merge adds
  * (α/r)·(B·A)ᵀ to the stored weight. B = 0 makes the adapted model start exactly as the base model; A is
- * drawn N(0, 1/r) so that B's first gradients (∂B = ∂y·(x·Aᵀ)·α/r) are not zero. Only A and B train: the
+ * drawn uniformly in ±1/√in (peft's default, Kaiming-uniform with a = √5) so that B's first gradients
+ * (∂B = ∂y·(x·Aᵀ)·α/r) are not zero — and no larger than the base weights' own scale: a larger A makes every
+ * step of B a larger change of W, and the model forgets faster. Only A and B train: the
  * base model's variables are marked non-trainable, which also spares their gradients (see frozenLinear in
  * lib/models/layers). The seeds' slide writes A ∈ ℝ^{d×r} and B ∈ ℝ^{r×d}: with those shapes B·A is r×r,
  * not d×d — the shapes are swapped there.
@@ -16,7 +18,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { GPT } from "../models/gpt/model";
-import { matMul, normalValues, variableFrom, type Linear } from "../models/layers";
+import { matMul, variableFrom, type Linear } from "../models/layers";
 import { Random } from "../random";
 
 /** The projections of a GPT block an adapter can sit on (peft's `target_modules`). */
@@ -100,7 +102,8 @@ export class LoraLayer {
     this.name = name;
     this.linear = linear;
     this.scale = alpha / rank;
-    this.a = variableFrom(normalValues(rank * inFeatures, 1 / Math.sqrt(rank), rng), [rank, inFeatures]);
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.a = variableFrom(Float32Array.from({ length: rank * inFeatures }, () => (2 * rng.next() - 1) * bound), [rank, inFeatures]);
     this.b = variableFrom(new Float32Array(outFeatures * rank), [outFeatures, rank]);
   }
 

@@ -220,3 +220,17 @@ test("export: the merged model in the transformers.js layout gives the adapted m
   await onnx.dispose();
   model.dispose();
 });
+
+test("A starts uniform in ±1/√in (peft's Kaiming-uniform default), seeded", () => {
+  const model = new GPT(CONFIG);
+  const one = LoraAdapters.attach(model, { rank: 4, seed: 3 });
+  const values = Array.from(one.layers[0]!.a.dataSync());
+  one.detach();
+  const again = LoraAdapters.attach(model, { rank: 4, seed: 3 });
+  assert.deepEqual(Array.from(again.layers[0]!.a.dataSync()), values, "same seed, same A");
+  again.detach();
+  const bound = 1 / Math.sqrt(16);
+  assert.ok(values.every((v) => Math.abs(v) <= bound));
+  assert.ok(Math.max(...values.map(Math.abs)) > 0.8 * bound, "the values fill the interval");
+  model.dispose();
+});
