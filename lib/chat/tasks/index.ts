@@ -24,7 +24,7 @@ export const CHAT_TASKS: Readonly<Record<ChatTaskName, ChatTaskGenerator>> = Obj
 export const CHAT_TASK_NAMES = Object.freeze(Object.keys(CHAT_TASKS) as ChatTaskName[]);
 
 export { calculatorAnswer, calculatorExamples, calculatorOperandSplit } from "./calculator";
-export { FEW_SHOT_K, FEW_SHOT_RULES, fewShotExamples, fewShotWordSplit } from "./fewShot";
+export { FEW_SHOT_K, FEW_SHOT_RULES, fewShotExamples, fewShotNumbers } from "./fewShot";
 export { NUMBERS_MAX, numberExamples, numberSplit } from "./numbers";
 export { PASSAGE_CHARACTERS, passageExamples, readerPrompt, UNKNOWN_ANSWER } from "./passages";
 export { sotuFactExamples } from "./sotuFacts";
