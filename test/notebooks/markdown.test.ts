@@ -1,7 +1,8 @@
 /**
  * The lessons' markdown renders as written in Jupyter:
- * - no unescaped `$` outside code: Jupyter's MathJax reads "2,50 $ … 10 $" as an equation and the prose
- *   between the two dollars becomes math (write `\$`); the course uses no LaTeX;
+ * - no `$` that is not math: Jupyter's MathJax reads "2,50 $ … 10 $" as an equation and the prose between
+ *   the two dollars becomes math (write `\$`); intended math, `$$…$$` or a `$…$` pair with a LaTeX command,
+ *   `^`, `_` or braces inside, is kept;
  * - every `**` opens or closes emphasis by CommonMark's flanking rules: `le**« mot »**` or an unclosed
  *   `**` shows the asterisks themselves.
  */
@@ -21,7 +22,16 @@ export function markdownProblems(source: string): string[] {
   const text = source.replace(/```[\s\S]*?```/g, (m) => " ".repeat(m.length)).replace(/`[^`\n]*`/g, (m) => "x".repeat(m.length));
   const problems: string[] = [];
   const quote = (at: number) => JSON.stringify(text.slice(Math.max(0, at - 30), at + 30));
-  for (const match of text.matchAll(/(?<!\\)\$/g)) problems.push(`unescaped $ (MathJax reads it as math: write \\$) near ${quote(match.index)}`);
+  const isMath = (inner: string) => /\\[a-zA-Z]|[\^_{}]/.test(inner);
+  const dollars = [...text.replace(/\$\$[\s\S]*?\$\$/g, (m) => " ".repeat(m.length)).matchAll(/(?<!\\)\$/g)].map((m) => m.index);
+  for (let i = 0; i < dollars.length; i++) {
+    const next = dollars[i + 1];
+    if (next !== undefined && isMath(text.slice(dollars[i]! + 1, next))) {
+      i++;
+      continue;
+    }
+    problems.push(`unescaped $ (MathJax reads it as math: write \\$) near ${quote(dollars[i]!)}`);
+  }
   for (const paragraph of text.split(/\n\s*\n/)) {
     const open: number[] = [];
     for (const match of paragraph.matchAll(/(?<![*\\])\*\*(?!\*)/g)) {
@@ -42,6 +52,7 @@ describe("markdown lint", () => {
   it("finds dollar pairs and stray ** and accepts what renders", () => {
     assert.equal(markdownProblems("gpt-4o à **2,50 $** par million et **10 $** en sortie").length, 2);
     assert.deepEqual(markdownProblems("gpt-4o à **2,50 \\$** et `$HOME` ```\n$x$\n```"), []);
+    assert.deepEqual(markdownProblems("$$\\cos(a, b) = \\frac{a \\cdot b}{2}$$ et $x_i$ ou $d^2$"), []);
     assert.deepEqual(markdownProblems("l'**attention** (« **mot** »), **0,9**."), []);
     assert.equal(markdownProblems("le**« mot »** ici").length, 2);
     assert.equal(markdownProblems("**ouvert sans fin").length, 1);
