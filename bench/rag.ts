@@ -24,6 +24,7 @@ import {
   cachedEmbedder,
   chunkSearchText,
   closedBookAnswer,
+  DEFAULT_CHUNKING,
   DEFAULT_STORE_DIR,
   denseRetriever,
   ExactIndex,
@@ -48,7 +49,6 @@ import {
   type RetrievalScores,
   type StoreHit,
 } from "../lib/rag";
-import { DEFAULT_CHUNKING } from "../lib/rag/build";
 import { startServer } from "../lib/server";
 import { round } from "./support/figures";
 

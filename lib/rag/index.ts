@@ -18,4 +18,4 @@ export { bm25Retriever, denseRetriever, evaluateRetriever, hybridRetriever, rera
 export { RagStore, STORE_MANIFEST, type StoreHit, type StoreManifest, type YearFilter } from "./store";
 export { chunkPassage, citedPassages, closedBookAnswer, groundedAnswer, isUnknownAnswer, scoreAnswers, yearQuestions } from "./answer";
 export type { AnswerModel, AnswerRecord, AnswerScores, YearQuestion } from "./answer";
-export { buildDefaultStore, DEFAULT_STORE_DIR } from "./build";
+export { buildDefaultStore, DEFAULT_CHUNKING, DEFAULT_STORE_DIR } from "./build";

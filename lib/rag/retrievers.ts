@@ -15,7 +15,7 @@ import { ExactIndex, topK, type Hit } from "./vectors";
 /** Ranks chunk ids for a question. */
 export interface Retriever {
   readonly name: string;
-  /** The ids of the `k` best chunks, best first. */
+  /** The `k` best chunks (ids and scores), best first. */
   search(question: string, k: number): Promise<Hit[]>;
 }
 
