@@ -6,7 +6,7 @@
  * forgetting — the loss of chat-mini's own six tasks (their assistant tokens, held-out conversations)
  * after minus before.
  */
-import { chatTestExamples, loadChatModel } from "../chat/build";
+import { CHAT_RECIPE, chatTestExamples, loadChatModel } from "../chat/build";
 import { gptChatGenerator } from "../chat/evaluate";
 import { conversationTokens, packConversations } from "../chat/sft";
 import type { WeightedRowsDataset } from "../data/weighted-rows";
@@ -44,7 +44,8 @@ export function fineTuningData(tokenizer: ByteBpeTokenizer, options: { trainConv
   return {
     train: packed.data,
     test: parityExamples("test", options.testPrompts, rng),
-    oldTasks: packConversations(old, 256).data,
+    // Rows as long as chat-mini's context: its tasks' conversations (passages, few-shot) are long.
+    oldTasks: packConversations(old, CHAT_RECIPE.model.blockSize).data,
     conversations: packed.conversations,
   };
 }
