@@ -28,7 +28,11 @@ describe("the task set", () => {
     for (const task of tasks.filter((t) => t.kind === "calculation" || t.kind === "arithmetic")) {
       assert.ok(testOperands.has(Number(/\d+/.exec(task.question)![0])), task.question);
     }
+    // The train split (for generated conversations) draws from the other pool.
+    const trainOperands = agentTasks({ perKind: 4, split: "train", kinds: ["calculation", "arithmetic"] }).map((t) => Number(/\d+/.exec(t.question)![0]));
+    assert.ok(trainOperands.every((a) => !testOperands.has(a)), `train operands ${trainOperands} overlap the test pool`);
     assert.throws(() => agentTasks({ perKind: 0 }), /perKind must be a positive integer, got 0/);
+    assert.throws(() => agentTasks({ split: "dev" as never }), /split must be "test" or "train", got "dev"/);
     assert.throws(() => agentTasks({ kinds: ["poetry" as never] }), /unknown kind "poetry"/);
   });
 
