@@ -109,7 +109,7 @@ class TimedTrainer implements Trainable<WeightedRowsDataset> {
 
 /** The learning rates the lesson uses: adapters start from B = 0 and take larger steps than full weights. */
 export function defaultLearningRate(method: FineTuningMethod): number {
-  return method.kind === "lora" ? 2e-3 : 5e-4;
+  return method.kind === "lora" ? 5e-3 : 5e-4;
 }
 
 /**
