@@ -1,10 +1,11 @@
 /**
  * Fine-tuning benchmark: chat-mini (lib/chat) learns the parity task (lib/finetuning/parity-task) by full
- * fine-tuning, its output head only, and LoRA at r = 4, 8, 16, each from the same checkpoint with the same
+ * fine-tuning, its output head only, LoRA at r = 4, 8, 16 on W_Q and W_V (the paper's choice) and LoRA r = 8
+ * on every linear layer (QLoRA's choice), each from the same checkpoint with the same
  * rows, steps, batch and seeds (lib/finetuning/compare). Per method: trainable parameters, AdamW's state,
  * the median seconds per step at the same batch (one engine for all: tfjs autograd), exact match on
  * held-out prompts, and forgetting (chat-mini's six tasks' loss after − before). Reported as ratios to full
- * fine-tuning: LoRA r = 8's step speed-up and its accuracy gap. Also the GPT's compiled onnxruntime full
+ * fine-tuning: both LoRA r = 8's step speed-up and accuracy gap. Also the GPT's compiled onnxruntime full
  * step at the same batch (the engine chat-mini was trained with), for scale.
  *
  * Then DPO (with the chosen answers' NLL term, RPO) with LoRA on held-out preference pairs of the course's tasks (right vs wrong number words, French
@@ -15,7 +16,7 @@
  */
 import { backendInfo, initBackend } from "../lib/backend";
 import { loadChatModel } from "../lib/chat/build";
-import { compareFineTuning, fineTuningData, optimisePreferences, preferencePairs, type FineTuningMethod } from "../lib/finetuning";
+import { compareFineTuning, fineTuningData, LORA_TARGETS, optimisePreferences, preferencePairs, type FineTuningMethod } from "../lib/finetuning";
 import { Random } from "../lib/random";
 import { median, round } from "./support/figures";
 
@@ -36,6 +37,7 @@ const METHODS: FineTuningMethod[] = [
   { kind: "lora", lora: { rank: 4 } },
   { kind: "lora", lora: { rank: 8 } },
   { kind: "lora", lora: { rank: 16 } },
+  { kind: "lora", lora: { rank: 8, targets: LORA_TARGETS } },
 ];
 
 /** Median seconds of the GPT's own (onnxruntime) full training step at the bench's batch. */
@@ -67,7 +69,8 @@ export async function run(): Promise<Record<string, unknown>> {
   console.log(`parity task: ${data.conversations} conversations in ${data.train.size} rows, ${data.test.length} held-out prompts; ${steps} steps of ${b.batchSize} rows; backend ${backendInfo()?.name}`);
   const comparison = await compareFineTuning(METHODS, data, { steps, batchSize: b.batchSize, seed: 1, progress: false });
   const full = comparison.results.find((r) => r.method.kind === "full")!;
-  const lora8 = comparison.results.find((r) => r.method.kind === "lora" && r.method.lora.rank === 8)!;
+  const lora8 = comparison.results.find((r) => r.label === "LoRA r=8")!;
+  const lora8All = comparison.results.find((r) => r.label === "LoRA r=8 (all linear)")!;
   console.log(`before fine-tuning: ${(100 * comparison.accuracyBefore).toFixed(1)} % exact`);
   for (const r of comparison.results) {
     console.log(
@@ -123,6 +126,8 @@ export async function run(): Promise<Record<string, unknown>> {
     })),
     lora8StepSpeedup: round(full.secondsPerStep / lora8.secondsPerStep, 2),
     lora8AccuracyGapPoints: round(100 * (full.accuracy - lora8.accuracy), 1),
+    lora8AllLinearStepSpeedup: round(full.secondsPerStep / lora8All.secondsPerStep, 2),
+    lora8AllLinearAccuracyGapPoints: round(100 * (full.accuracy - lora8All.accuracy), 1),
     onnxruntimeFullStepMs: compiled === null ? null : round(1000 * compiled, 1),
     dpo,
   };
