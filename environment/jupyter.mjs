@@ -59,3 +59,16 @@ export function jupyterEnv(extra = {}) {
 export function jupyterVersion(python) {
   return execFileSync(python, ["-c", "import notebook; print(notebook.__version__)"], { encoding: "utf8" }).trim();
 }
+
+/**
+ * The arguments of `python -m notebook` for `npm start -- [flags]`: the student notebooks (notebooks/), or
+ * the teacher's sources (solutions/) with `--solutions`; other flags go to Jupyter as they are.
+ */
+export function notebookServerArgs(flags, { root = false } = {}) {
+  const teacher = flags.includes("--solutions");
+  const rest = flags.filter((flag) => flag !== "--solutions");
+  const args = ["-m", "notebook", `--notebook-dir=${path.join(COURSE_ROOT, teacher ? "solutions" : "notebooks")}`, ...rest];
+  // Containers and cloud workspaces often run as root, which Jupyter refuses without this flag.
+  if (root && !args.includes("--allow-root")) args.push("--allow-root");
+  return args;
+}
