@@ -9,8 +9,8 @@
  * step at the same batch (the engine chat-mini was trained with), for scale.
  *
  * Then DPO (with the chosen answers' NLL term, RPO) with LoRA on held-out preference pairs of the course's
- * tasks (right vs wrong number words, French vs English words when asked in French): DPO loss, preference accuracy, reward margin and the share of
- * greedy answers equal to the chosen one, before and after.
+ * tasks (right vs wrong number words, French vs English words when asked in French): DPO loss, preference
+ * accuracy, reward margin and the share of greedy answers equal to the chosen one, before and after.
  *
  * Run: `npm run bench -- finetune`. FINETUNE_BENCH_STEPS changes the training steps (default 200).
  */
