@@ -234,3 +234,13 @@ test("A starts uniform in ±1/√in (peft's Kaiming-uniform default), seeded", (
   assert.ok(Math.max(...values.map(Math.abs)) > 0.8 * bound, "the values fill the interval");
   model.dispose();
 });
+
+test("GPT.trainStep refuses a model with adapters or frozen weights (its engines would train the frozen base)", async () => {
+  const model = new GPT(CONFIG);
+  const data = weightedRowsDataset([[97, 98, 99, 100, 101, 102, 103, 104, 105]], [new Array(8).fill(1)], 8);
+  const adapters = LoraAdapters.attach(model, { rank: 2 });
+  await assert.rejects(model.trainStep(data, Int32Array.of(0), 1e-3), /adapters or frozen weights/);
+  adapters.detach();
+  assert.ok(Number.isFinite(await model.trainStep(data, Int32Array.of(0), 1e-3)), "detached: trains again");
+  model.dispose();
+});

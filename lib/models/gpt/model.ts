@@ -306,6 +306,11 @@ export class GPT implements Trainable<GptDataset>, Module {
    */
   async trainStep(data: GptDataset, indices: Int32Array, lr: number): Promise<number> {
     this.checkAlive("trainStep");
+    // Both engines train every parameter, and the compiled graph knows nothing of adapters.
+    const adapted = this.blocks.some((b) => [b.attention.wq, b.attention.wk, b.attention.wv, b.attention.wo, b.fc, b.projection].some((l) => l.adapter !== null));
+    if (adapted || this.namedParameters().some(([, v]) => !v.trainable)) {
+      throw new Error("GPT.trainStep: the model has adapters or frozen weights; train it through lib/finetuning (prepareFineTuning), or merge / detach the adapters first");
+    }
     this.optimizer ??= new AdamW(this.namedParameters(), this.optimizerOptions);
     const optimizer = this.optimizer;
     if (this.trainingRunner !== null) {
