@@ -108,12 +108,31 @@ async function complete(chat: AnswerModel, content: string): Promise<string> {
   return (response.choices[0]?.message.content ?? "").trim();
 }
 
-/** Answers `question` from `sources` (best first; the first `passages` are shown) with the reader prompt. */
+/** The server refused the prompt as longer than the model's context (OpenAI's 400 "maximum context length"). */
+function isContextLengthError(error: unknown): boolean {
+  return error instanceof Error && (error as { status?: unknown }).status === 400 && /maximum context length/i.test(error.message);
+}
+
+/** Shortest passage text tried before giving up on a prompt that does not fit. */
+const MIN_PASSAGE_CHARACTERS = 60;
+
+/**
+ * Answers `question` from `sources` (best first; the first `passages` are shown) with the reader prompt.
+ * Passages are cut to the reader's training length; when the model's context cannot hold the prompt
+ * (chat-mini has 256 tokens, and old speeches or names can take more tokens per character), they are cut
+ * by a quarter and the question is asked again.
+ */
 export async function groundedAnswer(chat: AnswerModel, question: YearQuestion, sources: readonly Chunk[], passages = 2): Promise<AnswerRecord> {
   const shown = sources.slice(0, passages);
-  const texts = shown.map((chunk) => chunkPassage(chunk));
-  const answer = await complete(chat, readerPrompt(texts, question.question, question.language));
-  return { question, answer, sources: shown, cited: citedPassages(answer, texts), exact: answer === question.expected, retrieved: shown.some((c) => c.year === question.year) };
+  for (let characters = PASSAGE_CHARACTERS; ; characters = Math.floor(characters * 0.75)) {
+    const texts = shown.map((chunk) => chunkPassage(chunk, characters));
+    try {
+      const answer = await complete(chat, readerPrompt(texts, question.question, question.language));
+      return { question, answer, sources: shown, cited: citedPassages(answer, texts), exact: answer === question.expected, retrieved: shown.some((c) => c.year === question.year) };
+    } catch (error) {
+      if (!isContextLengthError(error) || characters * 0.75 < MIN_PASSAGE_CHARACTERS) throw error;
+    }
+  }
 }
 
 /** Asks the same question without retrieval, in the model's closed-book phrasing. */

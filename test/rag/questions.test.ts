@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { chunkPassage, citedPassages, fixedTokenChunks, generateQuestions, goldChunkIds, HANDWRITTEN_QUESTIONS, handwrittenQuestions, isUnknownAnswer, recursiveChunks, scoreAnswers, sotuDocuments, yearQuestions, type AnswerRecord, type Chunk, type RagQuestion } from "@llm-course/lib/rag";
+import { chunkPassage, citedPassages, groundedAnswer, fixedTokenChunks, generateQuestions, goldChunkIds, HANDWRITTEN_QUESTIONS, handwrittenQuestions, isUnknownAnswer, recursiveChunks, scoreAnswers, sotuDocuments, yearQuestions, type AnswerRecord, type Chunk, type RagQuestion } from "@llm-course/lib/rag";
 import { DOCUMENTS } from "./fixtures";
 
 test("the SOTU corpus: 233 speeches with unique ids (two speakers in 1953 and 1961)", () => {
@@ -77,4 +77,30 @@ test("passages, citations and generation metrics", () => {
   ];
   assert.deepEqual(scoreAnswers(records), { questions: 4, exactMatch: 0.25, retrievalHit: 0.5, citationCorrect: 1 / 3, unknownWhenMissed: 0.5, missed: 2 });
   assert.throws(() => scoreAnswers([]), /no answer to score/);
+});
+
+test("a grounded answer whose prompt overflows the model's context is asked again with shorter passages", async () => {
+  const chunk = recursiveChunks([DOCUMENTS[2]!], { maxCharacters: 400 })[0]!;
+  const longChunk = { ...chunk, text: "poverty ".repeat(60).trim() };
+  const prompts: string[] = [];
+  const client = {
+    chat: {
+      completions: {
+        async create(body: { messages: { content: string }[] }) {
+          const prompt = body.messages[0]!.content;
+          prompts.push(prompt);
+          if (prompt.length > 400) throw Object.assign(new Error("400 This model's maximum context length is 256 tokens, and the prompt has 275"), { status: 400 });
+          return { choices: [{ message: { content: "Lyndon B Johnson" } }] };
+        },
+      },
+    },
+  };
+  const question = yearQuestions(1, { years: [1964] })[0]!;
+  const record = await groundedAnswer({ client, model: "fake" }, question, [longChunk, longChunk]);
+  assert.ok(prompts.length >= 2 && prompts.every((p, i) => i === 0 || p.length < prompts[i - 1]!.length), "each retry is shorter");
+  assert.ok(prompts.at(-1)!.length <= 400);
+  assert.equal(record.answer, "Lyndon B Johnson");
+  assert.deepEqual(record.cited, [1, 2]);
+  const refusing = { chat: { completions: { create: async () => { throw Object.assign(new Error("400 'temperature' is invalid"), { status: 400 }); } } } };
+  await assert.rejects(groundedAnswer({ client: refusing, model: "fake" }, question, [longChunk]), /temperature/, "other errors are not retried");
 });
