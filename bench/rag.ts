@@ -35,6 +35,7 @@ import {
   handwrittenQuestions,
   HnswIndex,
   hybridRetriever,
+  percentile,
   RagStore,
   rerankedRetriever,
   scoreAnswers,
@@ -51,8 +52,6 @@ import {
 } from "../lib/rag";
 import { startServer } from "../lib/server";
 import { round } from "./support/figures";
-
-const percentile = (values: readonly number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil(p * values.length) - 1)]!;
 
 function line(name: string, s: RetrievalScores): string {
   return `  ${name.padEnd(42)} R@1 ${s.recallAt1.toFixed(3)}  R@5 ${s.recallAt5.toFixed(3)}  R@10 ${s.recallAt10.toFixed(3)}  MRR@10 ${s.mrrAt10.toFixed(3)}  nDCG@10 ${s.ndcgAt10.toFixed(3)}`;
@@ -107,7 +106,7 @@ export async function run(): Promise<Record<string, unknown>> {
   const bestSingle = Math.max(retrieval[bm25.name]!.recallAt5, retrieval[dense.name]!.recallAt5);
   const hybridWins = retrieval[hybrid.name]!.recallAt5 >= bestSingle;
   console.log(`rag: hybrid recall@5 ${retrieval[hybrid.name]!.recallAt5.toFixed(3)} vs best single ${bestSingle.toFixed(3)} → target ${hybridWins ? "met" : "missed"}`);
-  const latencyFigures = Object.fromEntries(Object.entries(latency).map(([kind, ms]) => [kind, { p50: round(percentile(ms, 0.5), 2), p95: round(percentile(ms, 0.95), 2) }]));
+  const latencyFigures = Object.fromEntries(Object.entries(latency).map(([kind, ms]) => [kind, { p50: round(percentile(ms, 50), 2), p95: round(percentile(ms, 95), 2) }]));
   console.log(`rag: LanceDB latency over ${questions.length} queries (query embedded beforehand): ${Object.entries(latencyFigures).map(([k, v]) => `${k} p50 ${v.p50} ms / p95 ${v.p95} ms`).join("; ")}`);
 
   // Encoder throughput, without the cache.

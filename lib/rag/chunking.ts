@@ -8,6 +8,7 @@ import type { Tiktoken } from "tiktoken";
 import { withTiktoken } from "../tokenizers/tiktokenWrapper";
 import { sotuPassage } from "../chat/sotu";
 import { assertCorpus, type RagDocument } from "./corpus";
+import { percentile } from "./metrics";
 import { cosine } from "./vectors";
 import type { Embedder } from "./embedders";
 
@@ -199,26 +200,20 @@ export interface SemanticChunkOptions {
   maxCharacters?: number;
 }
 
-/** The value below which `p` percent of `values` fall (nearest rank). */
-function percentileOf(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
 /**
  * Semantic chunks: sentences are embedded, and a chunk ends where consecutive sentences drift apart (cosine
  * distance above the document's `percentile`), or before it would pass `maxCharacters`.
  */
 export async function semanticChunks(documents: readonly RagDocument[], options: SemanticChunkOptions): Promise<Chunk[]> {
   assertCorpus(documents, "semanticChunks");
-  const { embedder, percentile = 90, maxCharacters = 1500 } = options;
-  if (!(percentile > 0 && percentile <= 100)) throw new Error(`semanticChunks: percentile must be in (0, 100], got ${percentile}`);
+  const { embedder, percentile: percentileRank = 90, maxCharacters = 1500 } = options;
+  if (!(percentileRank > 0 && percentileRank <= 100)) throw new Error(`semanticChunks: percentile must be in (0, 100], got ${percentileRank}`);
   const chunks: Chunk[] = [];
   for (const document of documents) {
     const sentences = sentenceSpans(document.text);
     const vectors = await embedder.embed(sentences.map((s) => document.text.slice(s.start, s.end)));
     const distances = sentences.slice(1).map((_, i) => 1 - cosine(vectors[i]!, vectors[i + 1]!));
-    const threshold = distances.length === 0 ? Infinity : percentileOf(distances, percentile);
+    const threshold = distances.length === 0 ? Infinity : percentile(distances, percentileRank);
     const spans: Span[] = [];
     let current: Span = { ...sentences[0]! };
     sentences.slice(1).forEach((sentence, i) => {

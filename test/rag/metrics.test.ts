@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Bm25Index, ndcgAtK, recallAtK, reciprocalRank, reciprocalRankFusion, scoreRetrieval } from "@llm-course/lib/rag";
+import { Bm25Index, ndcgAtK, percentile, recallAtK, reciprocalRank, reciprocalRankFusion, scoreRetrieval } from "@llm-course/lib/rag";
 
 const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) < 1e-9, `${what}: ${actual} ≠ ${expected}`);
 
@@ -71,4 +71,14 @@ test("BM25 with Lucene's idf on a three-document corpus, computed by hand", () =
   close(dog[1]!.score, 0.39019169220400696, "dog in d1");
   assert.deepEqual(index.search("the and of", 10), [], "stop words only");
   assert.throws(() => new Bm25Index().search("cat", 3), /index is empty/);
+});
+
+test("nearest-rank percentiles", () => {
+  const values = [5, 1, 4, 2, 3, 10, 9, 8, 7, 6];
+  assert.equal(percentile(values, 50), 5, "⌈0.5 · 10⌉ = 5th smallest");
+  assert.equal(percentile(values, 95), 10, "⌈9.5⌉ = 10th");
+  assert.equal(percentile(values, 90), 9);
+  assert.equal(percentile([3], 1), 3);
+  assert.throws(() => percentile([], 50), /no values/);
+  assert.throws(() => percentile(values, 0), /p must be in \(0, 100\]/);
 });
