@@ -42,7 +42,8 @@ export interface GptWeights {
   head: LinearWeights | null;
 }
 
-type LinearModule = { weight: tf.Tensor; bias: tf.Tensor | null; inFeatures: number; outFeatures: number };
+// `adapter`: a LoRA hook (lib/models/layers Linear); the graph holds the weights only, so an adapted layer cannot be exported as is.
+type LinearModule = { weight: tf.Tensor; bias: tf.Tensor | null; inFeatures: number; outFeatures: number; adapter?: unknown };
 type LayerNormModule = { gamma: tf.Tensor; beta: tf.Tensor; epsilon: number };
 
 /** What the export reads from a model: the public fields of lib/models/gpt's `GPT`. */
@@ -67,6 +68,9 @@ function values(t: tf.Tensor): Float32Array {
 }
 
 function linearWeights(layer: LinearModule): LinearWeights {
+  if (layer.adapter !== undefined && layer.adapter !== null) {
+    throw new Error("gptWeights: a layer has an adapter (LoRA) that the exported weights would leave out: call the LoRA's merge() first (or detach() to export the base model)");
+  }
   return { weight: values(layer.weight), bias: layer.bias ? values(layer.bias) : null, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures };
 }
 

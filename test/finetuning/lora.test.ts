@@ -205,6 +205,9 @@ test("export: the merged model in the transformers.js layout gives the adapted m
   const text = "abcab";
   const ids = tokenizer.encode(text);
   const adapted = model.nextTokenLogits(ids);
+  // Unmerged, the export would silently write the base model: it is refused, and nothing is written.
+  assert.throws(() => exportGptToTransformersJs(model, tokenizer, path.join(scratch, "unmerged")), /adapter \(LoRA\).*merge\(\) first/);
+  assert.equal(fs.existsSync(path.join(scratch, "unmerged")), false);
   adapters.merge();
   const exported = exportGptToTransformersJs(model, tokenizer, path.join(scratch, "merged"));
   const { AutoModelForCausalLM, env, Tensor } = await import("@huggingface/transformers");
