@@ -21,6 +21,7 @@ import * as path from "node:path";
 import { PATHS } from "../lib/env";
 import { loadTokenizer } from "../lib/llm/models";
 import { startServer } from "../lib/server";
+import { percentile } from "../lib/stats/summary";
 import { createEngine } from "../lib/server/engine";
 import type { GenerationEngine } from "../lib/server/types";
 import { Worker } from "node:worker_threads";
@@ -43,11 +44,6 @@ export const SERVE_BENCH = {
     "Starbuck said ",
     "In the morning ",
   ],
-};
-
-const percentile = (xs: readonly number[], p: number): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 };
 
 /**

@@ -8,7 +8,7 @@ import type { Tiktoken } from "tiktoken";
 import { withTiktoken } from "../tokenizers/tiktokenWrapper";
 import { sotuPassage } from "../chat/sotu";
 import { assertCorpus, type RagDocument } from "./corpus";
-import { percentile } from "./metrics";
+import { percentile } from "../stats/summary";
 import { cosine } from "./vectors";
 import type { Embedder } from "./embedders";
 

@@ -12,7 +12,9 @@ export { assertDimension, cosine, ExactIndex, topK, unitVector, type Hit } from 
 export { HnswIndex, type HnswOptions } from "./hnsw";
 export { Bm25Index, searchTerms, STOP_WORDS, type Bm25Options } from "./bm25";
 export { reciprocalRankFusion } from "./fusion";
-export { ndcgAtK, percentile, recallAtK, reciprocalRank, scoreRetrieval, type RetrievalScores } from "./metrics";
+export { ndcgAtK, recallAtK, reciprocalRank, scoreRetrieval, type RetrievalScores } from "./metrics";
+// Latencies in TP12 and bench/rag: the course's one percentile (lib/stats).
+export { percentile } from "../stats/summary";
 export { generateQuestions, goldChunkIds, HANDWRITTEN_QUESTIONS, handwrittenQuestions, type GenerateQuestionsOptions, type RagQuestion } from "./questions";
 export { bm25Retriever, denseRetriever, evaluateRetriever, hybridRetriever, rerankedRetriever, termOverlapReranker, type Reranker, type Retriever } from "./retrievers";
 export { RagStore, STORE_MANIFEST, type StoreHit, type StoreManifest, type YearFilter } from "./store";
