@@ -53,7 +53,7 @@ export type {
   ScatterPoints,
   SeriesSpec,
 } from "./plot";
-export { displayWidth, formatNumber, renderTable, table } from "./table";
+export { displayWidth, formatNumber, frenchNumber, renderTable, table } from "./table";
 export type { RenderedTable, TableOptions, TableRow } from "./table";
 export { formatDuration, formatMetric, formatProgress, progress, ProgressBar, track } from "./progress";
 export type { Metrics, ProgressMode, ProgressOptions, ProgressState, ProgressStream } from "./progress";

@@ -32,6 +32,15 @@ interface Cell {
   numeric: boolean;
 }
 
+/**
+ * A number as French prose writes it, with exactly `digits` decimals: `frenchNumber(0.1314, 2)` → "0,13",
+ * `frenchNumber(226464)` → "226 464" (narrow no-break space between thousands).
+ */
+export function frenchNumber(value: number, digits = 0): string {
+  if (typeof value !== "number") throw new TypeError(`frenchNumber: expected a number, got ${typeof value}`);
+  return value.toLocaleString("fr-FR", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
 /** Formats one number the way tables show it: integers as is, others with `digits` decimals. */
 export function formatNumber(value: number, digits = 4): string {
   if (Number.isNaN(value)) return "NaN";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { displayWidth, formatNumber, renderTable, setDisplayWriter, table, type DisplayMessage } from "@llm-course/lib/notebook";
+import { displayWidth, formatNumber, frenchNumber, renderTable, setDisplayWriter, table, type DisplayMessage } from "@llm-course/lib/notebook";
 
 test("object rows: header, dashes, numbers right-aligned with 4 decimals", () => {
   const { text } = renderTable(
@@ -83,4 +83,12 @@ test("bad input gets errors that name the problem", () => {
   assert.throws(() => renderTable([{ a: 1 }, [1]] as never), /row 1 should be an object/);
   assert.throws(() => renderTable([[1, 2]], { columns: ["a"] }), /1 column names for rows of 2 cells/);
   assert.throws(() => renderTable([{ a: 1 }], { digits: -1 }), /digits must be an integer/);
+});
+
+test("frenchNumber: decimal comma, narrow no-break space between thousands, exactly the digits asked", () => {
+  assert.equal(frenchNumber(0.1314, 2), "0,13");
+  assert.equal(frenchNumber(226_464), "226\u202f464");
+  assert.equal(frenchNumber(5500), "5\u202f500");
+  assert.equal(frenchNumber(100, 1), "100,0");
+  assert.throws(() => frenchNumber("3" as never), /frenchNumber: expected a number, got string/);
 });
