@@ -14,9 +14,10 @@ export const CHAT_TOKEN_IDS = Object.freeze(Object.fromEntries(Object.entries(CH
 >;
 
 /**
- * GPT-4's pre-tokenization with every digit its own chunk (as LLaMA 1–2's SentencePiece tokenizer does, with split_digits): "556"
- * is "5" "5" "6", never "55" "6", so a number's digits are the same tokens wherever they appear — the model
- * can then compose number words and compare years digit by digit instead of memorising digit groups.
+ * GPT-4's pre-tokenization with every digit its own chunk (as LLaMA 1–2's SentencePiece tokenizer does, with
+ * split_digits): "556" is "5" "5" "6", never "55" "6", so a number's digits are the same tokens wherever they
+ * appear — the model can then compose number words and compare years digit by digit instead of memorising
+ * digit groups.
  */
 export const CHAT_SPLIT_PATTERN = CL100K_SPLIT_PATTERN.replace(String.raw`\p{N}{1,3}`, String.raw`\p{N}`);
 
