@@ -55,5 +55,7 @@ export type {
 } from "./plot";
 export { displayWidth, formatNumber, frenchNumber, renderTable, table } from "./table";
 export type { RenderedTable, TableOptions, TableRow } from "./table";
+export { compileFailureFor, currentExecution, staleSubmissionNotice } from "./kernel-session";
+export type { CellDiagnostic, CompileFailure, ExecutionContext } from "./kernel-session";
 export { formatDuration, formatMetric, formatProgress, progress, ProgressBar, track } from "./progress";
 export type { Metrics, ProgressMode, ProgressOptions, ProgressState, ProgressStream } from "./progress";
