@@ -46,8 +46,22 @@ export function registerKernel({ quiet = false } = {}) {
   fs.writeFileSync(path.join(dir, "kernel.json"), JSON.stringify(spec, null, 2) + "\n");
   const logo = path.join(COURSE_ROOT, "node_modules", "tslab", "python", "logo-64x64.png");
   if (fs.existsSync(logo)) fs.copyFileSync(logo, path.join(dir, "logo-64x64.png"));
+  servePlotly();
   if (!quiet) console.log(`Registered the "${KERNEL_NAME}" kernel for this checkout in ${path.relative(COURSE_ROOT, dir)}/`);
   return dir;
+}
+
+/**
+ * Copies plotly.js where the notebook server serves it (/nbextensions/llm-course/plotly.min.js, found
+ * through JUPYTER_PATH): a figure whose page lost the embedded copy loads it from there (lib/notebook/plot.ts).
+ */
+function servePlotly() {
+  const source = path.join(COURSE_ROOT, "node_modules", "plotly.js-dist-min", "plotly.min.js");
+  if (!fs.existsSync(source)) return;
+  const target = path.join(JUPYTER_DIR, "nbextensions", "llm-course", "plotly.min.js");
+  if (fs.existsSync(target) && fs.statSync(target).size === fs.statSync(source).size) return;
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.copyFileSync(source, target);
 }
 
 /** Environment for Jupyter processes: this checkout's kernel first in the search path. */

@@ -1,12 +1,16 @@
 /**
  * Plotly figures inline in notebooks, fully offline: plotly.js comes from node_modules and is embedded
- * in the first figure of the kernel session. JupyterLab and VS Code render the plotly MIME type natively;
- * classic Notebook and HTML exports run the `text/html` part. In a terminal a figure is a one-line
- * description, plus a standalone HTML file when LLM_COURSE_PLOT_DIR is set.
+ * in the first figure each browser page receives (a reload is a new page, and so is a re-run of the cell
+ * that carried it, whose output the front end clears), so saved notebooks and their HTML exports carry it
+ * too. A figure that still finds no plotly.js on its page (the carrying output was cleared by hand) loads
+ * the copy that `npm start` serves from .jupyter/nbextensions. JupyterLab and VS Code render the plotly
+ * MIME type natively; classic Notebook and HTML exports run the `text/html` part. In a terminal a figure
+ * is a one-line description, plus a standalone HTML file when LLM_COURSE_PLOT_DIR is set.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { display, escapeHtml, isNotebook, newDisplayId, type MimeBundle } from "./display";
+import { currentExecution, type ExecutionContext } from "./kernel-session";
 
 /** One Plotly trace (https://plotly.com/javascript/reference/): `{ type: "scatter", x, y, name, … }`. */
 export interface PlotTrace {
@@ -59,7 +63,11 @@ export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 /** Environment variable: the folder where terminal runs save each figure as a standalone HTML file. */
 export const PLOT_DIR_VARIABLE = "LLM_COURSE_PLOT_DIR";
 
-let plotlyOnPage = false;
+/**
+ * Where plotly.js was last embedded: the page and cell of that figure (`{}` outside the course's kernel,
+ * where pages cannot be told apart: embedded once per kernel), or null when not yet.
+ */
+let plotlyEmbeddedIn: Partial<ExecutionContext> | null = null;
 let plotlyCache: { source: string; version: string } | null = null;
 let savedFigures = 0;
 
@@ -78,12 +86,26 @@ export function plotlySource(): { source: string; version: string } {
 }
 
 /**
- * Forgets that the page already has plotly.js, so the next figure embeds it again: after reloading the
- * page, or when the output that carried it was cleared and the notebook reopened.
+ * Forgets that the page already has plotly.js, so the next figure embeds it again. The course's kernel
+ * does this by itself after a reload or a re-run of the carrying cell; this is for other kernels.
  */
 export function resetPlotlyEmbedding(): void {
-  plotlyOnPage = false;
+  plotlyEmbeddedIn = null;
 }
+
+/**
+ * Whether a figure shown now must carry plotly.js: the first figure of each page (client session), and
+ * again when the cell that carried it runs anew (the front end cleared its output).
+ */
+export function needsPlotlyEmbedding(now: ExecutionContext | null, embeddedIn: Partial<ExecutionContext> | null): boolean {
+  if (embeddedIn === null) return true;
+  if (now === null) return false;
+  if (now.clientSession !== embeddedIn.clientSession) return true;
+  return now.cellKey === embeddedIn.cellKey && now.number !== embeddedIn.number;
+}
+
+/** Where `npm start` serves plotly.js (under the Jupyter server's base URL); registerKernel copies it there. */
+export const SERVED_PLOTLY_PATH = "nbextensions/llm-course/plotly.min.js";
 
 /**
  * A `<script>` defining `window.Plotly`. The source runs inside a function whose `define`, `module`,
@@ -171,7 +193,17 @@ export function describeFigure(figure: Figure): string {
   return `Plotly figure${title ? ` "${title}"` : ""} — ${traces || "no traces"}${axes.length ? `; ${axes.join(", ")}` : ""}`;
 }
 
-/** The `<div>` and `<script>` that draw one figure once `window.Plotly` exists. */
+/** Shown in place of a figure when no copy of plotly.js could be found (French: students read it). */
+export const PLOTLY_MISSING_MESSAGE =
+  "Figure non affichée : plotly.js n'est ni dans ce notebook ni servi par Jupyter. Exécutez de nouveau cette cellule (avec `npm start`).";
+
+/**
+ * The `<div>` and `<script>` that draw one figure once `window.Plotly` exists. It waits for a copy
+ * embedded elsewhere on the page (an export runs the outputs in document order, not in execution order);
+ * after a second without one, on a Jupyter page (whose body has data-base-url), it loads the copy the
+ * server serves: through RequireJS when the page has it (plotly's UMD header then registers a module),
+ * else with a script element.
+ */
 export function figureHtml(figure: Figure, divId: string = `llm-course-plot-${newDisplayId()}`): string {
   if (!/^[A-Za-z][\w-]*$/.test(divId)) throw new Error(`plot: invalid element id "${divId}" (letters, digits, - and _ only)`);
   const height = typeof figure.layout.height === "number" ? `${figure.layout.height}px` : "400px";
@@ -181,11 +213,23 @@ export function figureHtml(figure: Figure, divId: string = `llm-course-plot-${ne
     `<script type="text/javascript">\n(function () {\n` +
     `  var figure = ${scriptJson(figure)};\n` +
     `  var waited = 0;\n` +
+    `  function loadServedPlotly() {\n` +
+    `    var base = document.body && document.body.getAttribute("data-base-url");\n` +
+    `    if (base === null || base === undefined || window.__llmCoursePlotlyRequested) { return; }\n` +
+    `    window.__llmCoursePlotlyRequested = true;\n` +
+    `    var url = base.replace(/\\/?$/, "/") + ${scriptJson(SERVED_PLOTLY_PATH)};\n` +
+    `    if (typeof window.requirejs === "function") {\n` +
+    `      window.requirejs([url], function (Plotly) { if (!window.Plotly) { window.Plotly = Plotly; } });\n` +
+    `    } else {\n` +
+    `      var script = document.createElement("script"); script.src = url; document.head.appendChild(script);\n` +
+    `    }\n` +
+    `  }\n` +
     `  function draw() {\n` +
     `    var el = document.getElementById(${scriptJson(divId)});\n` +
     `    if (el && window.Plotly) { el.textContent = ""; window.Plotly.newPlot(el, figure.data, figure.layout, figure.config); return; }\n` +
     `    waited += 100;\n` +
-    `    if (waited > 15000) { if (el) { el.textContent = "plotly.js is not loaded on this page: run resetPlotlyEmbedding() and this cell again."; } return; }\n` +
+    `    if (waited === 1000) { loadServedPlotly(); }\n` +
+    `    if (waited > 15000) { if (el) { el.textContent = ${scriptJson(PLOTLY_MISSING_MESSAGE)}; } return; }\n` +
     `    setTimeout(draw, 100);\n` +
     `  }\n  draw();\n})();\n</script>`
   );
@@ -231,9 +275,10 @@ function slug(text: string): string {
 export function showFigure(figure: Figure, file?: string): string | undefined {
   checkFigure(figure);
   if (isNotebook()) {
-    const embed = !plotlyOnPage;
+    const now = currentExecution();
+    const embed = needsPlotlyEmbedding(now, plotlyEmbeddedIn);
     display(figureBundle(figure, { embedPlotly: embed }));
-    plotlyOnPage = true;
+    if (embed) plotlyEmbeddedIn = now ?? {};
     return undefined;
   }
   const dir = process.env[PLOT_DIR_VARIABLE];

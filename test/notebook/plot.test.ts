@@ -19,6 +19,8 @@ import {
   type DisplayMessage,
   type Figure,
 } from "@llm-course/lib/notebook";
+import { recordExecuteRequest } from "@llm-course/lib/notebook/kernel-session";
+import { needsPlotlyEmbedding, PLOTLY_MISSING_MESSAGE, SERVED_PLOTLY_PATH } from "@llm-course/lib/notebook/plot";
 
 /** Runs `work` as if in a notebook and returns the bundles it displayed. */
 function displayed(work: () => void): DisplayMessage["data"][] {
@@ -186,4 +188,26 @@ test("bad input gets errors that name the problem", () => {
   } finally {
     restore();
   }
+});
+
+test("plotly.js is embedded again for a reloaded page and for a re-run of the cell that carried it", () => {
+  resetPlotlyEmbedding();
+  const embeds = (): boolean[] =>
+    displayed(() => linePlot([1, 2, 3])).map((bundle) => String(bundle["text/html"]).includes("embedded from node_modules"));
+  recordExecuteRequest("page-1", "linePlot(a);");
+  assert.deepEqual(embeds(), [true], "first figure of the page");
+  recordExecuteRequest("page-1", "linePlot(b);");
+  assert.deepEqual(embeds(), [false], "same page, another cell");
+  recordExecuteRequest("page-2", "linePlot(b);");
+  assert.deepEqual(embeds(), [true], "the tab was reloaded: a new client session");
+  recordExecuteRequest("page-2", "linePlot(b);");
+  assert.deepEqual(embeds(), [true], "the carrying cell runs again, which clears its output");
+  recordExecuteRequest("page-2", "other", "cell-id-1");
+  assert.deepEqual(embeds(), [false]);
+  // Outside the course's kernel (no execution context) plotly.js is embedded once per process.
+  assert.equal(needsPlotlyEmbedding(null, null), true);
+  assert.equal(needsPlotlyEmbedding(null, {}), false);
+  const html = String(displayed(() => linePlot([1]))[0]!["text/html"]);
+  assert.ok(html.includes(JSON.stringify(SERVED_PLOTLY_PATH)), "a figure without plotly.js on its page loads the served copy");
+  assert.ok(html.includes(JSON.stringify(PLOTLY_MISSING_MESSAGE)));
 });
