@@ -18,7 +18,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { GPT } from "../models/gpt/model";
-import { matMul, variableFrom, type Linear } from "../models/layers";
+import { variableFrom, type Linear } from "../models/layers";
 import { Random } from "../random";
 
 /** The projections of a GPT block an adapter can sit on (peft's `target_modules`). */
@@ -107,10 +107,30 @@ export class LoraLayer {
     this.b = variableFrom(new Float32Array(outFeatures * rank), [outFeatures, rank]);
   }
 
-  /** The adapter's contribution (α/r)·x·Aᵀ·Bᵀ for x [n, in] → [n, out]: the low-rank path, never the d×d product. */
+  /**
+   * The adapter's contribution (α/r)·x·Aᵀ·Bᵀ for x [n, in] → [n, out]: the low-rank path, never the d×d
+   * product. One op with its own gradient, so that every transpose is of a small matrix (A, B, or an
+   * [n, r] product — never x or ∂y) and the scale multiplies [n, r] numbers, not [n, out]: with u = (α/r)·x·Aᵀ,
+   *   ∂u = ∂y·B,   ∂B = (uᵀ·∂y)ᵀ,   ∂A = (α/r)·∂uᵀ·x,   ∂x = (α/r)·∂u·A.
+   */
   forward(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => tf.mul(matMul(matMul(x, tf.transpose(this.a)), tf.transpose(this.b)), this.scale) as tf.Tensor2D);
+    return this.op(x, this.a, this.b) as tf.Tensor2D;
   }
+
+  private readonly op = tf.customGrad((...inputs) => {
+    const [x, a, b, save] = inputs as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    const u = tf.mul(tf.matMul(x, tf.transpose(a)), this.scale);
+    save([x, a, b, u]);
+    return {
+      value: tf.matMul(u, tf.transpose(b)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sa, sb, su] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const du = tf.mul(tf.matMul(dy as tf.Tensor2D, sb), this.scale);
+        const dB = tf.transpose(tf.matMul(tf.transpose(su), dy as tf.Tensor2D));
+        return [tf.matMul(du, sa), tf.matMul(tf.transpose(du), sx), dB];
+      },
+    };
+  });
 
   /** The update in the Linear's [in, out] layout: (α/r)·(B·A)ᵀ, as a plain array. */
   deltaWeight(): Float32Array {

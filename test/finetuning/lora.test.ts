@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "@llm-course/lib/backend";
 import { trainChatTokenizer } from "@llm-course/lib/chat";
 import { weightedRowsDataset } from "@llm-course/lib/data/weighted-rows";
-import { formatTrainableParameters, LoraAdapters, prepareFineTuning, quantizeBase } from "@llm-course/lib/finetuning";
+import { formatTrainableParameters, LoraAdapters, LoraLayer, prepareFineTuning, quantizeBase } from "@llm-course/lib/finetuning";
 import { GPT } from "@llm-course/lib/models/gpt";
 import { frozenLinear, linear, Linear } from "@llm-course/lib/models/layers";
 import { exportGptToTransformersJs } from "@llm-course/lib/onnx/transformersJs";
@@ -178,6 +178,28 @@ test("LoRA's gradients: ∂L/∂B = (α/r)·Gᵀ·Aᵀ where G = ∂L/∂W is th
   }
   adapters.detach();
   model.dispose();
+});
+
+test("a LoRA layer's own gradient op: value, ∂x, ∂A and ∂B equal autograd's on (α/r)·x·Aᵀ·Bᵀ", () => {
+  const rng = new Random(5);
+  const values = (n: number) => Float32Array.from({ length: n }, () => 2 * rng.next() - 1);
+  const layer = new LoraLayer("probe", new Linear(5, 4), 2, 6, rng);
+  layer.b.assign(tf.tensor2d(values(8), [4, 2]));
+  const x = tf.variable(tf.tensor2d(values(15), [3, 5]));
+  const weights = tf.tensor2d(values(12), [3, 4]);
+  const plain = (xi: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => tf.mul(tf.matMul(tf.matMul(xi, tf.transpose(a)), tf.transpose(b)), layer.scale);
+  const loss = (y: tf.Tensor) => tf.sum(tf.mul(y, weights));
+  assert.ok(maxDifference(layer.forward(x).dataSync() as Float32Array, plain(x, layer.a, layer.b).dataSync() as Float32Array) < 1e-6, "value");
+  const variables = [x, layer.a, layer.b];
+  const ours = tf.variableGrads(() => loss(layer.forward(x)) as tf.Scalar, variables).grads;
+  const reference = tf.variableGrads(() => loss(plain(x, layer.a, layer.b)) as tf.Scalar, variables).grads;
+  for (const variable of variables) {
+    const expected = reference[variable.name]!.dataSync() as Float32Array;
+    assert.ok(Math.max(...Array.from(expected, Math.abs)) > 1e-3, `∂${variable.name} is not zero`);
+    assert.ok(maxDifference(ours[variable.name]!.dataSync() as Float32Array, expected) < 1e-5, `∂${variable.name} matches autograd`);
+  }
+  x.dispose();
+  layer.dispose();
 });
 
 test("QLoRA: an int4 base (group-wise, dequantized) under fp32 adapters starts as the quantized model", () => {
