@@ -13,7 +13,7 @@ import { PATHS } from "../env";
 import { loadTokenizer, MODEL_FOLDER_FILES, transformersFor, type PretrainedTokenizer } from "../llm/models";
 import { universalSentenceEncoder } from "../rag/embedders";
 import { tokenByteTable } from "../sampling/json-constraint";
-import { ByteLevelDecoder, IncrementalDecoder, PieceDecoder, type StreamingDecoder } from "./text";
+import { ByteLevelDecoder, IncrementalDecoder, type StreamingDecoder } from "./text";
 import type { GenerationEngine } from "./types";
 
 /** A model folder to serve, with the id clients name it by (default: the folder's name). */
@@ -115,21 +115,14 @@ async function loadGenerationModel(id: string, folder: string, createEngine: Eng
   let bytes: (Uint8Array | null)[] | null = null;
   const tokenBytes = (): (Uint8Array | null)[] => (bytes ??= tokenByteTable(tokenizer));
   const decode = (ids: readonly number[]): string => tokenizer.decode(ids, { skip_special_tokens: false });
-  // GPT-2's byte-level decoder writes exactly its tokens' bytes, a Fuse decoder exactly its tokens' strings
-  // (unless either cleans up spaces after).
+  // GPT-2's byte-level decoder writes exactly its tokens' bytes (unless it cleans up spaces after).
   const decoderType = (tokenizer._tokenizerJSON as { decoder?: { type?: unknown } | null }).decoder?.type;
-  const noCleanUp = tokenizerConfig.clean_up_tokenization_spaces === false;
-  const byteLevel = decoderType === "ByteLevel" && noCleanUp;
-  const fused = decoderType === "Fuse" && noCleanUp;
-  const pieces = new Map<number, string>();
-  const pieceOf = (id: number): string => {
-    let text = pieces.get(id);
-    if (text === undefined) pieces.set(id, (text = decode([id])));
+  const byteLevel = decoderType === "ByteLevel" && tokenizerConfig.clean_up_tokenization_spaces === false;
+  const specialTexts = new Map<number, string>();
+  const specialText = (id: number): string => {
+    let text = specialTexts.get(id);
+    if (text === undefined) specialTexts.set(id, (text = decode([id])));
     return text;
-  };
-  const streamingDecoder = (): StreamingDecoder => {
-    if (byteLevel) return new ByteLevelDecoder(tokenBytes(), pieceOf);
-    return fused ? new PieceDecoder(pieceOf) : new IncrementalDecoder(decode);
   };
   return {
     kind: "generation",
@@ -142,7 +135,7 @@ async function loadGenerationModel(id: string, folder: string, createEngine: Eng
     stopTokenIds: [...stops].sort((a, b) => a - b),
     tokenBytes,
     specialTokenId,
-    streamingDecoder,
+    streamingDecoder: () => (byteLevel ? new ByteLevelDecoder(tokenBytes(), specialText) : new IncrementalDecoder(decode)),
   };
 }
 

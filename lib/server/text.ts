@@ -3,9 +3,7 @@
  * - {@link IncrementalDecoder} turns ids into text without ever splitting a UTF-8 character (a byte-level
  *   token may hold half of "é"): a piece is released only once it decodes without a trailing U+FFFD;
  *   {@link ByteLevelDecoder} does the same in one step per token for byte-level BPE tokenizers (GPT-2's
- *   decoder), whose text is exactly the concatenation of their tokens' bytes; {@link PieceDecoder} in one
- *   lookup per token for tokenizers whose decoder only joins their tokens' strings (a `Fuse` decoder, as
- *   gpt-moby's character vocabulary has);
+ *   decoder), whose text is exactly the concatenation of their tokens' bytes;
  * - {@link TextGate} holds back text that may be the start of a stop string (cut there, the request ends)
  *   or of a tool-call marker (from there on the text is a tool call, not content).
  */
@@ -74,23 +72,6 @@ export class ByteLevelDecoder implements StreamingDecoder {
 
   flush(): string {
     return this.utf8.decode();
-  }
-}
-
-/**
- * The text of a tokenizer whose decoder only joins its tokens' strings (a `Fuse` decoder and no clean-up of
- * spaces): every token has a fixed text, `pieceText(id)`, asked once per id and then looked up. No token
- * holds part of a character, so nothing is ever held back.
- */
-export class PieceDecoder implements StreamingDecoder {
-  constructor(private readonly pieceText: (id: number) => string) {}
-
-  push(id: number): string {
-    return this.pieceText(id);
-  }
-
-  flush(): string {
-    return "";
   }
 }
 

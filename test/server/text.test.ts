@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { PATHS } from "../../lib/env";
 import { loadTokenizer } from "../../lib/llm/models";
 import { tokenByteTable } from "../../lib/sampling/json-constraint";
-import { ByteLevelDecoder, IncrementalDecoder, PieceDecoder, TextGate } from "../../lib/server/text";
+import { ByteLevelDecoder, IncrementalDecoder, TextGate } from "../../lib/server/text";
 
 // A byte-level "tokenizer": token id = one byte, decoded as UTF-8 (U+FFFD for an incomplete character), as
 // a byte-level BPE decodes a token that holds part of a character.
@@ -45,19 +45,6 @@ describe("ByteLevelDecoder", () => {
       assert.ok(pieces.every((piece) => !piece.includes("\uFFFD")), JSON.stringify(pieces));
       assert.equal(pieces.join("") + decoder.flush(), tokenizer.decode(ids, { skip_special_tokens: false }));
     }
-  });
-});
-
-describe("PieceDecoder", () => {
-  it("gives gpt-moby's tokenizer.decode (a Fuse decoder), one piece per token", async () => {
-    const tokenizer = await loadTokenizer(path.join(PATHS.data, "models", "gpt-moby"));
-    const text = "Call me Ishmael. Some years ago—never mind how long precisely—\nhaving little money;";
-    const ids = tokenizer.encode(text, { add_special_tokens: false });
-    assert.equal(ids.length, text.length, "one token per character");
-    const decoder = new PieceDecoder((id) => tokenizer.decode([id], { skip_special_tokens: false }));
-    const pieces = ids.map((id) => decoder.push(id));
-    assert.deepEqual(pieces, [...text]);
-    assert.equal(pieces.join("") + decoder.flush(), tokenizer.decode(ids, { skip_special_tokens: false }));
   });
 });
 
