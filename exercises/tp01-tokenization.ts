@@ -170,6 +170,7 @@ const apiCost = defineExercise<ApiCost>({
   symbol: "apiCost",
   kind: "function",
   points: 1,
+  offLimits: ["apiCost", "tokenCost"],
   task: "compléter apiCost(inputTokens, outputTokens, price) : le coût en dollars, les prix étant donnés en $ par million de tokens",
   hints: ["coût = (tokens d'entrée × prix d'entrée + tokens de sortie × prix de sortie) / 1 000 000."],
   tests: [

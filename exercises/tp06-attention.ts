@@ -92,6 +92,7 @@ const dotProductAttention = defineExercise<DotProductAttention>({
   symbol: "dotProductAttention",
   kind: "function",
   points: 3,
+  offLimits: ["attentionByHand"],
   task: "compléter dotProductAttention(Q, K, V, mask?) : weights = softmax par ligne de Q·Kᵀ/√d_k (−∞ là où mask[i][j] = 0), output = weights·V ; renvoyer { weights, output }",
   hints: [
     "scores[i][j] = Σₐ Q[i][a]·K[j][a] : le produit scalaire de la requête i et de la clé j ; d_k = Q[0].length.",
@@ -151,6 +152,7 @@ const buildCausalMask = defineExercise<BuildCausalMask>({
   symbol: "buildCausalMask",
   kind: "function",
   points: 1,
+  offLimits: ["causalMaskArray", "causalMask"],
   task: "compléter buildCausalMask(n) : la matrice n×n qui vaut 1 quand la clé j est à la position de la requête i ou avant (j ≤ i), 0 sinon",
   hints: ["Ligne i : des 1 pour j = 0 … i, des 0 ensuite (un triangle inférieur, diagonale comprise)."],
   tests: [
@@ -166,6 +168,7 @@ const positionalEncoding = defineExercise<PositionalEncoding>({
   symbol: "positionalEncoding",
   kind: "function",
   points: 2,
+  offLimits: ["positionalEncodingValue", "positionalEncodingTable"],
   task: "compléter positionalEncoding(pos, dimension, dModel) : PE(pos, 2i) = sin(pos / 10000^(2i/d_model)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d_model))",
   hints: [
     "Pour la dimension d, 2i est le nombre pair d − (d % 2) : les dimensions 2i et 2i+1 partagent la même fréquence.",

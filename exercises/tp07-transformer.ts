@@ -109,6 +109,7 @@ const causalMask = defineExercise<CausalMask>({
   symbol: "causalMask",
   kind: "function",
   points: 1,
+  offLimits: ["causalMask", "causalMaskArray"],
   task: "compléter causalMask(queries, keys = queries) : la matrice 0/1 [queries × keys] où la requête i voit les clés 0 … i + (keys − queries)",
   hints: [
     "Sans cache (keys = queries) : le triangle inférieur, mask[i][j] = 1 si j ≤ i.",
@@ -131,6 +132,7 @@ const blockParameterCount = defineExercise<BlockParameterCount>({
   symbol: "blockParameterCount",
   kind: "function",
   points: 2,
+  offLimits: ["encoderLayerParameterCount", "decoderLayerParameterCount", "multiHeadAttentionParameterCount", "feedForwardParameterCount", "transformerParameterCount", "countParameters"],
   task: "compléter blockParameterCount(dModel, dFF, kind) : les paramètres d'une couche d'encodeur (attention, feed-forward, 2 LayerNorm) ou de décodeur (2 attentions, feed-forward, 3 LayerNorm), biais compris",
   hints: [
     "Une attention multi-têtes : 4 projections d × d (W_Q, W_K, W_V, W_O), chacune avec d biais → 4·(d² + d). Le nombre de têtes ne change rien.",

@@ -16,6 +16,7 @@ const temperatureSoftmax = defineExercise<TemperatureSoftmax>({
   symbol: "temperatureSoftmax",
   kind: "function",
   points: 2,
+  offLimits: ["softmax", "applyTemperature", "nextTokenDistribution"],
   task: "compléter temperatureSoftmax(logits, temperature) : les probabilités softmax(logits / T), calculées de façon stable ; T = 0 donne tout au logit le plus grand (le premier en cas d'égalité)",
   hints: [
     "pᵢ = exp((zᵢ − m) / T) / Σⱼ exp((zⱼ − m) / T), avec m = max z : soustraire m évite exp(1000) = Infinity.",
@@ -60,6 +61,7 @@ const keepTopK = defineExercise<Filter>({
   symbol: "keepTopK",
   kind: "function",
   points: 2,
+  offLimits: ["topKFilter", "nextTokenDistribution"],
   task: "compléter keepTopK(probabilities, k) : garder les k tokens les plus probables (le plus petit indice en cas d'égalité), mettre les autres à 0 et renormaliser pour que la somme fasse 1",
   hints: [
     "Triez les indices par probabilité décroissante : ids.sort((a, b) => p[b] − p[a]) est stable, les égalités gardent l'ordre des indices.",
@@ -100,6 +102,7 @@ const keepTopP = defineExercise<Filter>({
   symbol: "keepTopP",
   kind: "function",
   points: 2,
+  offLimits: ["topPFilter", "nucleusCurve", "nextTokenDistribution"],
   task: "compléter keepTopP(probabilities, p) : garder le plus petit ensemble de tokens les plus probables dont la somme des probabilités atteint p (≥ p), mettre les autres à 0 et renormaliser",
   hints: [
     "Parcourez les indices par probabilité décroissante en cumulant : arrêtez-vous dès que la somme cumulée est ≥ p (le token qui franchit le seuil est gardé).",
@@ -147,6 +150,7 @@ const greedyDecode = defineExercise<GreedyDecode>({
   symbol: "greedyDecode",
   kind: "function",
   points: 2,
+  offLimits: ["greedyToken"],
   task: "compléter greedyDecode(next, prompt, maxNewTokens, stopId) : ajouter à chaque pas l'argmax de next(séquence complète) jusqu'à maxNewTokens tokens ou jusqu'au token stopId (non inclus) ; renvoyer les seuls nouveaux ids",
   hints: [
     "const ids = [...prompt] ; tant que out.length < maxNewTokens : logits = next(ids), id = indice du maximum.",

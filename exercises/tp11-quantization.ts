@@ -18,6 +18,7 @@ const weightMemory = defineExercise<WeightMemory>({
   symbol: "weightMemoryGB",
   kind: "function",
   points: 1,
+  offLimits: ["modelMemory", "tensorBytes", "bytesPerParam"],
   task: "compléter weightMemoryGB(params, dtype) : la taille des poids en GB (10⁹ octets) = paramètres × octets par paramètre (fp32 4, fp16 et bf16 2, int8 1, int4 ½)",
   hints: ["Un table { fp32: 4, fp16: 2, bf16: 2, int8: 1, int4: 0.5 } puis params × octets / 1e9."],
   tests: [
@@ -44,6 +45,7 @@ const quantizeAbsmax = defineExercise<QuantizeAbsmax>({
   symbol: "quantizeAbsmax",
   kind: "function",
   points: 2,
+  offLimits: ["absmaxQuantize", "absmaxScale", "absmaxScaleOf", "quantizeTensor"],
   task: "compléter quantizeAbsmax(values, bits) : scale = max|x| / (2^(bits−1) − 1) et codes = round(x / scale) ; un tableau de zéros donne scale 0 et des codes 0",
   hints: [
     "qmax = 2 ** (bits − 1) − 1 : 127 en int8, 7 en int4. La plus grande valeur absolue tombe sur ±qmax.",
@@ -90,6 +92,7 @@ const zeroPointParams = defineExercise<ZeroPointParams>({
   symbol: "zeroPointParamsFor",
   kind: "function",
   points: 2,
+  offLimits: ["zeroPointParams", "zeroPointParamsOf", "zeroPointFor", "zeroPointQuantize", "quantizeTensor"],
   task: "compléter zeroPointParamsFor(min, max, bits) : élargir [min, max] pour contenir 0, puis scale = (max − min) / (2^bits − 1) et zeroPoint = round(−min / scale) − 2^(bits−1) (codes signés)",
   hints: [
     "Élargir : lo = Math.min(min, 0), hi = Math.max(max, 0) ; ainsi 0 est représenté exactement.",
@@ -141,6 +144,7 @@ const dequantize = defineExercise<Dequantize>({
   symbol: "dequantizeCodes",
   kind: "function",
   points: 1,
+  offLimits: ["absmaxDequantize", "zeroPointDequantize", "dequantizeTensor"],
   task: "compléter dequantizeCodes(codes, scale, zeroPoint) : les valeurs x̂ = (q − zeroPoint) × scale",
   hints: ["Un simple map : codes.map((q) => (q − zeroPoint) * scale). Avec absmax, zeroPoint = 0."],
   tests: [
@@ -162,6 +166,7 @@ const snrDb = defineExercise<SnrDb>({
   symbol: "snrDb",
   kind: "function",
   points: 1,
+  offLimits: ["quantizationError"],
   task: "compléter snrDb(original, reconstructed) : 10·log10(Σ x² / Σ (x − x̂)²) ; une copie exacte donne Infinity",
   hints: ["Deux sommes dans une boucle : signal += x², bruit += (x − x̂)². Si le bruit vaut 0, renvoyez Infinity."],
   tests: [

@@ -1,8 +1,8 @@
 /**
  * TP12 — Retrieval-augmented generation: the exercises of solutions/tp12-rag.ipynb and their visible tests.
  * Expected values are worked out by hand in the comments. lib/rag has a metric, a fusion and a chunker of
- * its own: the exercises that could delegate to them forbid it, and a test reads the submission's source to
- * make sure (the point is to write them).
+ * its own: the exercises that could delegate to them list them in `offLimits`, so that they are disabled
+ * while the check runs the submission (the point is to write them).
  */
 import { defineExercise, defineLesson } from "../lib/grading/spec";
 import { expectClose, expectEqual, expectThrows, expectTrue } from "../lib/grading/expect";
@@ -15,28 +15,13 @@ type Source = { year: number; president: string; text: string };
 type SourcesPrompt = (question: string, sources: Source[]) => string;
 type CheckCitations = (answer: string, sources: Source[], expected: string) => { cited: number[]; outOfRange: number[]; supported: boolean };
 
-/**
- * A test that checks a worked example, then fails if the submission's source calls one of `names` (the
- * library functions the exercise replaces): `name(` as written, or `name)(` as tslab's CommonJS output
- * calls an import. The example comes first so that the released stub fails here too.
- */
-function writtenByHand<T>(names: readonly string[], example: (f: T) => void | Promise<void>) {
-  return {
-    name: `écrit à la main, sans appeler ${names.join(" ni ")} de la bibliothèque`,
-    run: async (f: T) => {
-      await example(f);
-      const source = String(f);
-      for (const name of names) expectTrue(!new RegExp(`\\b${name}\\s*\\)?\\s*\\(`).test(source), `la solution appelle ${name} : c'est ce qu'il faut écrire soi-même`);
-    },
-  };
-}
-
 const overlappingChunks = defineExercise<OverlappingChunks>({
   id: "tp12.overlapping_chunks",
   title: "Un découpeur à fenêtres chevauchantes",
   symbol: "overlappingChunks",
   kind: "function",
   points: 2,
+  offLimits: ["fixedTokenChunks", "recursiveChunks"],
   task:
     "compléter overlappingChunks(text, size, overlap) : découper le texte en fenêtres de `size` mots (mots = suites de caractères sans espace), chaque fenêtre commençant `size − overlap` mots après la précédente, la dernière finissant au dernier mot ; chaque morceau donne ses positions en caractères dans le texte (start = début de son premier mot, end = fin de son dernier mot) et text = text.slice(start, end) ; [] pour un texte sans mot ; une erreur si overlap < 0 ou overlap ≥ size",
   hints: [
@@ -81,7 +66,7 @@ const overlappingChunks = defineExercise<OverlappingChunks>({
         expectThrows(() => f("a b c", 2, -1), undefined, "overlap < 0");
       },
     },
-    writtenByHand<OverlappingChunks>(["fixedTokenChunks", "recursiveChunks"], (f) => expectEqual(f("x y z", 2, 1).map((c) => c.text), ["x y", "y z"])),
+    { name: "« x y z », 2 mots, chevauchement 1 → « x y », « y z »", run: (f) => expectEqual(f("x y z", 2, 1).map((c) => c.text), ["x y", "y z"]) },
   ],
 });
 
@@ -91,6 +76,7 @@ const retrievalMetrics = defineExercise<RetrievalMetrics>({
   symbol: "retrievalMetrics",
   kind: "function",
   points: 3,
+  offLimits: ["recallAtK", "reciprocalRank", "ndcgAtK", "scoreRetrieval"],
   task:
     "compléter retrievalMetrics(ranked, relevant, k) : pour un classement d'identifiants (le meilleur d'abord) et l'ensemble des pertinents, recall = pertinents trouvés dans les k premiers / nombre de pertinents ; reciprocalRank = 1 / rang du premier pertinent dans les k premiers (0 s'il n'y en a pas) ; ndcg = DCG / IDCG avec DCG = Σ_{i ≤ k} rel_i / log2(i + 1) (i compté à partir de 1, rel_i = 1 si pertinent) et IDCG le DCG d'un classement parfait (min(k, |relevant|) pertinents en tête) ; une erreur si relevant est vide",
   hints: [
@@ -134,7 +120,7 @@ const retrievalMetrics = defineExercise<RetrievalMetrics>({
         expectThrows(() => f(["a"], new Set(), 5));
       },
     },
-    writtenByHand<RetrievalMetrics>(["recallAtK", "reciprocalRank", "ndcgAtK", "scoreRetrieval"], (f) => expectClose(f(["a", "b"], new Set(["b"]), 2).recall, 1, 1e-9, "recall")),
+    { name: "[a, b], pertinent {b}, k = 2 → recall 1", run: (f) => expectClose(f(["a", "b"], new Set(["b"]), 2).recall, 1, 1e-9, "recall") },
   ],
 });
 
@@ -144,6 +130,7 @@ const fuseRankings = defineExercise<FuseRankings>({
   symbol: "fuseRankings",
   kind: "function",
   points: 2,
+  offLimits: ["reciprocalRankFusion", "hybridRetriever"],
   task:
     "compléter fuseRankings(rankings, k) : fusionner plusieurs classements (listes d'identifiants, le meilleur d'abord) : chaque classement donne à un identifiant le score 1 / (k + rang), rang compté à partir de 1, et les scores s'additionnent ; renvoyer tous les identifiants avec leur score, du meilleur au moins bon (à égalité, ordre alphabétique des identifiants)",
   hints: [
@@ -175,7 +162,7 @@ const fuseRankings = defineExercise<FuseRankings>({
         expectEqual(f([], 60), []);
       },
     },
-    writtenByHand<FuseRankings>(["reciprocalRankFusion", "hybridRetriever", "hybridSearch"], (f) => expectEqual(f([["a"]], 0), [{ id: "a", score: 1 }])),
+    { name: "un seul classement [a] avec k = 0 → a, score 1", run: (f) => expectEqual(f([["a"]], 0), [{ id: "a", score: 1 }]) },
   ],
 });
 

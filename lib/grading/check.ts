@@ -5,6 +5,7 @@
  */
 import { describeKind, formatValue } from "./expect";
 import { findExercise } from "./lessons";
+import { delegationMessage, guardSubmission } from "./off-limits";
 import type { Exercise, ExerciseTest } from "./spec";
 import { isTodoError } from "./todo";
 
@@ -94,7 +95,8 @@ function kindProblem(exercise: Exercise<unknown>, submission: unknown): string |
 /**
  * Runs the exercise's tests (plus `extraTests`) against `submission`. Never throws for anything the
  * submission does: throws, rejections, promises that never settle (per-test timeout) and TodoErrors all
- * become failed tests with a French message.
+ * become failed tests with a French message. The functions of the spec's `offLimits` are disabled during
+ * the submission's calls; if it called one (even caught), every test fails with the delegation message.
  */
 export async function runExercise(
   exercise: Exercise<any>,
@@ -113,13 +115,14 @@ export async function runExercise(
     return { ...base, status: "missing", earned: 0, passed: 0, tests, reason: problem };
   }
 
+  const guarded = guardSubmission(exercise.id, exercise.offLimits ?? [], submission);
   const tests: TestOutcome[] = [];
   let todoMessage: string | undefined;
   for (const { test, hidden: isHidden } of all) {
     const outcome: TestOutcome = { name: test.name, passed: false };
     if (isHidden) outcome.hidden = true;
     try {
-      await runOne(test, submission, timeoutMs);
+      await runOne(test, guarded.submission, timeoutMs);
       outcome.passed = true;
     } catch (error) {
       if (error instanceof TestTimeout) {
@@ -133,6 +136,12 @@ export async function runExercise(
       }
     }
     tests.push(outcome);
+  }
+  const delegated = guarded.violations();
+  if (delegated.length > 0) {
+    const reason = delegationMessage(exercise.id, delegated[0]!);
+    const refused = tests.map(({ name, hidden: isHidden }) => ({ name, passed: false, message: reason, ...(isHidden ? { hidden: true } : {}) }));
+    return { ...base, status: "failed", earned: 0, passed: 0, tests: refused, reason };
   }
   const passed = tests.filter((test) => test.passed).length;
   const earned = roundPoints((exercise.points * passed) / all.length);
@@ -154,11 +163,16 @@ function pointsText(value: number): string {
   return `${value} point${Math.abs(value) >= 2 ? "s" : ""}`;
 }
 
-/** The French report `check(...)` prints: one ✅/❌ line per test, messages, score, hints after a failure. */
-export function formatReport(result: ExerciseResult, task?: string): string {
+/**
+ * The French report `check(...)` prints: one ✅/❌ line per test (one line when every test failed for the
+ * same reason, such as a delegation), the score, and after a failure the first `hintsShown` hints (all of
+ * them by default).
+ */
+export function formatReport(result: ExerciseResult, task?: string, hintsShown = result.hints.length): string {
   const lines = [`📝 ${result.exercise} — ${result.title}`];
   const allTodo = result.tests.length > 0 && result.tests.every((test) => test.todo);
-  if (result.status === "missing") {
+  const oneReason = result.reason !== undefined && result.tests.length > 0 && result.tests.every((test) => !test.passed && !test.todo && test.message === result.reason);
+  if (result.status === "missing" || oneReason) {
     lines.push(`  ❌ ${result.reason ?? "rien à vérifier"}`);
   } else if (allTodo) {
     const todoTask = task ?? result.reason ?? "";
@@ -179,16 +193,42 @@ export function formatReport(result: ExerciseResult, task?: string): string {
     lines.push(`🎉 Tous les tests passent : ${result.earned} / ${pointsText(result.max)}.`);
   } else {
     lines.push(`Score : ${result.earned} / ${pointsText(result.max)} (${result.passed}/${result.total} tests réussis).`);
-    if (result.hints.length > 0 && !allTodo) {
-      lines.push("💡 Indices :", ...result.hints.map((hint) => `  • ${hint}`));
+    const shown = Math.min(Math.max(hintsShown, 0), result.hints.length);
+    if (shown > 0 && !allTodo) {
+      const total = result.hints.length;
+      lines.push(shown === 1 ? `💡 Indice (1 sur ${total}) :` : `💡 Indices (${shown} sur ${total}) :`, ...result.hints.slice(0, shown).map((hint) => `  • ${hint}`));
+      if (shown < total) lines.push("  (un indice de plus à chaque vérification qui échoue)");
     }
   }
   return lines.join("\n");
 }
 
+const FAILED_CHECKS_KEY = Symbol.for("llm-course.failedChecks");
+
+/**
+ * How many checks of each exercise have failed in this kernel session (todo stubs aside): the hints come
+ * one at a time. On globalThis so that two copies of this module count together.
+ */
+function failedChecks(): Map<string, number> {
+  const holder = globalThis as { [FAILED_CHECKS_KEY]?: Map<string, number> };
+  holder[FAILED_CHECKS_KEY] ??= new Map();
+  return holder[FAILED_CHECKS_KEY];
+}
+
+/** Counts one more failed check of the exercise (not for a stub or a missing symbol) and returns the count. */
+function countFailure(result: ExerciseResult): number {
+  const counts = failedChecks();
+  const allTodo = result.tests.length > 0 && result.tests.every((test) => test.todo);
+  if (result.status === "passed" || result.status === "missing" || allTodo) return counts.get(result.exercise) ?? 0;
+  const count = (counts.get(result.exercise) ?? 0) + 1;
+  counts.set(result.exercise, count);
+  return count;
+}
+
 /**
  * Checks a submission in the notebook: `await check("tp01.count_pairs", countPairs)`. Prints a French
- * report and resolves to undefined; it never throws, whatever the submission or the id.
+ * report and resolves to undefined; it never throws, whatever the submission or the id. The n-th failed
+ * check of an exercise in the kernel session shows its first n hints.
  */
 export async function check(exerciseId: string, submission: unknown): Promise<void> {
   try {
@@ -200,7 +240,7 @@ export async function check(exerciseId: string, submission: unknown): Promise<vo
       return;
     }
     const result = await runExercise(exercise, submission);
-    console.log(formatReport(result, exercise.task));
+    console.log(formatReport(result, exercise.task, countFailure(result)));
   } catch (error) {
     // Only a bug of the library itself can land here; the student still gets a line, not a crash.
     try {

@@ -28,8 +28,14 @@ export interface Exercise<T = unknown> {
   points: number;
   /** French sentence saying what to complete; the released stub throws it. */
   task: string;
-  /** French hints, shown after a failed check, one per line. */
+  /** French hints: the first failed check shows the first one, each later failure one more. */
   hints: string[];
+  /**
+   * Library functions (as exported, e.g. "softmax") the student's function must not call: the exercise is
+   * to write them. They are disabled while the check runs the submission, and a call scores 0 with a French
+   * message (see off-limits.ts; the library wraps each name with `offLimitsDuringChecks`).
+   */
+  offLimits?: string[];
   /** Visible tests, run by `check(...)` and by the grader (teachers may add hidden ones). */
   tests: ExerciseTest<T>[];
 }
@@ -72,6 +78,12 @@ export function defineLesson(spec: LessonSpec): LessonSpec {
     }
     if (!(exercise.points > 0)) throw new Error(`Exercise ${exercise.id}: points must be positive.`);
     if (exercise.tests.length === 0) throw new Error(`Exercise ${exercise.id} has no test.`);
+    for (const name of exercise.offLimits ?? []) {
+      if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new Error(`Exercise ${exercise.id}: off-limits name "${name}" is not an identifier.`);
+    }
+    if (exercise.offLimits !== undefined && exercise.kind !== "function") {
+      throw new Error(`Exercise ${exercise.id}: offLimits needs kind "function" (a value is not run during the check).`);
+    }
   }
   return spec;
 }

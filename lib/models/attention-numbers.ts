@@ -4,6 +4,7 @@
  *
  *   scores = Q·Kᵀ      scaled = scores / √d_k      weights = softmax(scaled) row by row      Z = weights·V
  */
+import { offLimitsDuringChecks } from "../grading/off-limits";
 
 /** q·k. */
 export function dot(a: readonly number[], b: readonly number[]): number {
@@ -52,7 +53,7 @@ function checkMatrix(m: readonly (readonly number[])[], name: string): number {
  * softmax(Q·Kᵀ / √d_k)·V with every intermediate step, on arrays of rows. `mask[i][j] = 0` hides key j
  * from query i (its scaled score becomes −Infinity, its weight 0).
  */
-export function attentionByHand(
+export const attentionByHand = offLimitsDuringChecks("attentionByHand", function attentionByHand(
   queries: readonly (readonly number[])[],
   keys: readonly (readonly number[])[],
   values: readonly (readonly number[])[],
@@ -72,7 +73,7 @@ export function attentionByHand(
   const weights = scaled.map(softmaxRow);
   const output = weights.map((w) => values[0]!.map((_, c) => w.reduce((sum, wj, j) => sum + wj * values[j]![c]!, 0)));
   return { scores, scaled, weights, output };
-}
+});
 
 /**
  * The seeds' worked example ("Thinking Machines", d_k = 64): q₁·k₁ = 112 and q₁·k₂ = 96, divided by
@@ -112,17 +113,17 @@ export function bigDogSelfAttention(mask?: readonly (readonly number[])[]): Atte
 }
 
 /** Lower-triangular 0/1 matrix: position i sees positions 0 … i (a decoder cannot look ahead). */
-export function causalMaskArray(size: number): number[][] {
+export const causalMaskArray = offLimitsDuringChecks("causalMaskArray", function causalMaskArray(size: number): number[][] {
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`causalMaskArray: size must be an integer ≥ 1, got ${size}`);
   return Array.from({ length: size }, (_, i) => Array.from({ length: size }, (_, j) => (j <= i ? 1 : 0)));
-}
+});
 
 /**
  * One sinusoidal positional-encoding value (Vaswani et al. 2017):
  * PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d)). `dimension` is the
  * column 0 … d − 1 (even columns are sines, odd ones the cosine of the same frequency).
  */
-export function positionalEncodingValue(pos: number, dimension: number, dModel: number): number {
+export const positionalEncodingValue = offLimitsDuringChecks("positionalEncodingValue", function positionalEncodingValue(pos: number, dimension: number, dModel: number): number {
   if (!Number.isInteger(pos) || pos < 0) throw new RangeError(`positionalEncodingValue: pos must be an integer ≥ 0, got ${pos}`);
   if (!Number.isInteger(dModel) || dModel < 1) throw new RangeError(`positionalEncodingValue: dModel must be an integer ≥ 1, got ${dModel}`);
   if (!Number.isInteger(dimension) || dimension < 0 || dimension >= dModel) {
@@ -131,10 +132,10 @@ export function positionalEncodingValue(pos: number, dimension: number, dModel: 
   const even = dimension - (dimension % 2);
   const angle = pos / Math.pow(10000, even / dModel);
   return dimension % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
-}
+});
 
 /** The [length × dModel] sinusoidal table as rows of numbers (plots, checks). */
-export function positionalEncodingTable(length: number, dModel: number): number[][] {
+export const positionalEncodingTable = offLimitsDuringChecks("positionalEncodingTable", function positionalEncodingTable(length: number, dModel: number): number[][] {
   if (!Number.isInteger(length) || length < 1) throw new RangeError(`positionalEncodingTable: length must be an integer ≥ 1, got ${length}`);
   return Array.from({ length }, (_, pos) => Array.from({ length: dModel }, (_, d) => positionalEncodingValue(pos, d, dModel)));
-}
+});

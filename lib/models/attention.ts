@@ -21,6 +21,7 @@ import * as tf from "@tensorflow/tfjs";
 import { attentionKernelAvailable, causalAttentionBackward, causalAttentionForward } from "../kernels/attention";
 import { Random } from "../random";
 import { checkPositiveInteger, frozenLinear, layerNormParameterCount, feedForwardParameterCount, linear, Linear, linearParameterCount, matMul, shapeOf, type Module } from "./layers";
+import { offLimitsDuringChecks } from "../grading/off-limits";
 
 export * from "./attention-numbers";
 export {
@@ -179,7 +180,7 @@ export function lengthMask(lengths: readonly number[], maxLength: number): tf.Te
  * keys = queries (the default) that is the usual triangle; with a KV cache holding keys − queries earlier
  * positions, the new queries see the whole past and the new positions up to their own.
  */
-export function causalMask(queries: number, keys: number = queries): tf.Tensor2D {
+export const causalMask = offLimitsDuringChecks("causalMask", function causalMask(queries: number, keys: number = queries): tf.Tensor2D {
   checkPositiveInteger(queries, "queries", "causalMask");
   checkPositiveInteger(keys, "keys", "causalMask");
   if (keys < queries) throw new RangeError(`causalMask: keys (${keys}) must be ≥ queries (${queries}): the queries are the last positions of the keys`);
@@ -187,7 +188,7 @@ export function causalMask(queries: number, keys: number = queries): tf.Tensor2D
   const data = new Float32Array(queries * keys);
   for (let i = 0; i < queries; i++) data.fill(1, i * keys, i * keys + i + offset + 1);
   return tf.tensor2d(data, [queries, keys]);
-}
+});
 
 /**
  * Sinusoidal positional encodings [length, dModel] (Vaswani et al. 2017):
@@ -415,16 +416,16 @@ export class MultiHeadAttention implements Module {
 }
 
 /** Parameters of one multi-head attention layer: four d_model × d_model projections with biases, 4·(d² + d); the head count does not change it. */
-export function multiHeadAttentionParameterCount(dModel: number, bias = true): number {
+export const multiHeadAttentionParameterCount = offLimitsDuringChecks("multiHeadAttentionParameterCount", function multiHeadAttentionParameterCount(dModel: number, bias = true): number {
   return 4 * linearParameterCount(dModel, dModel, bias);
-}
+});
 
 /** Parameters of a Transformer encoder layer: self-attention + feed-forward + two LayerNorms. */
-export function encoderLayerParameterCount(dModel: number, dFF: number): number {
+export const encoderLayerParameterCount = offLimitsDuringChecks("encoderLayerParameterCount", function encoderLayerParameterCount(dModel: number, dFF: number): number {
   return multiHeadAttentionParameterCount(dModel) + feedForwardParameterCount(dModel, dFF) + 2 * layerNormParameterCount(dModel);
-}
+});
 
 /** Parameters of a Transformer decoder layer: masked self-attention + cross-attention + feed-forward + three LayerNorms. */
-export function decoderLayerParameterCount(dModel: number, dFF: number): number {
+export const decoderLayerParameterCount = offLimitsDuringChecks("decoderLayerParameterCount", function decoderLayerParameterCount(dModel: number, dFF: number): number {
   return 2 * multiHeadAttentionParameterCount(dModel) + feedForwardParameterCount(dModel, dFF) + 3 * layerNormParameterCount(dModel);
-}
+});

@@ -13,6 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 import { embeddingLookup } from "../backend/embedding";
 import { layerNormBackward, layerNormForward, layersKernelAvailable } from "../kernels/layers";
 import { Random } from "../random";
+import { offLimitsDuringChecks } from "../grading/off-limits";
 
 /** Something that owns trainable variables, listed by stable names (checkpoints and optimisers rely on the order). */
 export interface Module {
@@ -23,10 +24,10 @@ export interface Module {
 }
 
 /** Total number of trainable numbers of a module (or of a list of tensors). */
-export function countParameters(source: Module | readonly tf.Tensor[]): number {
+export const countParameters = offLimitsDuringChecks("countParameters", function countParameters(source: Module | readonly tf.Tensor[]): number {
   const tensors = Array.isArray(source) ? (source as readonly tf.Tensor[]) : (source as Module).namedParameters().map(([, v]) => v);
   return tensors.reduce((total, t) => total + t.size, 0);
-}
+});
 
 /** "Shape [2, 3]" in error messages. */
 export function shapeOf(t: tf.Tensor): string {
@@ -432,6 +433,6 @@ export function layerNormParameterCount(dim: number): number {
 }
 
 /** Parameters of a feed-forward block: d·d_ff + d_ff + d_ff·d + d. */
-export function feedForwardParameterCount(dModel: number, dFF: number): number {
+export const feedForwardParameterCount = offLimitsDuringChecks("feedForwardParameterCount", function feedForwardParameterCount(dModel: number, dFF: number): number {
   return linearParameterCount(dModel, dFF) + linearParameterCount(dFF, dModel);
-}
+});

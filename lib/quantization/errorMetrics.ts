@@ -3,6 +3,7 @@
  * signal-to-noise ratio in decibels, SNR = 10 log10(Σx² / Σ(x − x̂)²). Each bit of a uniform quantizer
  * buys about 6 dB: int8 absmax on Gaussian-like weights gives about 40 dB, int4 15 to 20 dB.
  */
+import { offLimitsDuringChecks } from "../grading/off-limits";
 
 /** Error of a reconstruction. */
 export interface QuantizationError {
@@ -22,7 +23,7 @@ const snr = (signalPower: number, mse: number): number =>
   mse === 0 ? Infinity : signalPower === 0 ? -Infinity : 10 * Math.log10(signalPower / mse);
 
 /** Error metrics of `reconstructed` against `original` (same length, finite). */
-export function quantizationError(original: ArrayLike<number>, reconstructed: ArrayLike<number>): QuantizationError {
+export const quantizationError = offLimitsDuringChecks("quantizationError", function quantizationError(original: ArrayLike<number>, reconstructed: ArrayLike<number>): QuantizationError {
   if (original === null || typeof original !== "object" || reconstructed === null || typeof reconstructed !== "object") {
     throw new TypeError("quantizationError: expected two arrays of numbers");
   }
@@ -47,7 +48,7 @@ export function quantizationError(original: ArrayLike<number>, reconstructed: Ar
   const n = original.length;
   const mse = sumSq / n;
   return { count: n, maxAbsError: maxAbs, meanAbsError: sumAbs / n, mse, rmse: Math.sqrt(mse), signalPower: sumSignal / n, snrDb: snr(sumSignal / n, mse) };
-}
+});
 
 /** The error of several tensors taken as one (count-weighted means, worst maximum). */
 export function combineErrors(parts: readonly QuantizationError[]): QuantizationError {

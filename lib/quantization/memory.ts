@@ -4,6 +4,7 @@
  * sizes are; PyTorch's out-of-memory messages and `nvidia-smi` count GiB = 2^30 bytes, 7.4 % more per unit.
  * Both are given.
  */
+import { offLimitsDuringChecks } from "../grading/off-limits";
 
 /** Storage types of weights. */
 export type WeightDtype = "fp64" | "fp32" | "fp16" | "bf16" | "int8" | "int4";
@@ -17,11 +18,11 @@ export const GB = 1e9;
 export const GIB = 2 ** 30;
 
 /** Bytes per parameter of a dtype, with an error naming the valid ones. */
-export function bytesPerParam(dtype: WeightDtype): number {
+export const bytesPerParam = offLimitsDuringChecks("bytesPerParam", function bytesPerParam(dtype: WeightDtype): number {
   const bytes = (BYTES_PER_PARAM as Record<string, number | undefined>)[dtype];
   if (bytes === undefined) throw new RangeError(`unknown dtype ${JSON.stringify(dtype)}; expected one of ${Object.keys(BYTES_PER_PARAM).join(", ")}`);
   return bytes;
-}
+});
 
 function checkCount(n: number, what: string, where: string): void {
   if (typeof n !== "number" || !Number.isInteger(n) || n < 0) throw new RangeError(`${where}: ${what} must be an integer ≥ 0, got ${n}`);
@@ -39,25 +40,25 @@ export interface MemoryEstimate {
 }
 
 /** Memory of `params` weights stored as `dtype` (7e9 in fp16: 14e9 bytes = 14 GB = 13.04 GiB). */
-export function modelMemory(params: number, dtype: WeightDtype): MemoryEstimate {
+export const modelMemory = offLimitsDuringChecks("modelMemory", function modelMemory(params: number, dtype: WeightDtype): MemoryEstimate {
   checkCount(params, "the parameter count", "modelMemory");
   const bytes = params * bytesPerParam(dtype);
   return { params, dtype, bytes, gb: bytes / GB, gib: bytes / GIB };
-}
+});
 
 /**
  * Bytes of one dense tensor. The seeds' out-of-memory cell converts `torch.rand((10000, 10000))` to
  * float64: 10^8 × 8 = 8e8 bytes = 0.745 GiB (the error message printed there says 7.45 GiB, ten times
  * more, so it came from a larger tensor than the cell shows).
  */
-export function tensorBytes(shape: readonly number[], dtype: WeightDtype): number {
+export const tensorBytes = offLimitsDuringChecks("tensorBytes", function tensorBytes(shape: readonly number[], dtype: WeightDtype): number {
   let count = 1;
   for (const d of shape) {
     checkCount(d, "every dimension", "tensorBytes");
     count *= d;
   }
   return count * bytesPerParam(dtype);
-}
+});
 
 /** How the weights are trained, which fixes what sits in memory next to them. */
 export type TrainingRecipe = "fp32-adam" | "mixed-precision-adam" | "fp32-sgd";

@@ -14,6 +14,7 @@ import { absmaxScaleOf } from "./absmax";
 import { toFp16 } from "./float16";
 import { checkScheme, Granularity, IntegerScheme } from "./scheme";
 import { zeroPointFor, zeroPointParamsOf } from "./zeroPoint";
+import { offLimitsDuringChecks } from "../grading/off-limits";
 
 /** A quantized tensor: one code per value, one scale (and zero point) per group. */
 export interface QuantizedTensor {
@@ -70,7 +71,7 @@ function groupIndexer(tensor: { readonly granularity: Granularity; readonly grou
  * `values` (row-major, `shape` default [length]) quantized with `scheme`.
  * `quantizeTensor(w, { method: "absmax", bits: 4, granularity: { groupSize: 32 } }, [rows, cols])`.
  */
-export function quantizeTensor(values: ArrayLike<number>, scheme: IntegerScheme, shape: readonly number[] = [values.length]): QuantizedTensor {
+export const quantizeTensor = offLimitsDuringChecks("quantizeTensor", function quantizeTensor(values: ArrayLike<number>, scheme: IntegerScheme, shape: readonly number[] = [values.length]): QuantizedTensor {
   const where = "quantizeTensor";
   checkValues(values, where);
   checkScheme(scheme, where);
@@ -110,10 +111,10 @@ export function quantizeTensor(values: ArrayLike<number>, scheme: IntegerScheme,
     codes[i] = quantizeValue(values[i]!, scales[g]!, zeroPoints === null ? 0 : zeroPoints[g]!, range);
   }
   return { method: scheme.method, bits: scheme.bits, shape: [...shape], granularity, groupSize, values: codes, scales, zeroPoints, scaleDtype };
-}
+});
 
 /** x̂ = (q − zeroPoint) × scale, value by value: what a model computes with after quantization. */
-export function dequantizeTensor(tensor: QuantizedTensor): Float32Array {
+export const dequantizeTensor = offLimitsDuringChecks("dequantizeTensor", function dequantizeTensor(tensor: QuantizedTensor): Float32Array {
   const { values, scales, zeroPoints, groupSize } = tensor;
   if (values.length !== scales.length * groupSize || (zeroPoints !== null && zeroPoints.length !== scales.length)) {
     throw new RangeError(`dequantizeTensor: ${values.length} codes, ${scales.length} scales and groups of ${groupSize} do not fit together`);
@@ -125,4 +126,4 @@ export function dequantizeTensor(tensor: QuantizedTensor): Float32Array {
     out[i] = dequantizeValue(values[i]!, scales[g]!, zeroPoints === null ? 0 : zeroPoints[g]!);
   }
   return out;
-}
+});

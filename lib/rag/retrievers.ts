@@ -11,6 +11,7 @@ import { reciprocalRankFusion } from "./fusion";
 import { scoreRetrieval, type RetrievalScores } from "./metrics";
 import { goldChunkIds, type RagQuestion } from "./questions";
 import { ExactIndex, topK, type Hit } from "./vectors";
+import { offLimitsDuringChecks } from "../grading/off-limits";
 
 /** Ranks chunk ids for a question. */
 export interface Retriever {
@@ -40,7 +41,7 @@ export function denseRetriever(chunks: readonly Chunk[], vectors: readonly Float
 }
 
 /** Reciprocal rank fusion of several retrievers' top `candidates` (default 50). */
-export function hybridRetriever(retrievers: readonly Retriever[], candidates = 50): Retriever {
+export const hybridRetriever = offLimitsDuringChecks("hybridRetriever", function hybridRetriever(retrievers: readonly Retriever[], candidates = 50): Retriever {
   if (retrievers.length < 2) throw new Error("hybridRetriever: fuse at least two retrievers");
   return {
     name: `hybrid (${retrievers.map((r) => r.name).join(" + ")})`,
@@ -49,7 +50,7 @@ export function hybridRetriever(retrievers: readonly Retriever[], candidates = 5
       return reciprocalRankFusion(rankings, { limit: k });
     },
   };
-}
+});
 
 /** Scores (question, chunk) pairs by reading both together. */
 export interface Reranker {

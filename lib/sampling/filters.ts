@@ -9,6 +9,7 @@
  */
 import { Random } from "../random";
 import { softmax } from "./temperature";
+import { offLimitsDuringChecks } from "../grading/off-limits";
 
 /** How the next token is chosen from the model's logits. */
 export interface SamplingOptions {
@@ -67,11 +68,11 @@ function keepOnly(probabilities: ArrayLike<number>, ids: readonly number[]): Flo
  * Top-k: the k most probable tokens keep their probabilities, renormalised; the others get 0. With k ≥ the
  * vocabulary size, the distribution is only renormalised. `topKFilter([0.5, 0.3, 0.15, 0.05], 2)` → [0.625, 0.375, 0, 0].
  */
-export function topKFilter(probabilities: ArrayLike<number>, k: number): Float64Array {
+export const topKFilter = offLimitsDuringChecks("topKFilter", function topKFilter(probabilities: ArrayLike<number>, k: number): Float64Array {
   checkTopK(k, "topKFilter");
   const order = rankTokens(probabilities);
   return keepOnly(probabilities, order.slice(0, Math.min(k, order.length)));
-}
+});
 
 /** The data of the cumulative-probability plot of top-p: tokens by decreasing probability and the running sum. */
 export interface NucleusCurve {
@@ -92,7 +93,7 @@ export interface NucleusCurve {
  * 0.5, 0.8, 0.95, 1 and the first to reach 0.9 is the third, so 3 tokens are kept. Plot `cumulative` against
  * the rank with a horizontal line at `topP`.
  */
-export function nucleusCurve(probabilities: ArrayLike<number>, topP: number): NucleusCurve {
+export const nucleusCurve = offLimitsDuringChecks("nucleusCurve", function nucleusCurve(probabilities: ArrayLike<number>, topP: number): NucleusCurve {
   checkTopP(topP, "nucleusCurve");
   const total = checkDistribution(probabilities, "nucleusCurve");
   const order = rankTokens(probabilities);
@@ -108,17 +109,17 @@ export function nucleusCurve(probabilities: ArrayLike<number>, topP: number): Nu
   // Rounding can leave the total a hair below p = 1: then every token is needed.
   if (kept === 0) kept = sorted.length;
   return { order, probabilities: sorted, cumulative, topP, kept };
-}
+});
 
 /**
  * Top-p (nucleus): keeps the smallest set of most probable tokens whose probabilities sum to ≥ p, renormalised.
  * `topPFilter([0.5, 0.3, 0.15, 0.05], 0.9)` keeps 3 tokens → [0.5/0.95, 0.3/0.95, 0.15/0.95, 0]. The most probable
  * token is always kept, so a tiny p is greedy decoding.
  */
-export function topPFilter(probabilities: ArrayLike<number>, topP: number): Float64Array {
+export const topPFilter = offLimitsDuringChecks("topPFilter", function topPFilter(probabilities: ArrayLike<number>, topP: number): Float64Array {
   const curve = nucleusCurve(probabilities, topP);
   return keepOnly(probabilities, curve.order.slice(0, curve.kept));
-}
+});
 
 function checkSamplingOptions(options: SamplingOptions, where: string): Required<SamplingOptions> {
   if (options === null || typeof options !== "object") throw new TypeError(`${where}: options must be an object such as { temperature: 0.8, topK: 40 }`);
@@ -135,16 +136,16 @@ function checkSamplingOptions(options: SamplingOptions, where: string): Required
  * The distribution the next token is drawn from: softmax(logits / T), then top-k, then top-p, renormalised.
  * Temperature 0 puts all the mass on the argmax.
  */
-export function nextTokenDistribution(logits: ArrayLike<number>, options: SamplingOptions = {}): Float64Array {
+export const nextTokenDistribution = offLimitsDuringChecks("nextTokenDistribution", function nextTokenDistribution(logits: ArrayLike<number>, options: SamplingOptions = {}): Float64Array {
   const { temperature, topK, topP } = checkSamplingOptions(options, "nextTokenDistribution");
   let p = softmax(logits, temperature);
   if (topK < p.length) p = topKFilter(p, topK);
   if (topP < 1) p = topPFilter(p, topP);
   return p;
-}
+});
 
 /** The index of the largest value, the smallest index among ties: greedy decoding's choice. */
-export function greedyToken(logits: ArrayLike<number>): number {
+export const greedyToken = offLimitsDuringChecks("greedyToken", function greedyToken(logits: ArrayLike<number>): number {
   if (logits === null || typeof logits !== "object" || typeof logits.length !== "number" || logits.length === 0) {
     throw new RangeError("greedyToken: expected a non-empty array of logits");
   }
@@ -154,7 +155,7 @@ export function greedyToken(logits: ArrayLike<number>): number {
     if (logits[i]! > logits[best]!) best = i;
   }
   return best;
-}
+});
 
 /**
  * The next token: the argmax at temperature 0 (no random number drawn), otherwise one seeded draw from

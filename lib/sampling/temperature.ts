@@ -6,6 +6,7 @@
  * distribution, T < 1 sharpens it (T → 0 is greedy argmax), T > 1 flattens it toward uniform.
  */
 import { Random } from "../random";
+import { offLimitsDuringChecks } from "../grading/off-limits";
 
 function checkTemperature(temperature: number, where: string): void {
   if (typeof temperature !== "number" || !(temperature >= 0) || !Number.isFinite(temperature)) {
@@ -30,7 +31,7 @@ function argmax(values: ArrayLike<number>): number {
  * softmax(logits / T) as probabilities (Float64Array), computed stably by subtracting the largest logit
  * first (exp of a large logit would overflow to Infinity). T = 0 puts all the mass on the argmax.
  */
-export function softmax(logits: ArrayLike<number>, temperature = 1): Float64Array {
+export const softmax = offLimitsDuringChecks("softmax", function softmax(logits: ArrayLike<number>, temperature = 1): Float64Array {
   checkVector(logits, "softmax");
   checkTemperature(temperature, "softmax");
   const out = new Float64Array(logits.length);
@@ -51,10 +52,10 @@ export function softmax(logits: ArrayLike<number>, temperature = 1): Float64Arra
   }
   for (let i = 0; i < out.length; i++) out[i]! /= total;
   return out;
-}
+});
 
 /** Probabilities (≥ 0, any positive total: counts work too) reshaped by temperature: p^(1/T), renormalised. */
-export function applyTemperature(probabilities: ArrayLike<number>, temperature = 1): Float64Array {
+export const applyTemperature = offLimitsDuringChecks("applyTemperature", function applyTemperature(probabilities: ArrayLike<number>, temperature = 1): Float64Array {
   checkVector(probabilities, "applyTemperature");
   checkTemperature(temperature, "applyTemperature");
   let total = 0;
@@ -73,7 +74,7 @@ export function applyTemperature(probabilities: ArrayLike<number>, temperature =
   const logits = new Float64Array(probabilities.length);
   for (let i = 0; i < logits.length; i++) logits[i] = Math.log(probabilities[i]! / total);
   return softmax(logits, temperature);
-}
+});
 
 /** One token id drawn from `probabilities` (or counts) at `temperature` (default 1, 0 = argmax) with a seeded generator. */
 export function sampleFromProbabilities(probabilities: ArrayLike<number>, rng: Random, temperature = 1): number {

@@ -123,10 +123,22 @@ describe("check", () => {
         "  ❌ add(-2, 2) → 0",
         "     attendu : 0, obtenu : -4",
         "Score : 0 / 2 points (0/2 tests réussis).",
-        "💡 Indices :",
+        "💡 Indice (1 sur 1) :",
         "  • L'opérateur + additionne deux nombres.",
       ].join("\n"),
     );
+  });
+
+  it("shows the hints one at a time: the first failure the first hint, the next failure one more", async () => {
+    const wrong = (text: string) => text;
+    const first = await printed(() => check("tp99.reverse_words", wrong));
+    assert.match(first.output, /💡 Indice \(1 sur 2\) :\n  • text\.split\(" "\) découpe en mots\.\n  \(un indice de plus à chaque vérification qui échoue\)$/);
+    // A stub and a success do not count as failures.
+    await printed(() => check("tp99.reverse_words", () => todo("tp99.reverse_words")));
+    const second = await printed(() => check("tp99.reverse_words", wrong));
+    assert.match(second.output, /💡 Indices \(2 sur 2\) :\n  • text\.split\(" "\) découpe en mots\.\n  • Array\.prototype\.reverse\(\) inverse un tableau\.$/);
+    const third = await printed(() => check("tp99.reverse_words", wrong));
+    assert.match(third.output, /💡 Indices \(2 sur 2\) :\n(  • .*\n){1}  • Array\.prototype\.reverse\(\) inverse un tableau\.$/);
   });
 
   it("celebrates full marks", async () => {

@@ -35,6 +35,7 @@ import { checkPositiveInteger, Embedding, FeedForward, LayerNorm, layerNormParam
 import { loadCheckpoint, saveCheckpoint, type CheckpointManifest } from "../checkpoint";
 import { AdamW, type AdamWOptions } from "../optim";
 import { makePairBatch, type PairBatch, type SequencePairs, type SpecialIds } from "./data";
+import { offLimitsDuringChecks } from "../../grading/off-limits";
 
 /** Where the LayerNorms sit: "post" = LN(x + f(x)) as in the paper, "pre" = x + f(LN(x)). */
 export type NormPlacement = "pre" | "post";
@@ -108,13 +109,13 @@ export function transformerConfig(options: TransformerOptions): TransformerConfi
 }
 
 /** Trainable numbers of a configuration, by formula (equals `countParameters(model)`). */
-export function transformerParameterCount(options: TransformerOptions): number {
+export const transformerParameterCount = offLimitsDuringChecks("transformerParameterCount", function transformerParameterCount(options: TransformerOptions): number {
   const c = transformerConfig(options);
   const embeddings = (c.sourceVocabSize + c.targetVocabSize) * c.dModel;
   const layers = c.encoderLayers * encoderLayerParameterCount(c.dModel, c.dFF) + c.decoderLayers * decoderLayerParameterCount(c.dModel, c.dFF);
   const finalNorms = c.norm === "pre" ? 2 * layerNormParameterCount(c.dModel) : 0;
   return embeddings + layers + finalNorms + linearParameterCount(c.dModel, c.targetVocabSize);
-}
+});
 
 /** Residual + LayerNorm around `sublayer`, in the configured placement. */
 function residual(norm: NormPlacement, ln: LayerNorm, x: tf.Tensor, sublayer: (h: tf.Tensor) => tf.Tensor): tf.Tensor {
