@@ -1,29 +1,30 @@
 /**
- * The generation engine behind the server: a transformers.js model folder's ONNX decoder run with
- * onnxruntime-node and a KV cache, many sequences per forward pass (continuous batching at step granularity).
+ * The generation engine behind the server: a transformers.js model folder's ONNX decoder with a KV cache,
+ * many sequences per forward pass (continuous batching at step granularity).
  *
- * The running sequences share one cache per layer, [batch, kv heads, width, d_head], each row right-aligned:
- * its real positions are the last `length` slots and the slots before them are padding that
- * `attention_mask` hides (the graph gives them −1e9, an exact 0 after softmax), while `position_ids` carry
- * each row's real positions. A decode step feeds every row's newest token in one pass and takes the
- * `present` tensors back as the next `past` without copying them. The cache is rebuilt (one copy) only when
- * the batch changes: new sequences, prefilled together in their own pass with left padding, join at the
- * next step, and finished or aborted sequences leave at once (the width shrinks to the longest row left).
+ * The decoder and its cache live in a worker thread (./decoder-worker running ./decoder): onnxruntime-node
+ * runs a pass synchronously on the thread that calls it, so on the main thread every pass would stop the
+ * HTTP layer (parsing, streaming) for its whole length. Here the main thread schedules, samples and streams:
+ * as soon as a pass's logits arrive it draws every row's token, sends the next pass, and only then hands the
+ * tokens to their readers — so their text goes out while the worker computes the next step.
  *
- * Per-row sampling: greedy (ties → the lowest id) at temperature 0, otherwise temperature, top-k and top-p
- * (lib/sampling/filters) with the request's own seeded {@link Random}, so a request's tokens do not depend
- * on what else runs in the batch. A constraint's disallowed tokens get −∞ first; stop tokens are allowed
- * exactly when it says done(). Reported log-probabilities are those of the distribution the token is drawn
- * from before top-k/top-p: softmax(logits / T) over the allowed tokens, at T = 1 when decoding is greedy.
- * A handle's tokens have one reader; leaving its `for await` loop early aborts the sequence.
+ * Scheduling: new requests are prefilled together in their own pass and join the running batch at the next
+ * step; finished or aborted sequences leave at once. Per-row sampling: greedy (ties → the lowest id) at
+ * temperature 0, otherwise temperature, top-k and top-p (lib/sampling/filters) with the request's own
+ * seeded {@link Random}, so a request's tokens do not depend on what else runs in the batch. A constraint's
+ * disallowed tokens get −∞ first; stop tokens are allowed exactly when it says done(). Reported
+ * log-probabilities are those of the distribution the token is drawn from before top-k/top-p:
+ * softmax(logits / T) over the allowed tokens, at T = 1 when decoding is greedy. A handle's tokens have one
+ * reader; leaving its `for await` loop early aborts the sequence.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type * as Ort from "onnxruntime-node";
-import { createSession, onnxRuntime } from "../onnx/runtime";
+import { Worker } from "node:worker_threads";
 import { Random } from "../random";
 import { greedyToken, rankTokens, topKFilter, topPFilter } from "../sampling/filters";
 import { softmax } from "../sampling/temperature";
+import { PREFILL_LOGITS_BUDGET, readJsonFile, type DecoderPass, type DecoderShape } from "./decoder";
+import type { DecoderWorkerData, DecoderWorkerMessage } from "./decoder-worker";
 import { QueueFullError, type FinishReason, type GeneratedToken, type GenerationEngine, type GenerationHandle, type GenerationRequest } from "./types";
 
 /** Options of {@link createEngine}. */
@@ -42,101 +43,76 @@ export interface EngineOptions {
 const MAX_TOP_LOGPROBS = 20;
 
 /**
- * Most logits one prefill pass may return ([sequences, longest prompt, vocabulary] float32): a burst of
- * long prompts on a large vocabulary is prefilled in several passes rather than in one huge output.
+ * The worker thread that runs the decoder: one pass at a time. It does not keep the process alive while
+ * idle (a script that forgets close() still exits); a pass in flight does.
  */
-const PREFILL_LOGITS_BUDGET = 1 << 25;
+class DecoderThread {
+  private inFlight: { resolve: (logits: Float32Array) => void; reject: (error: Error) => void } | null = null;
+  private failure: Error | null = null;
+  private closing = false;
 
-/** The architecture the engine needs, from config.json and the graph's inputs. */
-interface DecoderShape {
-  layers: number;
-  kvHeads: number;
-  headDim: number;
-  vocabSize: number;
-  contextLength: number;
-  hasPositionIds: boolean;
-}
-
-const CACHE_INPUT = /^past_key_values\.(\d+)\.(key|value)$/;
-
-function readJsonFile(file: string, what: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (error) {
-    throw new Error(`createEngine: cannot read ${what} ${file}: ${(error as Error).message}`);
+  private constructor(private readonly worker: Worker) {
+    worker.on("message", (message: DecoderWorkerMessage) => {
+      const waiter = this.inFlight;
+      if (waiter === null || (message.type !== "logits" && message.type !== "error")) return;
+      this.inFlight = null;
+      this.worker.unref();
+      if (message.type === "logits") waiter.resolve(message.logits);
+      else waiter.reject(new Error(message.message));
+    });
+    const stopped = (error: Error) => {
+      this.failure ??= error;
+      this.inFlight?.reject(this.failure);
+      this.inFlight = null;
+    };
+    worker.on("error", (error) => stopped(new Error(`the model's worker thread failed: ${error.message}`)));
+    worker.on("exit", (code) => {
+      if (!this.closing) stopped(new Error(`the model's worker thread stopped (exit code ${code})`));
+    });
   }
-  try {
-    const value: unknown = JSON.parse(text);
-    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("not a JSON object");
-    return value as Record<string, unknown>;
-  } catch (error) {
-    throw new Error(`createEngine: ${file} is not valid JSON: ${(error as Error).message}`);
+
+  /** Starts the worker on a model file; resolves once its session is loaded and checked. */
+  static start(data: DecoderWorkerData): Promise<{ thread: DecoderThread; shape: DecoderShape; paddingWorks: boolean }> {
+    // The worker is TypeScript, like the rest of the library: tsx's require hook loads it (as in the kernel).
+    const worker = new Worker(path.join(__dirname, "decoder-worker.ts"), { workerData: data, execArgv: ["--require", require.resolve("tsx/cjs")] });
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number) => reject(new Error(`createEngine: the model's worker thread stopped while loading ${data.modelFile} (exit code ${code})`));
+      worker.once("error", reject);
+      worker.once("exit", onExit);
+      worker.once("message", (message: DecoderWorkerMessage) => {
+        worker.off("error", reject);
+        worker.off("exit", onExit);
+        if (message.type === "ready") {
+          worker.unref();
+          resolve({ thread: new DecoderThread(worker), shape: message.shape, paddingWorks: message.paddingWorks });
+        } else {
+          void worker.terminate();
+          reject(new Error(message.type === "failed" ? message.message : `createEngine: unexpected first message from the model's worker: ${message.type}`));
+        }
+      });
+    });
   }
-}
 
-/** The first of `names` that config.json has, as an integer ≥ 1 (undefined when none is there). */
-function configInteger(config: Record<string, unknown>, file: string, ...names: string[]): number | undefined {
-  for (const name of names) {
-    const value = config[name];
-    if (value === undefined || value === null) continue;
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw new Error(`createEngine: ${file} has ${name} = ${JSON.stringify(value)}; expected an integer ≥ 1`);
-    return value;
+  /** Runs one pass; resolves to each row's last logits, [rows × vocabulary]. */
+  run(pass: DecoderPass): Promise<Float32Array> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.inFlight !== null) return Promise.reject(new Error("DecoderThread.run: a pass is already running"));
+    return new Promise((resolve, reject) => {
+      this.inFlight = { resolve, reject };
+      this.worker.ref();
+      this.worker.postMessage(pass);
+    });
   }
-  return undefined;
-}
 
-function requiredInteger(config: Record<string, unknown>, file: string, ...names: string[]): number {
-  const value = configInteger(config, file, ...names);
-  if (value === undefined) throw new Error(`createEngine: ${file} has no ${names.join(" or ")}`);
-  return value;
-}
-
-/** A numeric dimension of a graph input or output, or undefined when it is symbolic or unknown. */
-function fixedDim(metadata: readonly Ort.InferenceSession.ValueMetadata[], name: string, axis: number): number | undefined {
-  const entry = metadata.find((m) => m.name === name);
-  if (entry === undefined || !entry.isTensor) return undefined;
-  const dim = entry.shape[axis];
-  return typeof dim === "number" && dim > 0 ? dim : undefined;
-}
-
-function decoderShape(session: Ort.InferenceSession, config: Record<string, unknown>, configFile: string, modelFile: string): DecoderShape {
-  const layers = requiredInteger(config, configFile, "num_hidden_layers", "n_layer");
-  const heads = requiredInteger(config, configFile, "num_attention_heads", "n_head");
-  const hidden = requiredInteger(config, configFile, "hidden_size", "n_embd");
-  const contextLength = requiredInteger(config, configFile, "max_position_embeddings", "n_positions", "n_ctx");
-  let kvHeads = configInteger(config, configFile, "num_key_value_heads") ?? heads;
-  let headDim = configInteger(config, configFile, "head_dim") ?? hidden / heads;
-  if (!Number.isInteger(headDim)) throw new Error(`createEngine: ${configFile}: the attention heads (${heads}) do not divide the width (${hidden})`);
-
-  const inputs = new Set(session.inputNames);
-  const outputs = new Set(session.outputNames);
-  const expected = ["input_ids", "attention_mask"];
-  for (let i = 0; i < layers; i++) expected.push(`past_key_values.${i}.key`, `past_key_values.${i}.value`);
-  const missing = expected.filter((name) => !inputs.has(name));
-  if (missing.length > 0) {
-    throw new Error(`createEngine: ${modelFile} is not a decoder with a KV cache for ${layers} layers: it lacks the inputs ${missing.join(", ")} (it takes ${session.inputNames.join(", ")})`);
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.failure === null) {
+      const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
+      this.worker.ref();
+      this.worker.postMessage({ op: "close" });
+      await exited;
+    } else await this.worker.terminate();
   }
-  const unknown = session.inputNames.filter((name) => !expected.includes(name) && name !== "position_ids");
-  if (unknown.length > 0) throw new Error(`createEngine: ${modelFile} takes inputs the engine cannot feed: ${unknown.join(", ")}`);
-  const extraLayers = session.inputNames.filter((name) => CACHE_INPUT.test(name) && Number(CACHE_INPUT.exec(name)![1]) >= layers);
-  if (extraLayers.length > 0) throw new Error(`createEngine: ${modelFile} has more cache inputs than the ${layers} layers of ${configFile} (${extraLayers[0]})`);
-  const expectedOutputs = ["logits"];
-  for (let i = 0; i < layers; i++) expectedOutputs.push(`present.${i}.key`, `present.${i}.value`);
-  const missingOutputs = expectedOutputs.filter((name) => !outputs.has(name));
-  if (missingOutputs.length > 0) throw new Error(`createEngine: ${modelFile} lacks the outputs ${missingOutputs.join(", ")} (it gives ${session.outputNames.join(", ")})`);
-
-  const cacheInput = session.inputMetadata.find((m) => m.name === "past_key_values.0.key");
-  if (cacheInput?.isTensor && cacheInput.type !== "float32") {
-    throw new Error(`createEngine: ${modelFile} keeps its cache in ${cacheInput.type}; the engine runs float32 caches (dtype fp32 or q8)`);
-  }
-  const logits = session.outputMetadata.find((m) => m.name === "logits");
-  if (logits?.isTensor && logits.type !== "float32") throw new Error(`createEngine: ${modelFile} gives its logits in ${logits.type}; the engine reads float32 logits (dtype fp32 or q8)`);
-  // The graph's own cache shape wins over config.json (exports name head_dim differently).
-  kvHeads = fixedDim(session.inputMetadata, "past_key_values.0.key", 1) ?? kvHeads;
-  headDim = fixedDim(session.inputMetadata, "past_key_values.0.key", 3) ?? headDim;
-  const vocabSize = fixedDim(session.outputMetadata, "logits", 2) ?? requiredInteger(config, configFile, "vocab_size");
-  return { layers, kvHeads, headDim, vocabSize, contextLength, hasPositionIds: inputs.has("position_ids") };
 }
 
 /** A sequence's tokens as an async iterable with one reader; leaving the loop early aborts the sequence. */
@@ -205,80 +181,16 @@ interface Sequence {
   length: number;
   /** The token drawn last, fed at the next decode step. */
   next: number;
+  /** Holds maxTokens or fills the context: it leaves the batch, and ends once its last token is delivered. */
+  complete: boolean;
   aborted: boolean;
   ended: boolean;
   submittedAt: number;
 }
 
-/** One cache tensor per layer and kind (key, value of layer 0, then of layer 1…), all [batch, kvHeads, width, headDim]. */
-interface Cache {
-  tensors: Ort.Tensor[];
-  width: number;
-}
 
-/** A row of a new cache: which row of which cache it copies. */
-interface RowSource {
-  cache: Cache;
-  index: number;
-  length: number;
-}
-
-/** The name of cache tensor `i` (key of layer 0, value of layer 0, key of layer 1…) among the inputs or outputs. */
-function cacheName(prefix: "past_key_values" | "present", i: number): string {
-  return `${prefix}.${i >> 1}.${i & 1 ? "value" : "key"}`;
-}
-
-/** The feeds of a prefill: `prompts` left-padded to the longest (mask 0, position 0 on the padding), empty caches. */
-function prefillFeeds(ort: typeof Ort, shape: DecoderShape, prompts: readonly (readonly number[])[]): Record<string, Ort.Tensor> {
-  const n = prompts.length;
-  const T = Math.max(...prompts.map((p) => p.length));
-  const ids = new BigInt64Array(n * T);
-  const positions = new BigInt64Array(n * T);
-  const mask = new BigInt64Array(n * T);
-  prompts.forEach((prompt, r) => {
-    const start = r * T + T - prompt.length;
-    prompt.forEach((id, j) => {
-      ids[start + j] = BigInt(id);
-      positions[start + j] = BigInt(j);
-      mask[start + j] = 1n;
-    });
-  });
-  const feeds: Record<string, Ort.Tensor> = { input_ids: new ort.Tensor("int64", ids, [n, T]), attention_mask: new ort.Tensor("int64", mask, [n, T]) };
-  if (shape.hasPositionIds) feeds.position_ids = new ort.Tensor("int64", positions, [n, T]);
-  const empty = new Float32Array(0);
-  for (let i = 0; i < 2 * shape.layers; i++) feeds[cacheName("past_key_values", i)] = new ort.Tensor("float32", empty, [n, shape.kvHeads, 0, shape.headDim]);
-  return feeds;
-}
-
-/**
- * Whether the graph honours left padding: a prompt's next-token logits must stay (nearly) the same when it is
- * left-padded in a batch beside a longer prompt. Graphs whose fused attention assumes right padding (ONNX
- * Runtime's GroupQueryAttention reads only the mask's row sums) attend to the padding and fail, so they
- * must run one sequence per pass. The tolerance, a tenth of the largest logit, lets dynamically quantized
- * graphs (q8) batch: their activations share one quantization scale per tensor, so a row's logits move by
- * about 1 % with the other rows of its batch (so do their sampled tokens, rarely) — far less than padding seen.
- */
-async function paddingWorks(session: Ort.InferenceSession, shape: DecoderShape): Promise<boolean> {
-  const ort = onnxRuntime();
-  const V = shape.vocabSize;
-  const tokens = (count: number, salt: number) => Array.from({ length: count }, (_, i) => (7 * i + salt) % V);
-  const short = tokens(Math.min(5, shape.contextLength), 1);
-  const long = tokens(Math.min(15, shape.contextLength), 4);
-  const alone = (await session.run(prefillFeeds(ort, shape, [short]))).logits!.data as Float32Array;
-  const padded = (await session.run(prefillFeeds(ort, shape, [long, short]))).logits!.data as Float32Array;
-  // The last position of [1, L, V] and of row 1 of [2, T, V].
-  const L = short.length;
-  const T = long.length;
-  const expected = alone.subarray((L - 1) * V, L * V);
-  const got = padded.subarray((2 * T - 1) * V, 2 * T * V);
-  let scale = 1;
-  let difference = 0;
-  for (let i = 0; i < V; i++) {
-    scale = Math.max(scale, Math.abs(expected[i]!));
-    difference = Math.max(difference, Math.abs(got[i]! - expected[i]!));
-  }
-  return difference <= 0.1 * scale;
-}
+/** Tokens drawn in one pass, each with its sequence, not yet handed to the readers. */
+type GeneratedTokens = [Sequence, GeneratedToken][];
 
 function checkInteger(value: unknown, name: string, min: number, max = Infinity): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
@@ -290,12 +202,14 @@ function checkInteger(value: unknown, name: string, min: number, max = Infinity)
 class BatchedEngine implements GenerationEngine {
   readonly vocabSize: number;
   readonly contextLength: number;
-  private readonly ort = onnxRuntime();
   private readonly waiting: Sequence[] = [];
+  /** The running sequences, in the order of the worker's cache rows once the next pass has changed it. */
   private batch: Sequence[] = [];
   /** Sequences in the prefill pass in flight: no longer waiting, not yet in the batch. */
   private starting: Sequence[] = [];
-  private cache: Cache | null = null;
+  /** The worker's rows as it last saw them: its running rows, and the rows of its last prefill. */
+  private workerRows: Sequence[] = [];
+  private prefilledRows: Sequence[] = [];
   private loop: Promise<void> | null = null;
   private closed = false;
   private steps = 0;
@@ -305,8 +219,8 @@ class BatchedEngine implements GenerationEngine {
   private readonly mask: Uint8Array;
 
   constructor(
-    private readonly session: Ort.InferenceSession,
-    private readonly shape: DecoderShape,
+    private readonly decoder: DecoderThread,
+    shape: DecoderShape,
     private readonly maxBatch: number,
     private readonly maxQueue: number,
   ) {
@@ -351,6 +265,7 @@ class BatchedEngine implements GenerationEngine {
       generated: 0,
       length: 0,
       next: -1,
+      complete: false,
       aborted: false,
       ended: false,
       submittedAt: performance.now(),
@@ -376,8 +291,7 @@ class BatchedEngine implements GenerationEngine {
     await this.loop;
     for (const sequence of this.batch) sequence.settle({ reason: "abort" });
     this.batch = [];
-    this.cache = null;
-    await this.session.release();
+    await this.decoder.close();
   }
 
   /** Validates a request and returns its prompt as a copy (the caller may reuse its array). */
@@ -431,11 +345,11 @@ class BatchedEngine implements GenerationEngine {
     this.loop = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.run())
       .catch((error: unknown) => {
-        // A bug of the engine itself: the sequences it holds fail with it, and later requests start afresh.
+        // A bug of the engine itself: the sequences it holds fail with it, and later requests start afresh
+        // (the next pass keeps none of the worker's rows).
         for (const s of [...this.starting, ...this.batch]) s.settle({ error });
         this.starting = [];
         this.batch = [];
-        this.cache = null;
       })
       .finally(() => {
         this.loop = null;
@@ -444,29 +358,14 @@ class BatchedEngine implements GenerationEngine {
   }
 
   private async run(): Promise<void> {
+    // Tokens drawn at the last pass go to their readers while the worker already computes the next one.
+    let drawn: GeneratedTokens = [];
     while (!this.closed && (this.batch.length > 0 || this.waiting.length > 0)) {
-      this.dropAborted();
-      const admitted = this.admit();
-      if (admitted.length > 0) await this.pass(admitted);
-      if (this.closed) break;
-      this.dropAborted();
-      if (this.batch.length > 0) await this.pass([]);
+      const pass = this.pass(this.admit());
+      this.deliver(drawn);
+      drawn = await pass;
     }
-  }
-
-  /** Sequences aborted since the last pass leave now: they cost no more compute and their slots are free for admission. */
-  private dropAborted(): void {
-    if (!this.batch.some((s) => s.aborted)) return;
-    for (const s of this.batch) if (s.aborted) s.settle({ reason: "abort" });
-    this.keep(this.batch, this.cache!);
-  }
-
-  /** The batch becomes the sequences of `rows` that have not ended, their caches taken from `cache` (row i of `cache` is rows[i]). */
-  private keep(rows: readonly Sequence[], cache: Cache): void {
-    const kept = rows.filter((s) => !s.ended);
-    this.batch = kept;
-    if (kept.length === rows.length) this.cache = cache;
-    else this.cache = kept.length === 0 ? null : this.gatherRows(kept.map((s) => ({ cache, index: rows.indexOf(s), length: s.length })));
+    this.deliver(drawn);
   }
 
   /** Takes waiting requests for the free slots, as many as one prefill pass holds. */
@@ -484,96 +383,85 @@ class BatchedEngine implements GenerationEngine {
   }
 
   /**
-   * One forward pass: the prompts of `admitted` (a prefill, left-padded to the longest) or, when it is
-   * empty, the newest token of every running sequence. Draws one token per row, then rebuilds the batch.
+   * Sends one pass to the worker — the prompts of `admitted` (a prefill) or, when it is empty, the newest
+   * token of every running sequence — with the batch's changes since the last one (sequences that ended,
+   * were aborted or hold all their tokens leave; the last prefill's live rows join), then draws every row's
+   * token when the logits come back. The tokens are handed to their readers by {@link deliver}.
    */
-  private async pass(admitted: Sequence[]): Promise<void> {
+  private async pass(admitted: Sequence[]): Promise<GeneratedTokens> {
     const prefill = admitted.length > 0;
-    const rows = prefill ? admitted : this.batch;
+    for (const s of this.batch) if (s.aborted) s.settle({ reason: "abort" });
+    const live = new Set(this.batch.filter((s) => !s.ended && !s.complete));
+    const keep = this.workerRows.flatMap((s, i) => (live.has(s) ? [i] : []));
+    const join = this.prefilledRows.flatMap((s, i) => (live.has(s) ? [i] : []));
+    // Rows that hold all their tokens stay in `batch` until delivered (deliver ends them).
+    this.workerRows = [...keep.map((i) => this.workerRows[i]!), ...join.map((i) => this.prefilledRows[i]!)];
+    this.batch = [...this.workerRows, ...this.batch.filter((s) => s.complete && !s.ended)];
+    this.prefilledRows = prefill ? admitted : [];
+    const rows = prefill ? admitted : this.workerRows;
+    // Nothing to run: the worker's batch empties at the next pass (keep and join are then empty too).
+    if (rows.length === 0) return [];
     const n = rows.length;
-    const feeds = prefill ? prefillFeeds(this.ort, this.shape, rows.map((s) => s.prompt)) : this.decodeFeeds();
-    const T = feeds.input_ids!.dims[1]!;
     this.starting = admitted;
-    let outputs: Ort.InferenceSession.OnnxValueMapType;
+    let logits: Float32Array;
     try {
-      outputs = await this.session.run(feeds);
+      logits = await this.decoder.run(prefill ? { op: "prefill", keep, join, prompts: admitted.map((s) => [...s.prompt]) } : { op: "decode", keep, join, ids: rows.map((s) => s.next) });
     } catch (error) {
       const failure = new Error(`the model failed on a batch of ${n} sequences: ${(error as Error).message}`);
       for (const s of rows) s.settle({ error: failure });
-      if (!prefill) {
-        this.batch = [];
-        this.cache = null;
-      }
-      return;
+      this.batch = this.batch.filter((s) => !s.ended);
+      return [];
     } finally {
       this.starting = [];
       this.steps++;
       this.largestBatch = Math.max(this.largestBatch, n);
     }
-    const { layers, vocabSize } = this.shape;
-    const logits = outputs.logits!.data as Float32Array;
-    const present: Cache = { tensors: [], width: feeds.attention_mask!.dims[1]! };
-    for (let i = 0; i < 2 * layers; i++) present.tensors.push(outputs[cacheName("present", i)] as Ort.Tensor);
-
+    const { vocabSize } = this;
+    const drawn: GeneratedTokens = [];
     rows.forEach((s, r) => {
       s.length = prefill ? s.prompt.length : s.length + 1;
       if (s.aborted || this.closed) return s.settle({ reason: "abort" });
-      const offset = (r * T + T - 1) * vocabSize;
-      this.step(s, logits.subarray(offset, offset + vocabSize));
+      const token = this.step(s, logits.subarray(r * vocabSize, (r + 1) * vocabSize));
+      if (token !== null) drawn.push([s, token]);
     });
-
-    // The new batch: the running rows that go on, then the prefilled ones; copied only when it changed.
-    if (!prefill) return this.keep(rows, present);
-    const joined = rows.filter((s) => !s.ended);
-    if (joined.length === 0) return;
-    const sources: RowSource[] = [
-      ...this.batch.map((s, index) => ({ cache: this.cache!, index, length: s.length })),
-      ...joined.map((s) => ({ cache: present, index: rows.indexOf(s), length: s.length })),
-    ];
-    this.batch = [...this.batch, ...joined];
-    this.cache = this.gatherRows(sources);
+    // What ended here leaves the batch now (the worker drops its rows at the next pass).
+    this.batch = [...this.batch, ...(prefill ? admitted : [])].filter((s) => !s.ended);
+    return drawn;
   }
 
-  /** The feeds of a decode step: every running row's newest token after its cache (right-aligned in the shared width). */
-  private decodeFeeds(): Record<string, Ort.Tensor> {
-    const { Tensor } = this.ort;
-    const cache = this.cache!;
-    const n = this.batch.length;
-    const past = cache.width;
-    const ids = new BigInt64Array(n);
-    const positions = new BigInt64Array(n);
-    const mask = new BigInt64Array(n * (past + 1));
-    this.batch.forEach((s, r) => {
-      ids[r] = BigInt(s.next);
-      positions[r] = BigInt(s.length);
-      mask.fill(1n, r * (past + 1) + past - s.length, (r + 1) * (past + 1));
-    });
-    const feeds: Record<string, Ort.Tensor> = { input_ids: new Tensor("int64", ids, [n, 1]), attention_mask: new Tensor("int64", mask, [n, past + 1]) };
-    if (this.shape.hasPositionIds) feeds.position_ids = new Tensor("int64", positions, [n, 1]);
-    cache.tensors.forEach((tensor, i) => (feeds[cacheName("past_key_values", i)] = tensor));
-    return feeds;
+  /** Hands drawn tokens to their readers, and ends the sequences that hold all their tokens. */
+  private deliver(drawn: GeneratedTokens): void {
+    for (const [sequence, token] of drawn) {
+      sequence.stream.push(token);
+      if (sequence.complete) sequence.settle({ reason: "length" });
+    }
   }
 
-  /** Draws the next token of `sequence` from its logits, sends it, and ends the sequence when it should. */
-  private step(sequence: Sequence, logits: Float32Array): void {
+  /** Draws the next token of `sequence` from its logits; returns it for delivery, or null when the sequence ended here. */
+  private step(sequence: Sequence, logits: Float32Array): GeneratedToken | null {
     const { request } = sequence;
     let token: GeneratedToken;
     try {
       token = this.draw(sequence, logits);
     } catch (error) {
-      return sequence.settle({ error });
+      sequence.settle({ error });
+      return null;
     }
-    if (request.stopTokenIds.includes(token.id)) return sequence.settle({ reason: "stop" });
+    if (request.stopTokenIds.includes(token.id)) {
+      sequence.settle({ reason: "stop" });
+      return null;
+    }
     sequence.generated++;
     sequence.next = token.id;
-    sequence.stream.push(token);
     try {
       request.constraint?.advance(token.id);
     } catch (error) {
-      return sequence.settle({ error });
+      sequence.settle({ error });
+      return null;
     }
     // The last token drawn is never fed: a sequence ends as soon as it holds maxTokens or the context.
-    if (sequence.generated >= request.maxTokens || sequence.prompt.length + sequence.generated >= this.contextLength) sequence.settle({ reason: "length" });
+    sequence.complete = sequence.generated >= request.maxTokens || sequence.prompt.length + sequence.generated >= this.contextLength;
+    return token;
   }
 
   private draw(sequence: Sequence, logits: Float32Array): GeneratedToken {
@@ -603,34 +491,15 @@ class BatchedEngine implements GenerationEngine {
     const top = topLogprobs > 0 ? rankTokens(probabilities).slice(0, topLogprobs).filter((t) => probabilities[t]! > 0).map((t) => ({ id: t, logprob: Math.log(probabilities[t]!) })) : [];
     return { id, logprob: Math.log(probabilities[id]!), top };
   }
-
-  /** A new cache holding `sources`' rows right-aligned, as wide as the longest of them. */
-  private gatherRows(sources: readonly RowSource[]): Cache {
-    const { kvHeads, headDim } = this.shape;
-    const width = Math.max(...sources.map((s) => s.length));
-    const tensors: Ort.Tensor[] = [];
-    for (let t = 0; t < 2 * this.shape.layers; t++) {
-      const out = new Float32Array(sources.length * kvHeads * width * headDim);
-      sources.forEach((source, b) => {
-        const from = source.cache.tensors[t]!.data as Float32Array;
-        const fromWidth = source.cache.width;
-        for (let h = 0; h < kvHeads; h++) {
-          const start = ((source.index * kvHeads + h) * fromWidth + fromWidth - source.length) * headDim;
-          out.set(from.subarray(start, start + source.length * headDim), ((b * kvHeads + h) * width + width - source.length) * headDim);
-        }
-      });
-      tensors.push(new this.ort.Tensor("float32", out, [sources.length, kvHeads, width, headDim]));
-    }
-    return { tensors, width };
-  }
 }
 
 /**
  * Loads the decoder of a transformers.js model folder (`config.json`, `onnx/model.onnx` or, with dtype
- * "q8", `onnx/model_quantized.onnx`) and returns an engine that generates for many requests at once:
- * `const engine = await createEngine("data/models/gpt-moby", { maxBatch: 8 })`. The graph must take
- * `input_ids`, `attention_mask`, `past_key_values.{i}.key/.value` (and `position_ids` if it has them) and
- * return `logits` and `present.{i}.key/.value`, as the course's GPT export and the Hub's decoder exports do.
+ * "q8", `onnx/model_quantized.onnx`) in a worker thread and returns an engine that generates for many
+ * requests at once: `const engine = await createEngine("data/models/gpt-moby", { maxBatch: 8 })`. The graph
+ * must take `input_ids`, `attention_mask`, `past_key_values.{i}.key/.value` (and `position_ids` if it has
+ * them) and return `logits` and `present.{i}.key/.value`, as the course's GPT export and the Hub's decoder
+ * exports do. Call `close()` when done.
  */
 export async function createEngine(folder: string, options: EngineOptions = {}): Promise<GenerationEngine> {
   if (typeof folder !== "string" || folder.length === 0) throw new TypeError("createEngine: folder must be the path of a model folder");
@@ -646,16 +515,10 @@ export async function createEngine(folder: string, options: EngineOptions = {}):
   if (!fs.existsSync(configFile)) throw new Error(`createEngine: ${root} has no config.json: is it a transformers.js model folder?`);
   if (!fs.existsSync(modelFile)) throw new Error(`createEngine: ${root} has no onnx/${path.basename(modelFile)} (dtype ${dtype})`);
   const config = readJsonFile(configFile, "the model configuration");
-  const session = await createSession(modelFile, { threads });
-  try {
-    const shape = decoderShape(session, config, configFile, modelFile);
-    if (maxBatch > 1 && !(await paddingWorks(session, shape))) {
-      console.warn(`createEngine: ${modelFile} gives other logits to a left-padded prompt, so it cannot batch sequences of different lengths: it runs one sequence per forward pass`);
-      return new BatchedEngine(session, shape, 1, maxQueue + maxBatch - 1);
-    }
-    return new BatchedEngine(session, shape, maxBatch, maxQueue);
-  } catch (error) {
-    await session.release();
-    throw error;
+  const { thread, shape, paddingWorks } = await DecoderThread.start({ modelFile, configFile, config, threads, checkPadding: maxBatch > 1 });
+  if (maxBatch > 1 && !paddingWorks) {
+    console.warn(`createEngine: ${modelFile} gives other logits to a left-padded prompt, so it cannot batch sequences of different lengths: it runs one sequence per forward pass`);
+    return new BatchedEngine(thread, shape, 1, maxQueue + maxBatch - 1);
   }
+  return new BatchedEngine(thread, shape, maxBatch, maxQueue);
 }
