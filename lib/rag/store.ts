@@ -1,9 +1,11 @@
 /**
  * The course's vector database: an embedded LanceDB database in a folder (no server), holding every
  * chunk with its source, its search text and its vector, with a full-text (BM25) index on the search text.
- * Searches: by vector (exact cosine scan — fast enough for tens of thousands of chunks; LanceDB's IVF-PQ index
- * is the next step for millions), by keywords (BM25), hybrid (both fused by reciprocal rank), each with an
- * optional filter on the speeches' years. A `rag.json` next to the tables records which embedder made the
+ * Searches: by vector (cosine; an exact scan of every vector below {@link VECTOR_INDEX}.minRows chunks, above
+ * it an IVF index — the vectors grouped around √n centroids, a query scanning only the `nprobes` groups whose
+ * centroids are nearest: on the course's 9,392 chunks it finds 97 % of the exact top 10 at a fraction of the
+ * scan), by keywords (BM25), hybrid (both fused by reciprocal rank), each with an optional filter on the
+ * speeches' years. A `rag.json` next to the tables records which embedder made the
  * vectors, so a query embedded by another model is refused.
  *
  * Outgrowing one machine: the same calls work against LanceDB Cloud / Enterprise with
@@ -22,6 +24,13 @@ const TABLE = "chunks";
 /** The description of a database, next to its tables. */
 export const STORE_MANIFEST = "rag.json";
 
+/**
+ * The vector index: none (exact search) below `minRows` chunks, where a scan is fast anyway; above, IVF with
+ * √n partitions of which a query scans `nprobes` (measured on the course's database: recall@10 against the
+ * exact search 0.97 at 16 probes, 0.83 at 8).
+ */
+export const VECTOR_INDEX = { minRows: 5000, nprobes: 16 } as const;
+
 /** What {@link RagStore.build} writes in rag.json. */
 export interface StoreManifest {
   embedder: string;
@@ -30,6 +39,8 @@ export interface StoreManifest {
   chunking: string;
   chunks: number;
   lancedb: string;
+  /** "IVF_FLAT, 97 partitions, 16 probed", or "none (exact search)" (absent in databases built before it existed). */
+  vectorIndex?: string;
 }
 
 /** A filter on the speeches' years, both ends inclusive. */
@@ -83,6 +94,7 @@ interface LanceQuery {
 }
 interface LanceVectorQuery extends LanceQuery {
   distanceType(type: "cosine"): this;
+  nprobes(count: number): this;
 }
 interface Table {
   vectorSearch(vector: number[]): LanceVectorQuery;
@@ -100,7 +112,7 @@ interface Connection {
 }
 interface LanceModule {
   connect(uri: string): Promise<Connection>;
-  Index: { fts(): unknown };
+  Index: { fts(): unknown; ivfFlat(options: { numPartitions: number; distanceType: "cosine" }): unknown };
 }
 
 function lancedb(): LanceModule {
@@ -145,9 +157,15 @@ export class RagStore {
     const connection = await connect(folder);
     const table = await connection.createTable(TABLE, rows, { mode: "overwrite" });
     await table.createIndex("search", { config: Index.fts() });
+    let vectorIndex = "none (exact search)";
+    if (chunks.length >= VECTOR_INDEX.minRows) {
+      const numPartitions = Math.round(Math.sqrt(chunks.length));
+      await table.createIndex("vector", { config: Index.ivfFlat({ numPartitions, distanceType: "cosine" }) });
+      vectorIndex = `IVF_FLAT, ${numPartitions} partitions, ${VECTOR_INDEX.nprobes} probed`;
+    }
     // The package's exports hide its package.json from require.resolve: read it from node_modules.
     const version = (JSON.parse(fs.readFileSync(path.join(PATHS.nodeModules, "@lancedb", "lancedb", "package.json"), "utf8")) as { version: string }).version;
-    const manifest: StoreManifest = { embedder: embedder.id, dimension: embedder.dimension, chunking: options.chunking, chunks: chunks.length, lancedb: version };
+    const manifest: StoreManifest = { embedder: embedder.id, dimension: embedder.dimension, chunking: options.chunking, chunks: chunks.length, lancedb: version, vectorIndex };
     fs.writeFileSync(path.join(folder, STORE_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     return new RagStore(folder, manifest, connection, table);
   }
@@ -187,6 +205,7 @@ export class RagStore {
   async vectorSearch(vector: ArrayLike<number>, k: number, filter?: YearFilter): Promise<StoreHit[]> {
     assertDimension(vector, this.manifest.dimension, `RagStore.vectorSearch (database embedded with ${this.manifest.embedder})`);
     let query = this.table.vectorSearch(Array.from(vector)).distanceType("cosine").limit(k);
+    if (this.manifest.vectorIndex?.startsWith("IVF")) query = query.nprobes(VECTOR_INDEX.nprobes);
     const where = whereOf(filter);
     if (where !== undefined) query = query.where(where);
     const rows = (await query.toArray()) as Row[];

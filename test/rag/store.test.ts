@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, test } from "node:test";
-import { recursiveChunks, RagStore, STORE_MANIFEST } from "@llm-course/lib/rag";
+import { recursiveChunks, RagStore, STORE_MANIFEST, VECTOR_INDEX, type Chunk } from "@llm-course/lib/rag";
 import { DOCUMENTS, letterEmbedder } from "./fixtures";
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "rag-store-"));
@@ -36,6 +36,29 @@ test("LanceDB store: vector, BM25 and hybrid search, year filter, reopened from 
   const hybrid = await store.hybridSearch("war on poverty", vector!, 3);
   assert.equal(hybrid[0]!.id, "1964#0", "first for BM25 (war, poverty) and near the top by vector");
   store.close();
+});
+
+test("a large database gets an IVF vector index (√n partitions, a few probed) that still finds a chunk's own vector first", async () => {
+  // Distinct letter mixes: the letter embedder's 8 dimensions are counts of a…h.
+  const words = ["ab", "cd", "ef", "gh", "ace", "bdf", "ceg", "dfh", "abc", "fgh"];
+  const many: Chunk[] = Array.from({ length: VECTOR_INDEX.minRows }, (_, i) => {
+    const text = `${words[i % 10]} ${words[Math.floor(i / 10) % 10]} ${words[Math.floor(i / 100) % 10]} ${"a".repeat(1 + (i % 7))}`;
+    return { id: `d#${i}`, documentId: "d", index: i, year: 1900 + (i % 100), president: "P", party: "none", start: 0, end: text.length, text };
+  });
+  const embedder = letterEmbedder();
+  const folder = path.join(scratch, "large");
+  const built = await RagStore.build(folder, many, embedder, { chunking: "synthetic" });
+  built.close();
+  const store = await RagStore.open(folder);
+  assert.equal(store.manifest.vectorIndex, `IVF_FLAT, ${Math.round(Math.sqrt(many.length))} partitions, ${VECTOR_INDEX.nprobes} probed`);
+  const target = many[1234]!;
+  const [vector] = await embedder.embed([`[State of the Union ${target.year} — P (none)] ${target.text}`]);
+  const hits = await store.vectorSearch(vector!, 5);
+  assert.ok(Math.abs(hits[0]!.score - 1) < 1e-5, `the nearest has cosine 1 (got ${hits[0]!.score})`);
+  store.close();
+  const small = await RagStore.build(path.join(scratch, "small"), chunks, embedder, { chunking: "recursive 40 characters" });
+  assert.equal(small.manifest.vectorIndex, "none (exact search)");
+  small.close();
 });
 
 test("store errors: empty corpus, another model's query, missing and corrupt databases", async () => {
