@@ -31,7 +31,7 @@ export interface Exercise<T = unknown> {
   /** French hints: the first failed check shows the first one, each later failure one more. */
   hints: string[];
   /**
-   * Library functions (as exported, e.g. "softmax") the student's function must not call: the exercise is
+   * Library functions (as exported, e.g. "softmax", or "Class.method" for a static method) the student's function must not call: the exercise is
    * to write them. They are disabled while the check runs the submission, and a call scores 0 with a French
    * message (see off-limits.ts; the library wraps each name with `offLimitsDuringChecks`).
    */
@@ -79,7 +79,9 @@ export function defineLesson(spec: LessonSpec): LessonSpec {
     if (!(exercise.points > 0)) throw new Error(`Exercise ${exercise.id}: points must be positive.`);
     if (exercise.tests.length === 0) throw new Error(`Exercise ${exercise.id} has no test.`);
     for (const name of exercise.offLimits ?? []) {
-      if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new Error(`Exercise ${exercise.id}: off-limits name "${name}" is not an identifier.`);
+      if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)?$/.test(name)) {
+        throw new Error(`Exercise ${exercise.id}: off-limits name "${name}" is not an identifier (or Class.method).`);
+      }
     }
     if (exercise.offLimits !== undefined && exercise.kind !== "function") {
       throw new Error(`Exercise ${exercise.id}: offLimits needs kind "function" (a value is not run during the check).`);

@@ -14,6 +14,8 @@ import { defineExercise, type Exercise } from "../../lib/grading/spec";
 // The modules that wrap the off-limits functions of the course's specs (checked below against every spec).
 import * as attention from "../../lib/models/attention";
 import * as attentionNumbers from "../../lib/models/attention-numbers";
+import { buildContextDataset, CharVocabulary } from "../../lib/data";
+import { CountBigram } from "../../lib/models/bigram";
 import "../../lib/models/layers";
 import "../../lib/models/transformer/model";
 import * as quantization from "../../lib/quantization";
@@ -164,6 +166,17 @@ describe("the issue's delegating one-liners score 0 with the message (and full m
       assertRefused(await runExercise(exercise, submission), name);
     });
   }
+  it("tp03.count_bigrams (CountBigram.fit, a static method)", async () => {
+    const submission = (names: string[], stoi: ReadonlyMap<string, number>) => {
+      const vocab = new CharVocabulary([...stoi.keys()].filter((c) => c !== "."));
+      return CountBigram.fit(buildContextDataset(names, 1, vocab), stoi.size).countMatrix();
+    };
+    const exercise = findExercise("tp03.count_bigrams");
+    // buildContextDataset refuses an empty list of names: every other test passes without the guard.
+    assert.equal((await runExercise(withoutGuard(exercise), submission)).passed, exercise.tests.length - 1);
+    assertRefused(await runExercise(exercise, submission), "CountBigram.fit");
+  });
+
   it("the hand-computed reference of tp07.block_params still matches the library outside a check", () => {
     expectEqual([encoder(64, 128), decoder(64, 128)], [33_472, 50_240]);
   });
