@@ -1,13 +1,18 @@
 /**
  * TP1 — tokenization: the exercises of solutions/tp01-tokenization.ipynb and their visible tests.
- * Expected values are computed by hand in the comments (UTF-8 bytes, pair counts), not by the library.
+ * Expected values are computed by hand in the comments (UTF-8 bytes, pair counts); the BPE training loop
+ * and the decoder are also checked against the library's trainer and tokenizer on an extract of Moby-Dick.
  */
+import { loadMobyDick } from "../lib/data";
 import { defineExercise, defineLesson } from "../lib/grading/spec";
 import { expectClose, expectEqual, expectTrue } from "../lib/grading/expect";
+import { ByteBpeTokenizer, trainByteBpeModel } from "../lib/tokenizers";
 import type { TokenPrice } from "../lib/tokenizers/cost";
 
 type CountPairs = (ids: number[]) => Map<string, number>;
 type MergePair = (ids: number[], pair: [number, number], newId: number) => number[];
+type TrainBpe = (text: string, numMerges: number) => Array<[number, number]>;
+type BpeDecode = (ids: number[], merges: Array<[number, number]>) => string;
 type BpeEncode = (text: string, merges: Array<[number, number]>) => number[];
 type PadSequences = (
   batch: number[][],
@@ -17,6 +22,16 @@ type PadSequences = (
 type ApiCost = (inputTokens: number, outputTokens: number, price: TokenPrice) => number;
 
 const bytesOf = (text: string) => Array.from(Buffer.from(text, "utf8"));
+
+/**
+ * An extract of Moby-Dick on one line (whitespace runs → one space), so that the library's trainer, given
+ * the pattern "[^\n]+", sees it as a single pre-token, like the exercise's loop. Its first 15 merges have
+ * no tie at the top, so the tie rules (first appearance here, smallest pair in the library) agree.
+ */
+const mobyExtract = () => loadMobyDick().slice(10_000, 13_000).replace(/\s+/g, " ");
+const EXTRACT_MERGES = 15;
+const libraryMerges = (text: string, count: number): Array<[number, number]> =>
+  trainByteBpeModel(text, 256 + count, { pattern: "[^\\n]+", specialTokens: [] }).merges.map((merge) => [merge.left, merge.right]);
 
 const countPairs = defineExercise<CountPairs>({
   id: "tp01.count_pairs",
@@ -84,6 +99,95 @@ const mergePair = defineExercise<MergePair>({
         const ids = [1, 2, 1, 2];
         f(ids, [1, 2], 256);
         expectEqual(ids, [1, 2, 1, 2], "tableau d'entrée après l'appel");
+      },
+    },
+  ],
+});
+
+const trainBpe = defineExercise<TrainBpe>({
+  id: "tp01.train_bpe",
+  title: "La boucle d'entraînement du BPE",
+  symbol: "trainBpe",
+  kind: "function",
+  points: 4,
+  offLimits: ["trainByteBpeModel", "trainByteBpe", "ByteBpeTokenizer.train", "trainCharBpe"],
+  task:
+    "compléter trainBpe(text, numMerges) : partir des octets UTF-8 du texte, puis numMerges fois : compter les paires adjacentes, prendre la plus fréquente (à égalité, la première apparue), la remplacer partout par le nouvel id 256 + i et l'enregistrer ; s'arrêter plus tôt s'il ne reste aucune paire ; renvoyer la liste des fusions [gauche, droite] dans l'ordre",
+  hints: [
+    "Les ids de départ : Array.from(Buffer.from(text, \"utf8\")). La fusion numéro i (à partir de 0) crée l'id 256 + i.",
+    "À chaque tour, countPairs(ids) (exercice 1) donne les comptes ; parcourez la Map et gardez la clé de plus grand compte avec un > strict : à égalité, la première apparue l'emporte.",
+    "La clé « a,b » redonne la paire avec key.split(\",\").map(Number) ; puis ids = mergePair(ids, pair, 256 + i) (exercice 2) et merges.push(pair).",
+    "Quand la séquence ne contient plus qu'un token, countPairs renvoie une Map vide : arrêtez la boucle.",
+  ],
+  tests: [
+    {
+      // a a a b d a a a b a c: (97,97) ×4 → 256: [256 97 98 100 256 97 98 97 99]; (256,97) and (97,98) ×2,
+      // (256,97) first → 257: [257 98 100 257 98 97 99]; (257,98) ×2 → 258: [258 100 258 97 99].
+      name: "« aaabdaaabac », 3 fusions → (97, 97), (256, 97), (257, 98)",
+      run: (f) => expectEqual(f("aaabdaaabac", 3), [[97, 97], [256, 97], [257, 98]]),
+    },
+    {
+      // After (97,97) → 256 the counts are (256,97) ×2 then (97,98) ×2: the tie goes to the first one seen.
+      name: "à égalité, la paire apparue la première gagne : 2e fusion de « aaabdaaabac » = (256, 97), pas (97, 98)",
+      run: (f) => expectEqual(f("aaabdaaabac", 2)[1], [256, 97], "deuxième fusion"),
+    },
+    {
+      // "ab" → [256] after one merge: no pair left.
+      name: "s'arrête quand il ne reste plus de paire : « ab » avec 5 fusions → [(97, 98)] ; « é » = 2 octets → [(195, 169)]",
+      run: (f) => {
+        expectEqual(f("ab", 5), [[97, 98]], "« ab »");
+        expectEqual(f("é", 3), [[195, 169]], "« é »");
+        expectEqual(f("", 3), [], "texte vide");
+      },
+    },
+    {
+      name: `un extrait de Moby-Dick (3 000 caractères) : les ${EXTRACT_MERGES} premières fusions sont celles de l'entraîneur de la bibliothèque`,
+      run: (f) => {
+        const text = mobyExtract();
+        expectEqual(f(text, EXTRACT_MERGES), libraryMerges(text, EXTRACT_MERGES), "fusions");
+      },
+    },
+  ],
+});
+
+const bpeDecode = defineExercise<BpeDecode>({
+  id: "tp01.bpe_decode",
+  title: "Décoder : des ids au texte",
+  symbol: "bpeDecode",
+  kind: "function",
+  points: 2,
+  offLimits: ["ByteBpeTokenizer.decode"],
+  task:
+    "compléter bpeDecode(ids, merges) : reconstruire les octets de chaque token (un octet pour les ids 0–255, la concaténation des octets de la paire pour 256 + i), les mettre bout à bout et les décoder en UTF-8 (Buffer.from(bytes).toString(\"utf8\"))",
+  hints: [
+    "Construisez d'abord la table des octets de chaque id : vocab[b] = [b] pour b < 256, puis vocab[256 + i] = [...vocab[a], ...vocab[b]] pour merges[i] = [a, b], dans l'ordre.",
+    "Le texte : Buffer.from(ids.flatMap((id) => vocab[id])).toString(\"utf8\").",
+    "Décodez les octets de tous les tokens ensemble, pas token par token : un caractère comme « é » peut être coupé entre deux tokens.",
+  ],
+  tests: [
+    {
+      // 256 = (97,97) "aa", 257 = (256,97) "aaa": [257, 98] → "aaab".
+      name: "fusions (97, 97) puis (256, 97) : [257, 98] → « aaab »",
+      run: (f) => expectEqual(f([257, 98], [[97, 97], [256, 97]]), "aaab"),
+    },
+    {
+      name: "sans fusion, les octets UTF-8 : [195, 169, 116, 195, 169] → « été »",
+      run: (f) => expectEqual(f([195, 169, 116, 195, 169], []), "été"),
+    },
+    {
+      // "é" = 195 169 split across tokens 256 = (116, 195) "t\xC3" and 169.
+      name: "un caractère coupé entre deux tokens : fusion (116, 195), [256, 169] → « té »",
+      run: (f) => expectEqual(f([256, 169], [[116, 195]]), "té"),
+    },
+    {
+      name: "les ids du tokeniseur de la bibliothèque, entraîné sur un extrait de Moby-Dick, redonnent le texte",
+      run: (f) => {
+        const text = mobyExtract();
+        const model = trainByteBpeModel(text, 256 + 40, { pattern: "[^\\n]+", specialTokens: [] }).model;
+        const sentence = "The whale, the sea — and Ishmael's été.";
+        const ids = new ByteBpeTokenizer(model).encode(sentence);
+        expectTrue(ids.some((id) => id >= 256), "l'encodage doit utiliser des fusions");
+        expectEqual(f(ids, model.merges.map(([a, b]) => [a, b])), sentence);
       },
     },
   ],
@@ -193,5 +297,5 @@ export default defineLesson({
   tp: "tp01",
   notebook: "tp01-tokenization",
   title: "Tokenisation : caractères, mots, BPE et tiktoken",
-  exercises: [countPairs, mergePair, bpeEncode, padSequences, apiCost],
+  exercises: [countPairs, mergePair, trainBpe, bpeDecode, bpeEncode, padSequences, apiCost],
 });

@@ -5,6 +5,7 @@
  * space ("la" + " " → "la "). Ties between equally frequent pairs go to the pair that occurs first.
  */
 import { assertText } from "./text";
+import { offLimitsDuringChecks } from "../grading/off-limits";
 
 /** Two adjacent symbols. */
 export type SymbolPair = readonly [left: string, right: string];
@@ -115,7 +116,7 @@ export interface CharBpeOptions {
  * Each step merges the most frequent adjacent pair; ties go to the pair occurring first in the current
  * segmentation. Stops early when no pair is left or the best count is below `minCount`.
  */
-export function trainCharBpe(text: string, numMerges: number, options: CharBpeOptions = {}): CharBpeResult {
+export const trainCharBpe = offLimitsDuringChecks("trainCharBpe", function trainCharBpe(text: string, numMerges: number, options: CharBpeOptions = {}): CharBpeResult {
   assertText(text, "trainCharBpe");
   if (!Number.isInteger(numMerges) || numMerges < 0) {
     throw new RangeError(`trainCharBpe: numMerges must be an integer ≥ 0, got ${numMerges}`);
@@ -137,7 +138,7 @@ export function trainCharBpe(text: string, numMerges: number, options: CharBpeOp
     steps.push({ pair: best.pair, merged, count: best.count, symbols });
   }
   return { initial, steps, symbols, vocab };
-}
+});
 
 /** Segments a new text with learned merges, applied one after the other in training order. */
 export function applyCharBpe(text: string, merges: readonly (SymbolPair | CharBpeStep)[]): string[] {

@@ -11,6 +11,7 @@ import type { ByteBpeModel } from "./byteBpe";
 import { CL100K_SPLIT_PATTERN, compileSplitPattern } from "./patterns";
 import { checkSpecialTokens, COURSE_SPECIAL_TOKENS } from "./specialTokens";
 import { assertText, utf8Latin1 } from "./text";
+import { offLimitsDuringChecks } from "../grading/off-limits";
 
 // Ids stay below 2^20 during training, so left * 2^20 + right is an exact, unique Map key for a pair.
 const PAIR_KEY_BASE = 1 << 20;
@@ -45,7 +46,7 @@ export interface ByteBpeTrainingResult {
  * Stops early, with a smaller vocabulary, when no pair is left. Special tokens written in the text are cut
  * out before counting, so no merge learns them.
  */
-export function trainByteBpeModel(text: string, vocabSize: number, options: TrainByteBpeOptions = {}): ByteBpeTrainingResult {
+export const trainByteBpeModel = offLimitsDuringChecks("trainByteBpeModel", function trainByteBpeModel(text: string, vocabSize: number, options: TrainByteBpeOptions = {}): ByteBpeTrainingResult {
   assertText(text, "trainByteBpe");
   const pattern = options.pattern ?? CL100K_SPLIT_PATTERN;
   const specialTokens = options.specialTokens ?? COURSE_SPECIAL_TOKENS;
@@ -161,7 +162,7 @@ export function trainByteBpeModel(text: string, vocabSize: number, options: Trai
     ignoreMerges: false,
   };
   return { model, merges };
-}
+});
 
 /** `word` with every (left, right) replaced by `id`, left to right; `null` when the pair does not occur. */
 function mergeWord(word: number[], left: number, right: number, id: number): number[] | null {

@@ -26,6 +26,7 @@ import { ndcgAtK, recallAtK, reciprocalRank } from "../../lib/rag/metrics";
 import "../../lib/rag/retrievers";
 import * as sampling from "../../lib/sampling";
 import { applyTemperature, softmax } from "../../lib/sampling/temperature";
+import { ByteBpeTokenizer, trainByteBpeModel } from "../../lib/tokenizers";
 import { tokenCost, type TokenPrice } from "../../lib/tokenizers/cost";
 
 const COURSE_LESSONS = availableLessons().filter((tp) => tp !== "tp99");
@@ -175,6 +176,19 @@ describe("the issue's delegating one-liners score 0 with the message (and full m
     // buildContextDataset refuses an empty list of names: every other test passes without the guard.
     assert.equal((await runExercise(withoutGuard(exercise), submission)).passed, exercise.tests.length - 1);
     assertRefused(await runExercise(exercise, submission), "CountBigram.fit");
+  });
+
+  it("tp01.train_bpe (the library's trainer) and tp01.bpe_decode (a tokenizer's decode method)", async () => {
+    const delegated = (text: string, numMerges: number) =>
+      trainByteBpeModel(text, 256 + numMerges, { pattern: "[^\\n]+", specialTokens: [] }).merges.map((merge) => [merge.left, merge.right]);
+    const exercise = findExercise("tp01.train_bpe");
+    // The library breaks ties by the smallest pair, the exercise by first appearance: the tie tests fail anyway.
+    assert.ok((await runExercise(withoutGuard(exercise), delegated)).passed >= 2);
+    assertRefused(await runExercise(exercise, delegated), "trainByteBpeModel");
+    const tokenizer = ByteBpeTokenizer.train("the theme of the thesis", 260, { specialTokens: [] });
+    const decode = guardSubmission("tp01.bpe_decode", findExercise("tp01.bpe_decode").offLimits!, (ids: number[]) => tokenizer.decode(ids));
+    assert.throws(() => decode.submission([116, 104]), (error: unknown) => isDelegationError(error) && error.functionName === "ByteBpeTokenizer.decode");
+    assert.equal(tokenizer.decode([116, 104]), "th");
   });
 
   it("the hand-computed reference of tp07.block_params still matches the library outside a check", () => {
