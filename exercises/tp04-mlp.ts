@@ -1,9 +1,13 @@
 /**
  * TP4 — MLP language model (Bengio et al. 2003): the exercises of solutions/tp04-mlp.ipynb and their
- * visible tests. Expected values are worked out by hand in the comments.
+ * visible tests. Expected values are worked out by hand in the comments; the training loop (tfjs autograd)
+ * is checked step by step against the library's plain-TypeScript backpropagation (mlp-math.ts).
  */
+import * as tf from "@tensorflow/tfjs";
 import { defineExercise, defineLesson } from "../lib/grading/spec";
-import { expectClose, expectEqual } from "../lib/grading/expect";
+import { expectClose, expectEqual, expectTrue } from "../lib/grading/expect";
+import { mlpReferenceStep, type MlpShape } from "../lib/models/mlp-math";
+import { Random } from "../lib/random";
 
 type BuildContexts = (words: string[], stoi: Map<string, number>, blockSize: number) => { X: number[][]; Y: number[] };
 type MlpForward = (
@@ -11,6 +15,9 @@ type MlpForward = (
   context: number[],
 ) => number[];
 type CrossEntropy = (logits: number[][], targets: number[]) => number;
+type MlpVariables = { C: tf.Variable<tf.Rank.R2>; W1: tf.Variable<tf.Rank.R2>; b1: tf.Variable<tf.Rank.R1>; W2: tf.Variable<tf.Rank.R2>; b2: tf.Variable<tf.Rank.R1> };
+type TrainOptions = { steps: number; batchSize: number; lr: (step: number) => number; rng: Random };
+type TrainMlp = (params: MlpVariables, X: number[][], Y: number[], options: TrainOptions) => number[];
 type SgdStep = (params: number[], grads: number[], lr: number, weightDecay: number) => number[];
 
 const stoi = new Map([[".", 0], ["a", 1], ["b", 2], ["e", 3], ["m", 4]]);
@@ -147,9 +154,123 @@ const sgdStep = defineExercise<SgdStep>({
   ],
 });
 
+/**
+ * A small MLP (V = 5, B = 2, E = 3, H = 8, so the library's hidden stride is H) with random weights, as tf
+ * variables for the submission and as the library's arrays (W2 transposed: row v = weights of output v).
+ */
+function smallMlp(seed: number) {
+  const shape: MlpShape = { vocabSize: 5, contextSize: 2, embeddingSize: 3, hiddenSize: 8 };
+  const rng = new Random(seed);
+  const values = (n: number, scale: number) => Float32Array.from({ length: n }, () => scale * rng.normal());
+  const C = values(5 * 3, 1);
+  const W1 = values(6 * 8, 0.5);
+  const b1 = values(8, 0.1);
+  const W2 = values(8 * 5, 0.5);
+  const b2 = values(5, 0.1);
+  const W2rows = new Float32Array(5 * 8);
+  for (let h = 0; h < 8; h++) for (let v = 0; v < 5; v++) W2rows[v * 8 + h] = W2[h * 5 + v]!;
+  const variables: MlpVariables = {
+    C: tf.variable(tf.tensor2d(C, [5, 3])),
+    W1: tf.variable(tf.tensor2d(W1, [6, 8])),
+    b1: tf.variable(tf.tensor1d(b1)),
+    W2: tf.variable(tf.tensor2d(W2, [8, 5])),
+    b2: tf.variable(tf.tensor1d(b2)),
+  };
+  const library = { embedding: C, hiddenWeight: W1, hiddenBias: b1, outputWeight: W2rows, outputBias: b2 };
+  const X = Array.from({ length: 40 }, () => [rng.int(5), rng.int(5)]);
+  const Y = Array.from({ length: 40 }, () => rng.int(5));
+  const dispose = () => Object.values(variables).forEach((v) => v.dispose());
+  return { shape, variables, library, X, Y, dispose };
+}
+
+const trainMlp = defineExercise<TrainMlp>({
+  id: "tp04.train_loop",
+  title: "La boucle d'entraînement du MLP, avec la différentiation automatique",
+  symbol: "trainMlp",
+  kind: "function",
+  points: 5,
+  offLimits: ["mlpReferenceStep", "mlpLossAndGradients", "sgdUpdate"],
+  task:
+    "compléter trainMlp(params, X, Y, { steps, batchSize, lr, rng }) : à chaque pas, tirer un minibatch (batchSize indices rng.int(X.length), dans l'ordre), passe avant (one-hot × C, concaténation, tanh(· W1 + b1), · W2 + b2), perte = entropie croisée moyenne, gradients par tf.variableGrads, mise à jour v ← v − lr(pas) · gradient de chaque variable ; renvoyer la perte de chaque pas (avant sa mise à jour), sans laisser de tenseur derrière soi",
+  hints: [
+    "Le minibatch : const rows = Array.from({ length: batchSize }, () => rng.int(X.length)), puis rows.map((i) => X[i]) et rows.map((i) => Y[i]).",
+    "Embeddings : tf.matMul(tf.oneHot(xb.flatten(), V), C) donne [batchSize × B, E] ; .reshape([batchSize, -1]) les concatène (le gradient de tf.gather n'existe pas sur le backend wasm).",
+    "La perte : tf.losses.softmaxCrossEntropy(tf.oneHot(yb, V), logits) est la moyenne de −ln softmax(logits)[y].",
+    "const { value, grads } = tf.variableGrads(() => perte, [C, W1, b1, W2, b2]) ; grads est indexé par le nom de chaque variable (C.name…) ; C.assign(C.sub(grads[C.name].mul(lr))).",
+    "Entourez chaque pas de tf.tidy(() => { … ; return value.dataSync()[0]; }) : tous les tenseurs intermédiaires sont libérés.",
+  ],
+  tests: [
+    {
+      name: "5 pas (batch 4, lr 0,5) d'un petit MLP : mêmes pertes et mêmes poids que la rétropropagation de la bibliothèque sur les mêmes minibatchs",
+      run: (f) => {
+        const mlp = smallMlp(11);
+        try {
+          const losses = f(mlp.variables, mlp.X, mlp.Y, { steps: 5, batchSize: 4, lr: () => 0.5, rng: new Random(3) });
+          const rows = new Random(3);
+          const contexts = Int32Array.from(mlp.X.flat());
+          const targets = Int32Array.from(mlp.Y);
+          const expected = Array.from({ length: 5 }, () =>
+            mlpReferenceStep(mlp.shape, mlp.library, contexts, targets, Int32Array.from({ length: 4 }, () => rows.int(40)), 0.5),
+          );
+          expectClose(losses, expected, 1e-4, "pertes des 5 pas");
+          expectClose(Array.from(mlp.variables.C.dataSync()), Array.from(mlp.library.embedding), 1e-4, "C après 5 pas");
+          expectClose(Array.from(mlp.variables.W1.dataSync()), Array.from(mlp.library.hiddenWeight), 1e-4, "W1 après 5 pas");
+          expectClose(Array.from(mlp.variables.b2.dataSync()), Array.from(mlp.library.outputBias), 1e-4, "b2 après 5 pas");
+        } finally {
+          mlp.dispose();
+        }
+      },
+    },
+    {
+      name: "le pas d'apprentissage lr(pas) est demandé à chaque pas (0, 1, 2) ; lr = 0 ne change aucun poids",
+      run: (f) => {
+        const mlp = smallMlp(5);
+        try {
+          const before = Array.from(mlp.variables.W2.dataSync());
+          const asked: number[] = [];
+          f(mlp.variables, mlp.X, mlp.Y, { steps: 3, batchSize: 2, lr: (step) => (asked.push(step), 0), rng: new Random(1) });
+          expectEqual(asked, [0, 1, 2], "pas demandés à lr");
+          expectClose(Array.from(mlp.variables.W2.dataSync()), before, 0, "W2 avec lr = 0");
+        } finally {
+          mlp.dispose();
+        }
+      },
+    },
+    {
+      name: "aucune fuite de mémoire : autant de tenseurs avant et après 10 pas (tf.tidy)",
+      run: (f) => {
+        const mlp = smallMlp(9);
+        try {
+          const before = tf.memory().numTensors;
+          f(mlp.variables, mlp.X, mlp.Y, { steps: 10, batchSize: 8, lr: () => 0.1, rng: new Random(2) });
+          expectEqual(tf.memory().numTensors - before, 0, "tenseurs laissés par 10 pas");
+        } finally {
+          mlp.dispose();
+        }
+      },
+    },
+    {
+      name: "sur 40 exemples, 100 pas (batch 8, lr 0,5) font baisser la perte moyenne des 10 derniers pas sous celle des 10 premiers",
+      run: (f) => {
+        const mlp = smallMlp(21);
+        try {
+          const losses = f(mlp.variables, mlp.X, mlp.Y, { steps: 100, batchSize: 8, lr: () => 0.5, rng: new Random(4) });
+          expectEqual(losses.length, 100, "nombre de pertes renvoyées");
+          const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+          const first = mean(losses.slice(0, 10));
+          const last = mean(losses.slice(-10));
+          expectTrue(last < first, `perte moyenne des 10 derniers pas (${last}) ≥ celle des 10 premiers (${first})`);
+        } finally {
+          mlp.dispose();
+        }
+      },
+    },
+  ],
+});
+
 export default defineLesson({
   tp: "tp04",
   notebook: "tp04-mlp",
   title: "Modèle de langage MLP (Bengio et al., 2003)",
-  exercises: [buildContexts, mlpForward, crossEntropy, sgdStep],
+  exercises: [buildContexts, mlpForward, crossEntropy, sgdStep, trainMlp],
 });

@@ -15,6 +15,7 @@
  * kernel's SIMD width) with zeros that stay zero; W2 is stored output-major, V × hiddenStride, like
  * `torch.nn.Linear.weight`, so both layers' backward passes read contiguous rows.
  */
+import { offLimitsDuringChecks } from "../grading/off-limits";
 
 /** Sizes of the model. */
 export interface MlpShape {
@@ -121,7 +122,7 @@ export interface MlpLossAndGradients {
  * parameter, by backpropagation through the layers above. `dropoutMask` (rows × H, values 0 or 1/(1 − p))
  * applies dropout; omit it for the plain model. Computed in float64 whatever the parameters' type.
  */
-export function mlpLossAndGradients(
+export const mlpLossAndGradients = offLimitsDuringChecks("mlpLossAndGradients", function mlpLossAndGradients(
   shape: MlpShape,
   params: MlpParameters<Float32Array | Float64Array>,
   contexts: Int32Array,
@@ -205,10 +206,10 @@ export function mlpLossAndGradients(
     }
   }
   return { loss: loss / n, gradients: g };
-}
+});
 
 /** p ← p − lr·(∂loss/∂p + λ·p) for C, W1, W2 and p ← p − lr·∂loss/∂p for the biases. */
-export function sgdUpdate(
+export const sgdUpdate = offLimitsDuringChecks("sgdUpdate", function sgdUpdate(
   params: MlpParameters<Float32Array | Float64Array>,
   gradients: MlpParameters<Float64Array>,
   lr: number,
@@ -222,7 +223,7 @@ export function sgdUpdate(
   decayed(params.hiddenBias, gradients.hiddenBias, 0);
   decayed(params.outputWeight, gradients.outputWeight, weightDecay);
   decayed(params.outputBias, gradients.outputBias, 0);
-}
+});
 
 /** Dropout mask of n rows × H units, drawn from `rngState` in the kernel's order. */
 export function dropoutMask(n: number, hiddenSize: number, p: number, rngState: Uint32Array): Float64Array {
@@ -237,7 +238,7 @@ export function dropoutMask(n: number, hiddenSize: number, p: number, rngState: 
  * One training step in plain TypeScript: loss and gradients on examples `rows`, then the SGD update in
  * place. Returns the minibatch's mean cross-entropy before the update (the penalty is not included).
  */
-export function mlpReferenceStep(
+export const mlpReferenceStep = offLimitsDuringChecks("mlpReferenceStep", function mlpReferenceStep(
   shape: MlpShape,
   params: MlpParameters<Float32Array | Float64Array>,
   contexts: Int32Array,
@@ -255,7 +256,7 @@ export function mlpReferenceStep(
   const { loss, gradients } = mlpLossAndGradients(shape, params, contexts, targets, rows, mask);
   sgdUpdate(params, gradients, lr, weightDecay);
   return loss;
-}
+});
 
 /**
  * Sum of the negative log-likelihoods of examples start … end − 1 (no dropout), and the probabilities of
