@@ -4,10 +4,14 @@
  */
 import { defineExercise, defineLesson } from "../lib/grading/spec";
 import { expectClose, expectEqual, expectTrue } from "../lib/grading/expect";
+import { Random } from "../lib/random";
+import { sampleNextToken } from "../lib/sampling";
 
 type TemperatureSoftmax = (logits: number[], temperature: number) => number[];
 type Filter = (probabilities: number[], parameter: number) => number[];
 type GreedyDecode = (next: (ids: number[]) => number[], prompt: number[], maxNewTokens: number, stopId: number) => number[];
+type SampleOptions = { maxNewTokens: number; temperature: number; topK?: number; topP?: number; stopId?: number; rng: Random };
+type SampleTokens = (next: (ids: number[]) => number[], prompt: number[], options: SampleOptions) => number[];
 type ApplyStop = (text: string, stops: string[]) => { text: string; stopped: boolean };
 
 const temperatureSoftmax = defineExercise<TemperatureSoftmax>({
@@ -225,9 +229,90 @@ const applyStop = defineExercise<ApplyStop>({
   ],
 });
 
+/** A fixed toy model over 10 tokens whose logits depend on the whole sequence (no randomness). */
+function toyModel(ids: number[]): number[] {
+  const sum = ids.reduce((a, b) => a + b, 0);
+  return Array.from({ length: 10 }, (_, i) => 3 * Math.sin(7 * i + sum + 0.5 * ids.length));
+}
+
+/** The library's loop, for reference: sampleNextToken applies temperature, top-k, then top-p, and draws once. */
+function librarySample(prompt: number[], options: SampleOptions): number[] {
+  const ids = [...prompt];
+  const out: number[] = [];
+  while (out.length < options.maxNewTokens) {
+    const id = sampleNextToken(toyModel(ids), options.rng, { temperature: options.temperature, topK: options.topK ?? Infinity, topP: options.topP ?? 1 });
+    if (id === options.stopId) break;
+    ids.push(id);
+    out.push(id);
+  }
+  return out;
+}
+
+const sampleTokens = defineExercise<SampleTokens>({
+  id: "tp09.sampling_loop",
+  title: "La boucle d'échantillonnage : température, top-k, top-p",
+  symbol: "sampleTokens",
+  kind: "function",
+  points: 4,
+  offLimits: ["sampleNextToken", "nextTokenDistribution", "decodeTokens", "softmax", "topKFilter", "topPFilter", "sampleFromLogits", "sampleFromProbabilities"],
+  task:
+    "compléter sampleTokens(next, prompt, { maxNewTokens, temperature, topK, topP, stopId, rng }) : à chaque pas, logits = next(séquence complète) ; à température 0 l'argmax (sans tirage) ; sinon p = temperatureSoftmax(logits, T), puis keepTopK(p, topK) si topK est donné, puis keepTopP(p, topP) si topP < 1, et un tirage rng.categorical(p) ; s'arrêter à maxNewTokens ou sur stopId (non inclus) ; renvoyer les seuls nouveaux ids",
+  hints: [
+    "C'est greedyDecode (exercice 2) où l'argmax est remplacé par un tirage dans la distribution filtrée.",
+    "L'ordre compte : température, puis top-k, puis top-p (celui de la bibliothèque et de transformers.js).",
+    "rng.categorical(p) renvoie un indice tiré selon les poids p (la méthode de l'exercice du TP 3) ; à T = 0, n'appelez pas rng : le glouton ne consomme aucun nombre aléatoire.",
+  ],
+  tests: [
+    {
+      name: "T = 1 puis T = 0,7 avec top-k 3 : les mêmes 20 tokens que la boucle de la bibliothèque, même graine",
+      run: (f) => {
+        for (const [temperature, topK] of [[1, undefined], [0.7, 3]] as const) {
+          const options = { maxNewTokens: 20, temperature, ...(topK === undefined ? {} : { topK }) };
+          expectEqual(f(toyModel, [1, 2], { ...options, rng: new Random(5) }), librarySample([1, 2], { ...options, rng: new Random(5) }), `T = ${temperature}, top-k ${topK ?? "aucun"}`);
+        }
+      },
+    },
+    {
+      name: "T = 1,3 avec top-p 0,8, puis top-k 5 et top-p 0,6 ensemble : les mêmes tokens que la bibliothèque",
+      run: (f) => {
+        for (const filters of [{ topP: 0.8 }, { topK: 5, topP: 0.6 }]) {
+          const options = { maxNewTokens: 20, temperature: 1.3, ...filters };
+          expectEqual(f(toyModel, [4], { ...options, rng: new Random(8) }), librarySample([4], { ...options, rng: new Random(8) }), JSON.stringify(filters));
+        }
+      },
+    },
+    {
+      name: "T = 0 : le glouton, sans tirer de nombre aléatoire ; top-k 1 donne aussi le glouton",
+      run: (f) => {
+        const rng = new Random(3);
+        const greedy = f(toyModel, [0], { maxNewTokens: 6, temperature: 0, rng });
+        expectEqual(greedy, librarySample([0], { maxNewTokens: 6, temperature: 0, rng: new Random(1) }), "tokens à T = 0");
+        expectEqual(rng.next(), new Random(3).next(), "rng ne doit pas avoir servi à T = 0");
+        expectEqual(f(toyModel, [0], { maxNewTokens: 6, temperature: 1.5, topK: 1, rng: new Random(9) }), greedy, "top-k 1");
+      },
+    },
+    {
+      name: "arrêt sur stopId (non inclus) et maxNewTokens ; next reçoit toute la séquence ; le prompt n'est pas modifié",
+      run: (f) => {
+        const options = { maxNewTokens: 30, temperature: 1, stopId: 7 };
+        // Seed 4: the reference draws 7 tokens, then the 7.
+        const expected = librarySample([2], { ...options, rng: new Random(4) });
+        const seen: number[] = [];
+        const prompt = [2];
+        const got = f((ids) => (seen.push(ids.length), toyModel(ids)), prompt, { ...options, rng: new Random(4) });
+        expectEqual(got, expected, "tokens jusqu'au 7");
+        expectTrue(!got.includes(7), "le token d'arrêt ne fait pas partie du résultat");
+        expectEqual(seen.slice(0, 3), [1, 2, 3], "longueurs des séquences passées à next");
+        expectEqual(prompt, [2], "prompt après l'appel");
+        expectEqual(f(toyModel, [2], { maxNewTokens: 0, temperature: 1, rng: new Random(1) }), [], "maxNewTokens = 0");
+      },
+    },
+  ],
+});
+
 export default defineLesson({
   tp: "tp09",
   notebook: "tp09-gpt",
   title: "GPT : génération avec un modèle décodeur seul",
-  exercises: [temperatureSoftmax, keepTopK, keepTopP, greedyDecode, applyStop],
+  exercises: [temperatureSoftmax, keepTopK, keepTopP, greedyDecode, sampleTokens, applyStop],
 });

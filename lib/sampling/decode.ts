@@ -12,6 +12,7 @@
  */
 import { Random } from "../random";
 import { sampleNextToken, type SamplingOptions } from "./filters";
+import { offLimitsDuringChecks } from "../grading/off-limits";
 
 /**
  * A language model as the decoding loop sees it: given the ids appended since the last call (the prompt
@@ -80,7 +81,7 @@ export function findStopSequence(text: string, stop: readonly string[]): { index
  * condition on) with the sampling options (temperature, topK, topP), stop sequences and stop tokens.
  * `decodeTokens(prompt, (ids) => model.step(ids), { maxNewTokens: 200, temperature: 0.8, topP: 0.9, rng, stop: "\n\n", decode })`.
  */
-export function decodeTokens(promptIds: readonly number[], next: NextTokenLogits, options: DecodeOptions): DecodeResult {
+export const decodeTokens = offLimitsDuringChecks("decodeTokens", function decodeTokens(promptIds: readonly number[], next: NextTokenLogits, options: DecodeOptions): DecodeResult {
   const where = "decodeTokens";
   if (!Array.isArray(promptIds) || promptIds.length === 0) throw new RangeError(`${where}: promptIds must be a non-empty array of token ids`);
   if (typeof next !== "function") throw new TypeError(`${where}: next must be a function (new ids) → logits`);
@@ -117,4 +118,4 @@ export function decodeTokens(promptIds: readonly number[], next: NextTokenLogits
     pending = [id];
   }
   return finish({ finishReason: "length" });
-}
+});

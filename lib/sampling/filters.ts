@@ -161,12 +161,12 @@ export const greedyToken = offLimitsDuringChecks("greedyToken", function greedyT
  * The next token: the argmax at temperature 0 (no random number drawn), otherwise one seeded draw from
  * {@link nextTokenDistribution}. `sampleNextToken(logits, rng, { temperature: 0.8, topP: 0.9 })`.
  */
-export function sampleNextToken(logits: ArrayLike<number>, rng: Random, options: SamplingOptions = {}): number {
+export const sampleNextToken = offLimitsDuringChecks("sampleNextToken", function sampleNextToken(logits: ArrayLike<number>, rng: Random, options: SamplingOptions = {}): number {
   const { temperature } = checkSamplingOptions(options, "sampleNextToken");
   if (temperature === 0) return greedyToken(logits);
   if (!(rng instanceof Random)) throw new TypeError("sampleNextToken: rng must be a Random (new Random(seed)) when temperature > 0");
   return rng.categorical(nextTokenDistribution(logits, options));
-}
+});
 
 /** One row of the "most probable next tokens" table. */
 export interface RankedToken {

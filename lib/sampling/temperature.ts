@@ -77,20 +77,20 @@ export const applyTemperature = offLimitsDuringChecks("applyTemperature", functi
 });
 
 /** One token id drawn from `probabilities` (or counts) at `temperature` (default 1, 0 = argmax) with a seeded generator. */
-export function sampleFromProbabilities(probabilities: ArrayLike<number>, rng: Random, temperature = 1): number {
+export const sampleFromProbabilities = offLimitsDuringChecks("sampleFromProbabilities", function sampleFromProbabilities(probabilities: ArrayLike<number>, rng: Random, temperature = 1): number {
   if (!(rng instanceof Random)) throw new TypeError("sampleFromProbabilities: rng must be a Random (new Random(seed))");
   checkVector(probabilities, "sampleFromProbabilities");
   if (temperature === 1) return rng.categorical(probabilities);
   const p = applyTemperature(probabilities, temperature);
   return temperature === 0 ? argmax(p) : rng.categorical(p);
-}
+});
 
 /** One token id drawn from softmax(logits / T) with a seeded generator (T = 0: the argmax, no randomness used). */
-export function sampleFromLogits(logits: ArrayLike<number>, rng: Random, temperature = 1): number {
+export const sampleFromLogits = offLimitsDuringChecks("sampleFromLogits", function sampleFromLogits(logits: ArrayLike<number>, rng: Random, temperature = 1): number {
   if (!(rng instanceof Random)) throw new TypeError("sampleFromLogits: rng must be a Random (new Random(seed))");
   if (temperature === 0) {
     checkVector(logits, "sampleFromLogits");
     return argmax(logits);
   }
   return rng.categorical(softmax(logits, temperature));
-}
+});

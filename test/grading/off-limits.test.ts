@@ -17,6 +17,7 @@ import * as attentionNumbers from "../../lib/models/attention-numbers";
 import { buildContextDataset, CharVocabulary } from "../../lib/data";
 import { CountBigram } from "../../lib/models/bigram";
 import "../../lib/models/layers";
+import "../../lib/models/mlp-math";
 import "../../lib/models/transformer/model";
 import * as quantization from "../../lib/quantization";
 import { modelMemory } from "../../lib/quantization/memory";
@@ -24,6 +25,7 @@ import "../../lib/rag/chunking";
 import { reciprocalRankFusion } from "../../lib/rag/fusion";
 import { ndcgAtK, recallAtK, reciprocalRank } from "../../lib/rag/metrics";
 import "../../lib/rag/retrievers";
+import { Random } from "../../lib/random";
 import * as sampling from "../../lib/sampling";
 import { applyTemperature, softmax } from "../../lib/sampling/temperature";
 import { ByteBpeTokenizer, trainByteBpeModel } from "../../lib/tokenizers";
@@ -151,6 +153,11 @@ describe("the issue's delegating one-liners score 0 with the message (and full m
       const q = lib["absmaxQuantize"]!(values, bits);
       return { codes: Array.from(q.values), scale: q.scale };
     }, "absmaxQuantize"],
+    ["tp11.int4_groups", (values: number[], groupSize: number) => {
+      if (values.length % groupSize !== 0) throw new RangeError("groupe");
+      const q = quantization.quantizeTensor(values, { method: "absmax", bits: 4, granularity: { groupSize } });
+      return { packed: quantization.packInt4(q.values), scales: q.scales };
+    }, "quantizeTensor"],
     ["tp01.api_cost", (input: number, output: number, price: TokenPrice) => tokenCost(input, price.inputPerMillion) + tokenCost(output, price.outputPerMillion), "tokenCost"],
     ["tp12.retrieval_metrics", (ranked: string[], relevant: Set<string>, k: number) => {
       if (relevant.size === 0) throw new Error("vide");
@@ -189,6 +196,25 @@ describe("the issue's delegating one-liners score 0 with the message (and full m
     const decode = guardSubmission("tp01.bpe_decode", findExercise("tp01.bpe_decode").offLimits!, (ids: number[]) => tokenizer.decode(ids));
     assert.throws(() => decode.submission([116, 104]), (error: unknown) => isDelegationError(error) && error.functionName === "ByteBpeTokenizer.decode");
     assert.equal(tokenizer.decode([116, 104]), "th");
+  });
+
+  it("tp09.sampling_loop (the library's sampleNextToken in the student's loop)", async () => {
+    type Options = { maxNewTokens: number; temperature: number; topK?: number; topP?: number; stopId?: number; rng: Random };
+    const delegated = (next: (ids: number[]) => number[], prompt: number[], options: Options) => {
+      const ids = [...prompt];
+      const out: number[] = [];
+      while (out.length < options.maxNewTokens) {
+        const id = sampling.sampleNextToken(next(ids), options.rng, options);
+        if (id === options.stopId) break;
+        ids.push(id);
+        out.push(id);
+      }
+      return out;
+    };
+    const exercise = findExercise("tp09.sampling_loop");
+    const unguarded = await runExercise(withoutGuard(exercise), delegated);
+    assert.equal(unguarded.earned, unguarded.max, JSON.stringify(unguarded.tests.filter((t) => !t.passed)));
+    assertRefused(await runExercise(exercise, delegated), "sampleNextToken");
   });
 
   it("the hand-computed reference of tp07.block_params still matches the library outside a check", () => {
