@@ -25,5 +25,15 @@ if ! has_jupyter; then
   fi
 fi
 
+# The grader isolates each submission with bubblewrap (lib/grading/sandbox.ts); without it, it still grades
+# but says the submissions are not isolated. Best effort: a machine without apt-get or sudo goes on.
+if ! command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "Installing bubblewrap from Debian's packages (isolation of graded submissions)…"
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq bubblewrap >/dev/null; } ||
+    echo "bubblewrap could not be installed: npm run grade will run submissions without isolation." >&2
+fi
+
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 node environment/register-kernel.mjs

@@ -32,6 +32,18 @@ export interface ExecutionPlan {
   /** How long an interrupted cell may take to stop before the kernel is killed (default 3 s). */
   interruptGraceSeconds?: number;
   kernelName?: string;
+  /** Isolation of the kernel (lib/grading/sandbox.ts); none when absent. */
+  sandbox?: DriverSandbox;
+  /** A file the driver writes afresh before each kernel start (the grader's secret for its setup cell). */
+  payload?: { file: string; content: string };
+}
+
+/** What the driver needs of a KernelSandbox. */
+export interface DriverSandbox {
+  prefix: string[];
+  nodeFlags: string[];
+  privateDir: string;
+  memoryCgroup: string | null;
 }
 
 export type CellStatus = "ok" | "error" | "timeout" | "dead" | "not_run";
@@ -44,6 +56,17 @@ export interface CellRun {
   /** text/plain of display_data and execute_result outputs. */
   display: string;
   seconds: number;
+  /** A dead kernel's known cause: "memory" (V8 heap or cgroup limit). */
+  cause?: "memory";
+  /** The notebook's deadline struck during this cell. */
+  deadline?: true;
+}
+
+/** A cell that ran fine but left the kernel busy or doomed (a timer, a loop), found after `victim` failed. */
+export interface Leftover {
+  index: number;
+  victim: number;
+  reason: "timeout" | "dead";
 }
 
 export interface KernelRestart {
@@ -58,6 +81,8 @@ export interface ExecutionResult {
   /** One entry per planned cell, in plan order. */
   cells: CellRun[];
   restarts: KernelRestart[];
+  /** Cells found to have left something running that hung or killed the kernel later (never replayed again). */
+  leftovers: Leftover[];
   kernelStarts: number;
   seconds: number;
   /** Set when the driver could not go on (kernel failed to start…); remaining cells are not_run. */
@@ -146,11 +171,14 @@ export async function executeCells(
     deadline: deadlineSeconds,
     interruptGrace: plan.interruptGraceSeconds ?? 3,
     cells: plan.cells.map((cell) => ({ code: cell.code, replay: cell.replay ?? true, timeout: cell.timeoutSeconds ?? null })),
+    sandbox: plan.sandbox ?? null,
+    payload: plan.payload ?? null,
   };
 
   const child = spawn(pythonPath, [DRIVER], { cwd: plan.cwd, env: jupyter.jupyterEnv(), stdio: ["pipe", "pipe", "pipe"] });
   const cells = new Map<number, CellRun>();
   const restarts: KernelRestart[] = [];
+  const leftovers: Leftover[] = [];
   const groups = new Set<number>();
   const entry = { child, groups };
   active.add(entry);
@@ -192,12 +220,17 @@ export async function executeCells(
           display: String(event.display ?? ""),
           seconds: Number(event.seconds ?? 0),
         };
+        if (event.cause === "memory") run.cause = "memory";
+        if (event.deadline === true) run.deadline = true;
         cells.set(run.index, run);
         options.onCell?.(run);
         break;
       }
       case "restart":
         restarts.push({ reason: event.reason as "timeout" | "dead", replayed: event.replayed as number[], dropped: event.dropped as number[] });
+        break;
+      case "blame":
+        leftovers.push({ index: event.index as number, victim: event.victim as number, reason: event.reason as "timeout" | "dead" });
         break;
       case "fatal":
         fatal = String(event.message);
@@ -225,7 +258,7 @@ export async function executeCells(
   const all = plan.cells.map(
     (_, index) => cells.get(index) ?? { index, status: "not_run" as const, stdout: "", stderr: "", display: "", seconds: 0 },
   );
-  const result: ExecutionResult = { cells: all, restarts, kernelStarts, seconds };
+  const result: ExecutionResult = { cells: all, restarts, leftovers, kernelStarts, seconds };
   if (fatal !== undefined) result.fatal = fatal;
   return result;
 }

@@ -1,6 +1,6 @@
 /**
  * `npm run grade -- <folder of .ipynb> [--out <dir>] [--timeout <s per cell>] [--deadline <s per notebook>]
- *  [--hidden <dir>] [--tp <tp id>] [--jobs <n>] [--full] [--keep]`
+ *  [--hidden <dir>] [--tp <tp id>] [--jobs <n>] [--memory <MiB>] [--full] [--keep]`
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -13,7 +13,8 @@ const USAGE = `usage: npm run grade -- <folder of .ipynb files> [options]
   --deadline <s>     whole-notebook limit in seconds (default 180)
   --hidden <dir>     teacher's hidden tests: <dir>/<tp>-*.ts default-exporting { "<exercise id>": [tests] }
   --tp <id>          expected TP (default: the most common TP in the folder)
-  --jobs <n>         notebooks graded in parallel (default 1)
+  --jobs <n>         notebooks graded in parallel (default 1; fewer if the machine lacks memory for n kernels)
+  --memory <MiB>     memory cap of each kernel and what it starts (default 3072; V8 heap at 60 %)
   --full             run lessons in full mode (default: fast mode, LLM_COURSE_FAST=1)
   --keep             keep the scratch folders under .grading/ (debugging)`;
 
@@ -54,6 +55,9 @@ function parseArgs(argv: string[]): GradeFolderOptions | null {
         break;
       case "--jobs":
         options.jobs = Math.floor(positive(arg, value()));
+        break;
+      case "--memory":
+        options.limits = { ...options.limits, memoryMb: Math.floor(positive(arg, value())) };
         break;
       case "--full":
         options.fast = false;

@@ -11,10 +11,11 @@
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { COURSE_ROOT, FAST_MODE_VARIABLE } from "../env";
 import { checkCallIds, declaresSymbol, isCheckOnly } from "./cells";
-import { roundPoints, type ExerciseResult, type ExerciseStatus, type TestOutcome } from "./check";
+import { roundPoints, type ExerciseStatus, type TestOutcome } from "./check";
 import {
   DEFAULT_CELL_TIMEOUT_SECONDS,
   DEFAULT_DEADLINE_SECONDS,
@@ -23,11 +24,13 @@ import {
   type ExecutionResult,
   type PlannedCell,
 } from "./executor";
-import type { GradeCellOutput } from "./grade-cell";
-import { loadHiddenTests } from "./hidden";
+import { GRADE_FUNCTION, type GradeCellOutput, type GradedTest, type GradingPayload } from "./grade-cell";
+import { compileHiddenTests, loadHiddenTests, type HiddenTests } from "./hidden";
 import { EXERCISES_PATH_VARIABLE, exerciseDirs, loadLesson } from "./lessons";
-import { cellSource, parseNotebook, writeFileAtomic, type Notebook } from "./notebook-file";
+import { cellSource, writeFileAtomic, type Notebook } from "./notebook-file";
+import { DEFAULT_LIMITS, createKernelSandbox, isolationSummary, type SandboxLimits } from "./sandbox";
 import type { LessonSpec } from "./spec";
+import { decodeSubmission, feedbackFileNames, listSubmissions, printableName } from "./submissions";
 
 /** Why an exercise scored what it did: the statuses of `runExercise`, plus what can go wrong around it. */
 export type GradeStatus = ExerciseStatus | "error" | "timeout" | "crash" | "not_run" | "unreadable" | "wrong_tp";
@@ -86,6 +89,14 @@ export interface GradeNotebookOptions {
   /** Parent of the per-notebook scratch folder; default `.grading/<random>/` in the checkout. */
   scratchDir?: string;
   keepScratch?: boolean;
+  /** Folders the kernel must not see besides the checkout's secrets (the folder grader passes its input and output). */
+  hideFromKernel?: string[];
+  /** Memory and process caps of each kernel (sandbox.ts defaults). */
+  limits?: Partial<SandboxLimits>;
+  /** Run without bubblewrap even where it works (the isolation-cost benchmark). */
+  noIsolation?: boolean;
+  /** Hidden tests already loaded by the caller (gradeFolder loads them once). */
+  hidden?: { tests: HiddenTests; compiled: Record<string, string> };
 }
 
 export interface GradeFolderOptions extends Omit<GradeNotebookOptions, "lesson"> {
@@ -139,21 +150,33 @@ export interface GradingPlan {
    * For each planned cell: the notebook cell index it comes from, or the exercise id it grades with the
    * plan index of the cell that defines the exercise (null when none does).
    */
-  origins: Array<{ cell: number } | { grades: string; anchor: number | null }>;
+  origins: Array<{ setup: true } | { cell: number } | { grades: string; anchor: number | null }>;
 }
 
-const GRADE_IMPORT = 'import { gradeCell as llmCourseGradeCell } from "@llm-course/lib/grading/grade-cell";';
+/**
+ * The grader's first cell: installs the grading function before any student code (grade-cell.ts). A plain
+ * `require`, not an `import`: tslab would type-check the whole module graph first (seconds per kernel).
+ */
+export function setupCellCode(payloadFile: string): string {
+  return `(require("@llm-course/lib/grading/grade-cell") as { installGrader(file: string): void }).installGrader(${JSON.stringify(payloadFile)});\n`;
+}
+
+/** The setup cell's own timeout: it loads the grading library before the first student cell. */
+const SETUP_TIMEOUT_SECONDS = 60;
 
 /** The injected grading cell of one exercise. */
-export function gradingCellCode(exerciseId: string, symbol: string, nonce: string, options: { hiddenDir: string | null; testTimeoutMs: number }): string {
-  return `${GRADE_IMPORT}\nawait llmCourseGradeCell(${JSON.stringify(exerciseId)}, () => ${symbol}, ${JSON.stringify(nonce)}, ${JSON.stringify(options)});\n`;
+export function gradingCellCode(exerciseId: string, symbol: string, testTimeoutMs: number): string {
+  return `const llmCourseGrade: (id: string, get: () => unknown, timeoutMs: number) => Promise<void> = (globalThis as any).${GRADE_FUNCTION};\nawait llmCourseGrade(${JSON.stringify(exerciseId)}, () => ${symbol}, ${testTimeoutMs});\n`;
 }
 
-/** Builds the cells to run: the student's cells (check-only cells left out) and one grading cell per exercise. */
+/**
+ * Builds the cells to run: the grader's setup cell, the student's cells (check-only cells left out) and one
+ * grading cell per exercise.
+ */
 export function planGrading(
   notebook: Notebook,
   lesson: LessonSpec,
-  options: { nonce: string; hiddenDir: string | null; cellTimeoutSeconds: number; includeCheckCells?: boolean },
+  options: { payloadFile: string; cellTimeoutSeconds: number; includeCheckCells?: boolean; hiddenCounts?: Record<string, number> },
 ): GradingPlan {
   const runnable = notebook.cells
     .map((cell, index) => ({ cell, index, source: cellSource(cell) }))
@@ -167,13 +190,14 @@ export function planGrading(
       if ((tagged && !isCheckOnly(source)) || declaresSymbol(source, exercise.symbol)) anchorOf.set(exercise.id, index);
     }
   }
-  const cells: PlannedCell[] = [];
-  const origins: GradingPlan["origins"] = [];
+  const cells: PlannedCell[] = [{ code: setupCellCode(options.payloadFile), replay: true, timeoutSeconds: Math.max(options.cellTimeoutSeconds, SETUP_TIMEOUT_SECONDS) }];
+  const origins: GradingPlan["origins"] = [{ setup: true }];
   const grade = (exerciseId: string, anchor: number | null) => {
     const exercise = lesson.exercises.find((candidate) => candidate.id === exerciseId)!;
     // Every test must be able to time out inside the grading cell's own timeout.
-    const testTimeoutMs = Math.round(Math.min(10_000, Math.max(500, (options.cellTimeoutSeconds * 1000) / (exercise.tests.length + 2))));
-    cells.push({ code: gradingCellCode(exercise.id, exercise.symbol, options.nonce, { hiddenDir: options.hiddenDir, testTimeoutMs }), replay: false });
+    const count = exercise.tests.length + (options.hiddenCounts?.[exercise.id] ?? 0);
+    const testTimeoutMs = Math.round(Math.min(10_000, Math.max(500, (options.cellTimeoutSeconds * 1000) / (count + 2))));
+    cells.push({ code: gradingCellCode(exercise.id, exercise.symbol, testTimeoutMs), replay: false });
     origins.push({ grades: exercise.id, anchor });
   };
   for (const { index, source } of runnable) {
@@ -200,25 +224,38 @@ export function summarizeStderr(stderr: string): string {
   return summary.length > 300 ? `${summary.slice(0, 299)}…` : summary;
 }
 
-function parseGradeLine(stdout: string, nonce: string): GradeCellOutput | null {
+/** The grading cell's result line, authenticated: null when absent, "forged" when its HMAC does not match. */
+export function parseGradeLine(stdout: string, nonce: string, key: Buffer): GradeCellOutput | "forged" | null {
   const at = stdout.lastIndexOf(nonce);
   if (at < 0) return null;
   const rest = stdout.slice(at + nonce.length);
   const end = rest.indexOf("\n");
+  const line = end < 0 ? rest : rest.slice(0, end);
+  const tab = line.lastIndexOf("\t");
+  if (tab < 0) return "forged";
+  const json = line.slice(0, tab);
+  const expected = crypto.createHmac("sha256", key).update(nonce + json).digest();
+  const given = Buffer.from(line.slice(tab + 1), "hex");
+  if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return "forged";
   try {
-    return JSON.parse(end < 0 ? rest : rest.slice(0, end)) as GradeCellOutput;
+    return JSON.parse(json) as GradeCellOutput;
   } catch {
-    return null;
+    return "forged";
   }
 }
 
-function describeCellFailure(run: CellRun | undefined, timeoutSeconds: number): string {
+/** French reason of a memory limit, for cells and exercises. */
+export function memoryReason(limitMb: number): string {
+  return `mémoire épuisée : le noyau a dépassé la limite de ${limitMb} Mo et a été arrêté`;
+}
+
+function describeCellFailure(run: CellRun | undefined, timeoutSeconds: number, memoryMb: number): string {
   if (!run) return "elle n'a pas été exécutée";
   switch (run.status) {
     case "timeout":
       return `elle a dépassé le délai de ${timeoutSeconds} s — boucle infinie ?`;
     case "dead":
-      return "elle a arrêté le noyau — process.exit ?";
+      return run.cause === "memory" ? `elle a épuisé la mémoire (limite de ${memoryMb} Mo)` : "elle a arrêté le noyau — process.exit ?";
     case "not_run":
       return "elle n'a pas été exécutée, la limite de temps du notebook étant dépassée";
     default:
@@ -229,8 +266,16 @@ function describeCellFailure(run: CellRun | undefined, timeoutSeconds: number): 
 interface Context {
   lesson: LessonSpec;
   nonce: string;
+  key: Buffer;
+  /** Names of the hidden tests per exercise: a result must list every visible and hidden test. */
+  hiddenNames: Record<string, string[]>;
+  /** The setup cell failed: why (no grading function in the kernel). */
+  setupFailure?: string;
   cellTimeoutSeconds: number;
   deadlineSeconds: number;
+  memoryMb: number;
+  /** 1-based notebook cell during which the notebook's deadline struck. */
+  deadlineCell?: number;
   fatal?: string;
 }
 
@@ -240,17 +285,37 @@ function exerciseFromRuns(exerciseId: string, plan: GradingPlan, execution: Exec
   const at = plan.origins.findIndex((origin) => "grades" in origin && origin.grades === exerciseId);
   const origin = plan.origins[at] as { grades: string; anchor: number | null };
   const run = execution.cells[at]!;
-  const output = parseGradeLine(run.stdout, context.nonce);
+  const output = parseGradeLine(run.stdout, context.nonce, context.key);
+  if (output === "forged") {
+    return { ...base, earned: 0, status: "error", reason: "résultat de notation non authentifié : la sortie du notebook a été modifiée (0 point).", tests: [] };
+  }
   if (output && "error" in output) {
     return { ...base, earned: 0, status: "error", reason: `la notation a échoué : ${output.error}`, tests: [] };
   }
   if (output) {
-    const result = output as ExerciseResult;
-    const passed = result.tests.filter((test) => test.passed).length;
-    const earned = result.tests.length === 0 ? 0 : roundPoints((exercise.points * passed) / result.tests.length);
-    const grade: ExerciseGrade = { ...base, earned, status: result.status, tests: result.tests };
-    if (result.reason !== undefined) grade.reason = result.reason;
+    // Every expected test, visible and hidden, in order; one the result lacks counts as failed.
+    const expected = [
+      ...exercise.tests.map((test) => ({ name: test.name, hidden: false })),
+      ...(context.hiddenNames[exercise.id] ?? []).map((name) => ({ name, hidden: true })),
+    ];
+    const tests: TestOutcome[] = expected.map(({ name, hidden }, index) => {
+      const got: GradedTest | undefined = output.tests[index];
+      const outcome: TestOutcome = got && got.name === name ? { name, passed: got.passed === true } : { name, passed: false, message: "résultat du test manquant" };
+      if (got && got.name === name && !outcome.passed && got.message !== undefined) outcome.message = got.message;
+      if (got?.todo) outcome.todo = true;
+      if (hidden) outcome.hidden = true;
+      return outcome;
+    });
+    const passed = tests.filter((test) => test.passed).length;
+    const earned = roundPoints((exercise.points * passed) / expected.length);
+    const known: ExerciseStatus[] = ["passed", "partial", "failed", "todo", "missing"];
+    const status = known.includes(output.status as ExerciseStatus) ? (output.status as ExerciseStatus) : "failed";
+    const grade: ExerciseGrade = { ...base, earned, status: passed === expected.length ? "passed" : status === "passed" ? "partial" : status, tests };
+    if (output.reason !== undefined) grade.reason = output.reason;
     return grade;
+  }
+  if (context.setupFailure !== undefined) {
+    return { ...base, earned: 0, status: "error", reason: `la préparation de la notation a échoué : ${context.setupFailure}`, tests: [] };
   }
   // No result line: explain from what the kernel reported.
   const anchor = origin.anchor;
@@ -261,7 +326,7 @@ function exerciseFromRuns(exerciseId: string, plan: GradingPlan, execution: Exec
         const why =
           anchor === null
             ? "aucune cellule ne le définit"
-            : `la cellule qui le définit n'a pas abouti, ${describeCellFailure(anchorRun, context.cellTimeoutSeconds)}`;
+            : `la cellule qui le définit n'a pas abouti, ${describeCellFailure(anchorRun, context.cellTimeoutSeconds, context.memoryMb)}`;
         return { ...base, earned: 0, status: "missing", reason: `« ${exercise.symbol} » n'est pas défini : ${why}`, tests: [] };
       }
       return { ...base, earned: 0, status: "error", reason: `erreur pendant la notation : ${summarizeStderr(run.stderr)}`, tests: [] };
@@ -275,7 +340,13 @@ function exerciseFromRuns(exerciseId: string, plan: GradingPlan, execution: Exec
         tests: [],
       };
     case "dead":
-      return { ...base, earned: 0, status: "crash", reason: "le noyau s'est arrêté pendant les tests (process.exit ?).", tests: [] };
+      return {
+        ...base,
+        earned: 0,
+        status: "crash",
+        reason: run.cause === "memory" ? `${memoryReason(context.memoryMb)} pendant les tests.` : "le noyau s'est arrêté pendant les tests (process.exit ?).",
+        tests: [],
+      };
     case "not_run":
       return {
         ...base,
@@ -283,7 +354,9 @@ function exerciseFromRuns(exerciseId: string, plan: GradingPlan, execution: Exec
         status: "not_run",
         reason: context.fatal
           ? `non noté : le noyau n'a pas pu tourner (${context.fatal}).`
-          : `non noté : la limite de temps du notebook (${context.deadlineSeconds} s) est dépassée.`,
+          : `non noté : la limite de temps du notebook (${context.deadlineSeconds} s) est dépassée${
+              context.deadlineCell !== undefined ? ` pendant la cellule ${context.deadlineCell}` : ""
+            }.`,
         tests: [],
       };
     default:
@@ -329,36 +402,68 @@ export async function gradeNotebook(notebook: Notebook, file: string, options: G
   const started = Date.now();
   const lesson = options.lesson;
   const nonce = `@@llm-course-grade-${crypto.randomBytes(12).toString("hex")}@@`;
+  const key = crypto.randomBytes(32);
   const cellTimeoutSeconds = options.cellTimeoutSeconds ?? DEFAULT_CELL_TIMEOUT_SECONDS;
   const deadlineSeconds = options.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS;
   const hiddenDir = options.hiddenDir ? path.resolve(options.hiddenDir) : null;
-  const plan = planGrading(notebook, lesson, { nonce, hiddenDir, cellTimeoutSeconds, includeCheckCells: options.includeCheckCells ?? false });
+  const hidden = options.hidden ?? (hiddenDir ? { tests: loadHiddenTests(hiddenDir, lesson.tp), compiled: compileHiddenTests(hiddenDir, lesson.tp) } : { tests: {}, compiled: {} });
+  const hiddenNames: Record<string, string[]> = {};
+  for (const exercise of lesson.exercises) hiddenNames[exercise.id] = (hidden.tests[exercise.id] ?? []).map((test) => test.name);
 
   const parent = options.scratchDir ?? path.join(SCRATCH_ROOT, `run-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
-  const scratch = path.join(parent, `${path.basename(file, ".ipynb").replace(/[^\w.-]+/g, "_")}-${crypto.randomBytes(3).toString("hex")}`);
+  const scratch = path.join(parent, `${path.basename(file, ".ipynb").replace(/[^\w.-]+/g, "_").slice(0, 60)}-${crypto.randomBytes(3).toString("hex")}`);
   fs.mkdirSync(scratch, { recursive: true });
+  const sandbox = createKernelSandbox({
+    scratch,
+    hide: [...(options.hideFromKernel ?? []), ...(hiddenDir ? [hiddenDir] : []), ...siblingSolutionFolders()],
+    env: {
+      [FAST_MODE_VARIABLE]: options.fast === false ? "0" : "1",
+      // Absolute: the kernel runs in the scratch folder, where relative entries would mean something else.
+      [EXERCISES_PATH_VARIABLE]: exerciseDirs().join(path.delimiter),
+    },
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.noIsolation ? { noBwrap: true } : {}),
+  });
+  const payloadFile = path.join(sandbox.privateDir, "grading-payload.json");
+  const payload: GradingPayload = { key: key.toString("hex"), nonce, tp: lesson.tp, hidden: hidden.compiled };
+  const plan = planGrading(notebook, lesson, {
+    payloadFile,
+    cellTimeoutSeconds,
+    includeCheckCells: options.includeCheckCells ?? false,
+    hiddenCounts: Object.fromEntries(Object.entries(hiddenNames).map(([id, names]) => [id, names.length])),
+  });
   let execution: ExecutionResult;
   try {
     // Some notebooks read files next to themselves: give them a copy of the submission.
-    fs.copyFileSync(file, path.join(scratch, path.basename(file)));
+    fs.writeFileSync(path.join(scratch, path.basename(file).replace(/[^\w.-]+/g, "_")), JSON.stringify(notebook));
     execution = await executeCells({
       cells: plan.cells,
       cwd: scratch,
-      env: {
-        [FAST_MODE_VARIABLE]: options.fast === false ? "0" : "1",
-        // Absolute: the kernel runs in the scratch folder, where relative entries would mean something else.
-        [EXERCISES_PATH_VARIABLE]: exerciseDirs().join(path.delimiter),
-      },
+      env: sandbox.env,
       cellTimeoutSeconds,
       deadlineSeconds,
       interruptGraceSeconds: options.interruptGraceSeconds ?? 3,
+      sandbox: { prefix: sandbox.prefix, nodeFlags: sandbox.nodeFlags, privateDir: sandbox.privateDir, memoryCgroup: sandbox.memoryCgroup },
+      payload: { file: payloadFile, content: JSON.stringify(payload) },
     });
   } finally {
+    sandbox.dispose();
     if (!options.keepScratch) fs.rmSync(options.scratchDir ? scratch : parent, { recursive: true, force: true });
   }
 
-  const context: Context = { lesson, nonce, cellTimeoutSeconds, deadlineSeconds };
+  const context: Context = { lesson, nonce, key, hiddenNames, cellTimeoutSeconds, deadlineSeconds, memoryMb: sandbox.limits.memoryMb };
   if (execution.fatal !== undefined) context.fatal = execution.fatal;
+  const setupRun = execution.cells[0]!;
+  if (setupRun.status !== "ok" && setupRun.status !== "not_run") context.setupFailure = summarizeStderr(setupRun.stderr) || setupRun.status;
+  const notebookCell = (index: number): number | undefined => {
+    const origin = plan.origins[index];
+    return origin && "cell" in origin ? origin.cell + 1 : undefined;
+  };
+  const deadlineAt = execution.cells.findIndex((run) => run.deadline === true);
+  if (deadlineAt >= 0) {
+    const cell = notebookCell(deadlineAt);
+    if (cell !== undefined) context.deadlineCell = cell;
+  }
   const exercises = lesson.exercises.map((exercise) => exerciseFromRuns(exercise.id, plan, execution, context));
   const cellProblems: CellProblem[] = [];
   plan.origins.forEach((origin, index) => {
@@ -366,12 +471,27 @@ export async function gradeNotebook(notebook: Notebook, file: string, options: G
     if (!("cell" in origin) || (run.status !== "error" && run.status !== "timeout" && run.status !== "dead")) return;
     const summary =
       run.status === "timeout"
-        ? `délai de ${plan.cells[index]!.timeoutSeconds ?? cellTimeoutSeconds} s dépassé : la cellule a été interrompue`
+        ? run.deadline
+          ? `la limite de temps du notebook (${deadlineSeconds} s) a été atteinte pendant cette cellule`
+          : `délai de ${plan.cells[index]!.timeoutSeconds ?? cellTimeoutSeconds} s dépassé : la cellule a été interrompue`
         : run.status === "dead"
-          ? "la cellule a arrêté le noyau (process.exit ?) : il a été redémarré"
+          ? run.cause === "memory"
+            ? `${memoryReason(sandbox.limits.memoryMb)} ; il a été redémarré`
+            : "la cellule a arrêté le noyau (process.exit ?) : il a été redémarré"
           : summarizeStderr(run.stderr);
     cellProblems.push({ cell: origin.cell + 1, status: run.status, summary });
   });
+  // A cell that ran fine but left a timer or a loop that hung or killed the kernel later: it is named, and the
+  // cell that suffered was run again without it.
+  for (const leftover of execution.leftovers) {
+    const cell = notebookCell(leftover.index);
+    if (cell === undefined) continue;
+    const victim = notebookCell(leftover.victim);
+    const during = victim !== undefined ? `la cellule ${victim}` : "la notation";
+    const effect = leftover.reason === "dead" ? "arrêté le noyau" : "bloqué le noyau";
+    cellProblems.push({ cell, status: leftover.reason, summary: `elle a laissé tourner une tâche (minuterie, boucle) qui a ${effect} pendant ${during} ; elle n'a pas été rejouée` });
+  }
+  cellProblems.sort((a, b) => a.cell - b.cell);
   const grade: NotebookGrade = {
     file: path.basename(file),
     tp: lesson.tp,
@@ -383,19 +503,30 @@ export async function gradeNotebook(notebook: Notebook, file: string, options: G
   return { grade: sanitizeGrade(grade, sanitizer(scratch, nonce)), plan, execution, seconds: (Date.now() - started) / 1000 };
 }
 
+/** The teachers' solution folders next to each lesson-spec folder (`exercises/` → `solutions/`, test fixtures too). */
+function siblingSolutionFolders(): string[] {
+  return exerciseDirs()
+    .map((dir) => path.join(path.dirname(dir), "solutions"))
+    .filter((dir) => fs.existsSync(dir));
+}
+
 interface Submission {
   file: string;
+  /** Shown in gradebooks and feedback: the path under the graded folder, control characters replaced. */
+  name: string;
   notebook?: Notebook;
   error?: string;
   tp: string | null;
 }
 
-function readSubmission(file: string): Submission {
+function readSubmission(file: string, name = path.basename(file)): Submission {
+  const shown = printableName(name);
   try {
-    const notebook = parseNotebook(fs.readFileSync(file, "utf8"), path.basename(file));
-    return { file, notebook, tp: notebookTp(notebook) };
+    if (fs.lstatSync(file).isSymbolicLink()) throw new Error("lien symbolique refusé : déposez le fichier lui-même, pas un lien");
+    const notebook = decodeSubmission(fs.readFileSync(file), shown);
+    return { file, name: shown, notebook, tp: notebookTp(notebook) };
   } catch (error) {
-    return { file, error: error instanceof Error ? error.message : String(error), tp: null };
+    return { file, name: shown, error: error instanceof Error ? error.message : String(error), tp: null };
   }
 }
 
@@ -406,9 +537,9 @@ export async function gradeNotebookFile(file: string, options: GradeNotebookOpti
 
 async function gradeSubmission(submission: Submission, options: GradeNotebookOptions): Promise<NotebookRun> {
   const lesson = options.lesson;
-  const name = path.basename(submission.file);
+  const name = submission.name;
   if (!submission.notebook) {
-    const message = `fichier illisible : ce n'est pas un notebook Jupyter valide (${(submission.error ?? "").replace(/\.$/, "")}).`;
+    const message = `fichier illisible : ${(submission.error ?? "").replace(/\.$/, "")}.`;
     const exercises = zeroGrades(lesson, "unreadable", message);
     return { grade: { file: name, tp: null, status: "unreadable", message, ...totals(exercises), exercises, cellProblems: [] }, seconds: 0 };
   }
@@ -417,11 +548,18 @@ async function gradeSubmission(submission: Submission, options: GradeNotebookOpt
     const exercises = zeroGrades(lesson, "wrong_tp", message);
     return { grade: { file: name, tp: submission.tp, status: "wrong_tp", message, ...totals(exercises), exercises, cellProblems: [] }, seconds: 0 };
   }
-  return gradeNotebook(submission.notebook, submission.file, options);
+  const run = await gradeNotebook(submission.notebook, submission.file, options);
+  run.grade.file = name;
+  return run;
 }
 
-function csvField(value: string | number): string {
-  const text = String(value);
+/**
+ * One CSV cell: quoted when needed, and a text starting like a formula (=, +, -, @, tab, CR) prefixed with
+ * an apostrophe so that a spreadsheet shows it instead of running it (OWASP's CSV injection advice).
+ */
+export function csvField(value: string | number): string {
+  let text = String(value);
+  if (typeof value === "string" && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
@@ -477,10 +615,6 @@ export function feedbackMarkdown(grade: NotebookGrade, lesson: LessonSpec): stri
   return lines.join("\n");
 }
 
-function feedbackName(file: string): string {
-  return `${path.basename(file, ".ipynb")}.md`;
-}
-
 async function mapLimit<T, R>(items: T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
@@ -502,12 +636,14 @@ export async function gradeFolder(options: GradeFolderOptions): Promise<Gradeboo
   const log = options.log ?? ((line: string) => console.log(line));
   const dir = path.resolve(options.dir);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${options.dir} is not a folder of notebooks.`);
-  const names = fs
-    .readdirSync(dir)
-    .filter((name) => name.endsWith(".ipynb") && fs.statSync(path.join(dir, name)).isFile())
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  if (names.length === 0) throw new Error(`no .ipynb file in ${dir}.`);
-  const submissions = names.map((name) => readSubmission(path.join(dir, name)));
+  const outDir = path.resolve(options.outDir ?? path.join(dir, "grades"));
+  const listing = listSubmissions(dir, [outDir]);
+  if (listing.found.length === 0 && listing.refused.length === 0) throw new Error(`no .ipynb file in ${dir} or its sub-folders.`);
+  for (const refused of listing.refused) log(`refusé : ${printableName(refused.name)} — ${refused.reason}`);
+  const submissions = [
+    ...listing.found.map((found) => readSubmission(found.file, found.name)),
+    ...listing.refused.map((refused): Submission => ({ file: path.join(dir, refused.name), name: printableName(refused.name), error: refused.reason, tp: null })),
+  ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   let tp = options.tp;
   if (tp !== undefined && !TP_ID.test(tp)) throw new Error(`--tp "${tp}" is not a TP id (e.g. tp01).`);
@@ -519,18 +655,24 @@ export async function gradeFolder(options: GradeFolderOptions): Promise<Gradeboo
   }
   const lesson = loadLesson(tp);
   const hiddenDir = options.hiddenDir ? path.resolve(options.hiddenDir) : null;
-  const hidden = hiddenDir ? loadHiddenTests(hiddenDir, tp) : {};
+  const hidden = hiddenDir ? { tests: loadHiddenTests(hiddenDir, tp), compiled: compileHiddenTests(hiddenDir, tp) } : { tests: {}, compiled: {} };
   const hiddenTests: Record<string, number> = {};
-  for (const exercise of lesson.exercises) hiddenTests[exercise.id] = hidden[exercise.id]?.length ?? 0;
+  for (const exercise of lesson.exercises) hiddenTests[exercise.id] = hidden.tests[exercise.id]?.length ?? 0;
   if (hiddenDir) log(`hidden tests: ${Object.values(hiddenTests).reduce((a, b) => a + b, 0)} from ${hiddenDir}`);
+  log(isolationSummary());
+  // Each kernel may use its memory cap: no more at once than the machine can hold.
+  const memoryMb = options.limits?.memoryMb ?? DEFAULT_LIMITS.memoryMb;
+  const byMemory = Math.max(1, Math.floor(os.totalmem() / (memoryMb * 1024 * 1024)));
+  const jobs = Math.min(options.jobs ?? 1, byMemory);
+  if (jobs < (options.jobs ?? 1)) log(`--jobs ${options.jobs} ramené à ${jobs} : ${memoryMb} Mo par noyau, ${Math.round(os.totalmem() / 2 ** 20)} Mo de mémoire`);
 
   const scratchDir = path.join(SCRATCH_ROOT, `run-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
   const started = Date.now();
   let finished = 0;
   let runs: NotebookRun[];
   try {
-    runs = await mapLimit(submissions, options.jobs ?? 1, async (submission) => {
-      const run = await gradeSubmission(submission, { ...options, lesson, hiddenDir, scratchDir });
+    runs = await mapLimit(submissions, jobs, async (submission) => {
+      const run = await gradeSubmission(submission, { ...options, lesson, hiddenDir, hidden, scratchDir, hideFromKernel: [dir, outDir, ...(options.hideFromKernel ?? [])] });
       finished += 1;
       const note = run.grade.status === "graded" ? "" : ` (${run.grade.status})`;
       log(`[${finished}/${submissions.length}] ${run.grade.file}: ${run.grade.earned} / ${run.grade.max} points${note}, ${run.seconds.toFixed(1)} s`);
@@ -548,10 +690,10 @@ export async function gradeFolder(options: GradeFolderOptions): Promise<Gradeboo
     hiddenTests,
     notebooks: runs.map((run) => run.grade),
   };
-  const outDir = path.resolve(options.outDir ?? path.join(dir, "grades"));
   writeFileAtomic(path.join(outDir, "gradebook.csv"), gradebookCsv(book));
   writeFileAtomic(path.join(outDir, "gradebook.json"), `${JSON.stringify(book, null, 2)}\n`);
-  for (const grade of book.notebooks) writeFileAtomic(path.join(outDir, "feedback", feedbackName(grade.file)), feedbackMarkdown(grade, lesson));
+  const feedbackNames = feedbackFileNames(book.notebooks.map((grade) => grade.file));
+  book.notebooks.forEach((grade, index) => writeFileAtomic(path.join(outDir, "feedback", feedbackNames[index]!), feedbackMarkdown(grade, lesson)));
   log(`${book.notebooks.length} notebook(s) graded in ${((Date.now() - started) / 1000).toFixed(1)} s → ${outDir}`);
   return book;
 }

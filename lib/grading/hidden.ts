@@ -35,23 +35,15 @@ export function hiddenTestFiles(dir: string, tp: string): string[] {
 }
 
 /**
- * Loads and validates the hidden tests of a TP: every key must be an exercise of the TP's spec, every
- * value a list of `{ name, run }`. Several files are merged in file-name order. No file → no hidden test.
+ * Validates loaded hidden test modules ([file, module exports] in file-name order): every key must be an
+ * exercise of the TP's spec, every value a list of `{ name, run }`. Several files are merged in order.
  */
-export function loadHiddenTests(dir: string, tp: string, options: { fresh?: boolean } = {}): HiddenTests {
+export function validateHiddenTests(modules: Array<[string, unknown]>, tp: string, options: { fresh?: boolean } = {}): HiddenTests {
   const lesson = loadLesson(tp, options);
   const known = new Set(lesson.exercises.map((exercise) => exercise.id));
   const tests: HiddenTests = {};
-  allowImportsOfTheLibrary();
-  for (const file of hiddenTestFiles(dir, tp)) {
-    if (options.fresh) delete require.cache[require.resolve(file)];
-    let loaded: unknown;
-    try {
-      loaded = require(file);
-    } catch (error) {
-      throw new Error(`hidden tests: cannot load ${file}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    const record = (loaded as { default?: unknown }).default;
+  for (const [file, loaded] of modules) {
+    const record = (loaded as { default?: unknown } | null)?.default;
     if (typeof record !== "object" || record === null || Array.isArray(record)) {
       throw new Error(`hidden tests: ${file} must \`export default { "<exercise id>": [{ name, run }, …] }\`.`);
     }
@@ -64,4 +56,35 @@ export function loadHiddenTests(dir: string, tp: string, options: { fresh?: bool
     }
   }
   return tests;
+}
+
+/**
+ * Loads and validates the hidden tests of a TP (see validateHiddenTests). No file → no hidden test.
+ */
+export function loadHiddenTests(dir: string, tp: string, options: { fresh?: boolean } = {}): HiddenTests {
+  allowImportsOfTheLibrary();
+  const modules: Array<[string, unknown]> = [];
+  for (const file of hiddenTestFiles(dir, tp)) {
+    if (options.fresh) delete require.cache[require.resolve(file)];
+    try {
+      modules.push([file, require(file)]);
+    } catch (error) {
+      throw new Error(`hidden tests: cannot load ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return validateHiddenTests(modules, tp, options);
+}
+
+/**
+ * The hidden tests of a TP compiled to CommonJS, by file name, for a kernel that cannot read `dir` (the
+ * sandbox hides it): their own imports bundled, packages (the course library included) left to `require`.
+ */
+export function compileHiddenTests(dir: string, tp: string): Record<string, string> {
+  const esbuild = require("esbuild") as typeof import("esbuild");
+  const compiled: Record<string, string> = {};
+  for (const file of hiddenTestFiles(dir, tp)) {
+    const result = esbuild.buildSync({ entryPoints: [file], bundle: true, platform: "node", format: "cjs", packages: "external", write: false, logLevel: "silent" });
+    compiled[path.basename(file)] = result.outputFiles[0]!.text;
+  }
+  return compiled;
 }

@@ -6,13 +6,21 @@ Spawned by lib/grading/executor.ts with a JSON plan on stdin; writes one JSON ob
   {"event": "cell", "index": i, "status": ..., "stdout": ..., "stderr": ..., "display": ..., "seconds": ...}
   {"event": "restart", "reason": ..., "replayed": [...], "dropped": [...]}
   {"event": "done", "seconds": ...}   or   {"event": "fatal", "message": ...}
-Cell status: ok | error | timeout | dead | not_run.
+Cell status: ok | error | timeout | dead | not_run; a dead cell may carry "cause": "memory" (heap or cgroup
+limit) and a timed-out or dead cell "leftover": true when the kernel was still busy with what an earlier
+cell left behind (a timer, a pending loop) rather than with this cell's own code.
+
+With a "sandbox" in the plan (lib/grading/sandbox.ts) the kernel command is prefixed (cgroups, bubblewrap),
+the kernel talks over Unix sockets in the sandbox's private folder (it has no network), its stderr goes to a
+file read back to tell a memory limit from another death, and interrupts go to the kernel process itself
+(a signal to bubblewrap's process group would kill the sandbox).
 
 Why a separate driver rather than `nbconvert --execute`: tslab aborts every request that arrives within
 200 ms of an error reply, an infinite loop after an `await` cannot be interrupted by SIGINT, and a cell may
 kill the kernel (`process.exit`). The driver waits after errors, kills the kernel's process group when an
 interrupt does not answer, restarts the kernel, replays the cells that had succeeded, and goes on.
 """
+import glob
 import json
 import os
 import signal
@@ -27,6 +35,10 @@ ABORT_WINDOW = 0.3
 OUTPUT_HEAD = 64 * 1024
 OUTPUT_TAIL = 64 * 1024
 MAX_RESTARTS = 20
+# Run after a replayed cell (and after an interrupted one): a kernel still busy with a timer or a loop that
+# a cell left behind does not answer it, and that cell is to blame, not the next one.
+PROBE_CODE = "await new Promise((resolve) => setTimeout(resolve, 200));"
+PROBE_TIMEOUT = 3.0
 
 
 def emit(event):
@@ -80,6 +92,13 @@ class Runner:
         self.kc = None
         self.starts = 0
         self.last_error = 0.0
+        self.cause = None
+        self.sandbox = plan.get("sandbox")
+        self.stderr_file = None
+        self.stderr_path = None
+        self.oom_kills = 0
+        # What runs before each kernel's first student cell (the grader's setup, which reads the payload).
+        self.payload = plan.get("payload")
 
     # ---- kernel lifecycle -------------------------------------------------------------------------
 
@@ -89,8 +108,13 @@ class Runner:
         self.starts += 1
         # jupyter_client launches the kernel with start_new_session=True: it leads its own process group,
         # so a kill reaches whatever the kernel spawned too.
-        self.km = KernelManager(kernel_name=self.kernel_name)
-        self.km.start_kernel(cwd=self.cwd, env=self.env)
+        if self.sandbox:
+            self.km = self.sandboxed_manager()
+            self.km.start_kernel(cwd=self.cwd, env=self.env, stderr=self.stderr_file)
+        else:
+            self.km = KernelManager(kernel_name=self.kernel_name)
+            self.write_payload()
+            self.km.start_kernel(cwd=self.cwd, env=self.env)
         provisioner = self.km.provisioner
         emit({"event": "kernel", "pid": getattr(provisioner, "pid", None), "pgid": getattr(provisioner, "pgid", None), "start": self.starts})
         self.kc = self.km.client()
@@ -104,6 +128,116 @@ class Runner:
                 raise DeadlineReached()
             raise
         self.last_error = 0.0
+
+    def write_payload(self):
+        """The grader's secret for this kernel: a fresh file (never through a link the student left)."""
+        if not self.payload:
+            return
+        target = self.payload["file"]
+        try:
+            os.unlink(target)
+        except FileNotFoundError:
+            pass
+        except IsADirectoryError:
+            raise RuntimeError("payload path is a folder")
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(self.payload["content"])
+
+    def sandboxed_manager(self):
+        box = self.sandbox
+        private = box["privateDir"]
+        # Leftovers of the previous kernel (sockets, links, a student's files) go: the folder is shared.
+        for entry in os.listdir(private):
+            full = os.path.join(private, entry)
+            if os.path.isdir(full) and not os.path.islink(full):
+                continue
+            try:
+                os.unlink(full)
+            except OSError:
+                pass
+        self.write_payload()
+        ip = os.path.join(private, "k%d" % self.starts)
+        km = KernelManager(kernel_name=self.kernel_name, transport="ipc", ip=ip)
+        km.connection_file = os.path.join(private, "kernel-%d.json" % self.starts)
+        km.write_connection_file()
+        # tslab binds "ipc://<ip>:<port>", jupyter_client connects to "ipc://<ip>-<port>": a link joins them.
+        for name in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"):
+            port = getattr(km, name)
+            os.symlink("%s:%d" % (os.path.basename(ip), port), "%s-%d" % (ip, port))
+        spec = km.kernel_spec
+        argv = list(spec.argv)
+        spec.argv = list(box.get("prefix", [])) + argv[:1] + list(box.get("nodeFlags", [])) + argv[1:]
+        if self.stderr_file is not None:
+            self.stderr_file.close()
+        self.stderr_path = os.path.join(private, "kernel-stderr-%d.log" % self.starts)
+        self.stderr_file = open(self.stderr_path, "w")
+        return km
+
+    def kernel_host_pid(self):
+        """Host pid of the sandboxed node process: pid 2 of the kernel's PID namespace (bwrap is pid 1)."""
+        root = getattr(self.km.provisioner, "pid", None) if self.km and self.km.provisioner else None
+        if root is None:
+            return None
+        for status in glob.glob("/proc/[0-9]*/status"):
+            try:
+                with open(status) as handle:
+                    text = handle.read()
+            except OSError:
+                continue
+            for line in text.splitlines():
+                if line.startswith("NSpid:"):
+                    ids = line.split()[1:]
+                    if len(ids) >= 2 and ids[-1] == "2" and self.descends_from(int(ids[0]), root):
+                        return int(ids[0])
+        return None
+
+    @staticmethod
+    def descends_from(pid, ancestor):
+        for _ in range(8):
+            if pid == ancestor:
+                return True
+            try:
+                with open("/proc/%d/stat" % pid) as handle:
+                    pid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                return False
+            if pid <= 1:
+                return False
+        return False
+
+    def interrupt(self):
+        if not self.sandbox:
+            self.km.interrupt_kernel()
+            return
+        pid = self.kernel_host_pid()
+        if pid is not None:
+            os.kill(pid, signal.SIGINT)
+
+    def death_cause(self):
+        """'memory' when the kernel died of a memory limit (V8 heap or cgroup), else None."""
+        box = self.sandbox or {}
+        group = box.get("memoryCgroup")
+        if group:
+            try:
+                with open(os.path.join(group, "memory.oom_control")) as handle:
+                    for line in handle:
+                        if line.startswith("oom_kill "):
+                            count = int(line.split()[1])
+                            if count > self.oom_kills:
+                                self.oom_kills = count
+                                return "memory"
+            except (OSError, ValueError):
+                pass
+        if self.stderr_path:
+            try:
+                with open(self.stderr_path, errors="replace") as handle:
+                    text = handle.read()[-20000:]
+            except OSError:
+                text = ""
+            if "heap out of memory" in text or "Reached heap limit" in text:
+                return "memory"
+        return None
 
     def kill_kernel(self):
         if self.kc is not None:
@@ -160,7 +294,7 @@ class Runner:
                 return ("deadline", stdout.value(), stderr.value(), display.value())
             if interrupted_at is None and now >= cell_deadline:
                 try:
-                    km.interrupt_kernel()
+                    self.interrupt()
                 except Exception:
                     pass
                 interrupted_at = now
@@ -198,6 +332,8 @@ class Runner:
             if now >= next_alive_check:
                 next_alive_check = now + 0.5
                 if not km.is_alive():
+                    time.sleep(0.1)
+                    self.cause = self.death_cause()
                     self.kill_kernel()
                     return ("dead", stdout.value(), stderr.value(), display.value())
         if reply_status == "abort":
@@ -212,9 +348,24 @@ class Runner:
 
     # ---- the plan ---------------------------------------------------------------------------------
 
+    def probe_ok(self):
+        """After a replayed or interrupted cell: does the kernel still answer, timers included?"""
+        status = self.execute(PROBE_CODE, PROBE_TIMEOUT)[0]
+        if status == "deadline":
+            raise DeadlineReached()
+        if status in ("timeout", "dead"):
+            return False
+        if status != "ok":
+            self.kill_kernel()
+            return False
+        return True
+
     def restart(self, reason, succeeded, cells):
-        """New kernel, then replay the cells that succeeded (in order); a replayed cell that now fails is dropped."""
+        """New kernel, then replay the cells that succeeded (in order); a replayed cell that now fails is
+        dropped. Each replayed cell is followed by a probe: the first one after which the kernel no longer
+        answers (a timer or loop it left running) is the culprit, dropped and returned."""
         dropped = []
+        culprit = None
         for _ in range(MAX_RESTARTS):
             self.kill_kernel()
             self.start_kernel()
@@ -225,45 +376,71 @@ class Runner:
                 status = self.execute(cells[index]["code"], timeout)[0]
                 if status == "deadline":
                     raise DeadlineReached()
-                if status in ("timeout", "dead"):
+                if status in ("timeout", "dead") or not self.probe_ok():
                     succeeded.remove(index)
                     dropped.append(index)
+                    if culprit is None:
+                        culprit = index
                     broken = True
                     break
                 replayed.append(index)
             if not broken:
-                emit({"event": "restart", "reason": reason, "replayed": replayed, "dropped": dropped})
-                return
+                emit({"event": "restart", "reason": reason, "replayed": replayed, "dropped": dropped, "culprit": culprit})
+                return culprit
         raise RuntimeError("le noyau a dû être redémarré plus de %d fois" % MAX_RESTARTS)
 
     def run(self):
         cells = self.plan["cells"]
         succeeded = []  # indices of replayable cells that ran fine, for replay after a restart
+        retried = set()  # cells run again after the cell that hung or killed the kernel was found
         index = 0
+        pending = None  # the current cell's event, until it is emitted
         try:
             self.start_kernel()
             while index < len(cells):
                 cell = cells[index]
                 timeout = float(cell.get("timeout") or self.cell_timeout)
                 began = time.monotonic()
+                self.cause = None
                 status, out, err, display = self.execute(cell["code"], timeout)
+                pending = {"event": "cell", "index": index, "status": "timeout", "stdout": out, "stderr": err, "display": display,
+                           "seconds": round(time.monotonic() - began, 3), "deadline": True}
+                if status == "interrupted" and not self.probe_ok():
+                    # Interrupted, but the kernel stays busy: something left running, not only this cell.
+                    status = "timeout"
                 seconds = round(time.monotonic() - began, 3)
-                reported = {"interrupted": "timeout", "deadline": "timeout"}.get(status, status)
-                emit({"event": "cell", "index": index, "status": reported, "stdout": out, "stderr": err, "display": display, "seconds": seconds})
+                event = {"event": "cell", "index": index, "status": {"interrupted": "timeout", "deadline": "timeout"}.get(status, status),
+                         "stdout": out, "stderr": err, "display": display, "seconds": seconds}
+                if status == "deadline":
+                    event["deadline"] = True
+                if status == "dead" and self.cause:
+                    event["cause"] = self.cause
+                if status in ("timeout", "dead"):
+                    if index + 1 < len(cells) or (succeeded and index not in retried):
+                        culprit = self.restart(status, succeeded, cells)
+                        if culprit is not None and index not in retried:
+                            # An earlier cell left the kernel busy or doomed: it is to blame, this one runs again.
+                            retried.add(index)
+                            emit({"event": "blame", "index": culprit, "victim": index, "reason": status})
+                            continue
+                emit(event)
+                pending = None
                 index += 1
                 if status == "deadline":
                     raise DeadlineReached()
                 if status == "ok" and cell.get("replay", True):
                     succeeded.append(index - 1)
-                if status in ("timeout", "dead"):
-                    if index < len(cells):
-                        self.restart(status, succeeded, cells)
         except DeadlineReached:
-            pass
+            if pending is not None:
+                # The deadline struck while this cell's restart or probe ran: the cell is named, not skipped.
+                emit(pending)
+                index += 1
         except Exception as error:  # kernel failed to start, restart loop, ...
             emit({"event": "fatal", "message": "%s: %s" % (type(error).__name__, error)})
         finally:
             self.kill_kernel()
+            if self.stderr_file is not None:
+                self.stderr_file.close()
         for rest in range(index, len(cells)):
             emit({"event": "cell", "index": rest, "status": "not_run", "stdout": "", "stderr": "", "display": "", "seconds": 0})
         emit({"event": "done", "seconds": round(time.monotonic() - self.started, 3)})
