@@ -76,12 +76,16 @@ export function jupyterVersion(python) {
 
 /**
  * The arguments of `python -m notebook` for `npm start -- [flags]`: the student notebooks (notebooks/), or
- * the teacher's sources (solutions/) with `--solutions`; other flags go to Jupyter as they are.
+ * the teacher's sources (solutions/) with `--solutions`, or the folder given with `--notebook-dir=`; other
+ * flags go to Jupyter as they are.
  */
 export function notebookServerArgs(flags, { root = false } = {}) {
   const teacher = flags.includes("--solutions");
   const rest = flags.filter((flag) => flag !== "--solutions");
-  const args = ["-m", "notebook", `--notebook-dir=${path.join(COURSE_ROOT, teacher ? "solutions" : "notebooks")}`, ...rest];
+  // A folder given with --notebook-dir (a test's scratch copy, a class folder) replaces the default one.
+  const ownFolder = rest.some((flag) => /^--(notebook-dir|NotebookApp\.notebook_dir)(=|$)/.test(flag));
+  const folder = ownFolder ? [] : [`--notebook-dir=${path.join(COURSE_ROOT, teacher ? "solutions" : "notebooks")}`];
+  const args = ["-m", "notebook", ...folder, ...rest];
   // Containers and cloud workspaces often run as root, which Jupyter refuses without this flag.
   if (root && !args.includes("--allow-root")) args.push("--allow-root");
   return args;
