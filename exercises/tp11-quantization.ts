@@ -1,15 +1,19 @@
 /**
  * TP11 — Quantization: the exercises of solutions/tp11-quantization.ipynb and their visible tests.
- * Expected values are worked out by hand in the comments.
+ * Expected values are worked out by hand in the comments; the group-wise int4 exercise is also checked
+ * against the library's quantizeTensor and packInt4.
  */
 import { defineExercise, defineLesson } from "../lib/grading/spec";
-import { expectClose, expectEqual, expectTrue } from "../lib/grading/expect";
+import { expectClose, expectEqual, expectThrows, expectTrue } from "../lib/grading/expect";
+import { packInt4, quantizeTensor } from "../lib/quantization";
+import { Random } from "../lib/random";
 
 type WeightDtype = "fp32" | "fp16" | "bf16" | "int8" | "int4";
 type WeightMemory = (params: number, dtype: WeightDtype) => number;
 type QuantizeAbsmax = (values: number[], bits: number) => { codes: number[]; scale: number };
 type ZeroPointParams = (min: number, max: number, bits: number) => { scale: number; zeroPoint: number };
 type Dequantize = (codes: number[], scale: number, zeroPoint: number) => number[];
+type QuantizeInt4Groups = (values: number[], groupSize: number) => { packed: Uint8Array; scales: Float32Array };
 type SnrDb = (original: number[], reconstructed: number[]) => number;
 
 const weightMemory = defineExercise<WeightMemory>({
@@ -187,9 +191,67 @@ const snrDb = defineExercise<SnrDb>({
   ],
 });
 
+const quantizeInt4Groups = defineExercise<QuantizeInt4Groups>({
+  id: "tp11.int4_groups",
+  title: "L'int4 par groupes, deux codes par octet",
+  symbol: "quantizeInt4Groups",
+  kind: "function",
+  points: 4,
+  offLimits: ["quantizeTensor", "quantizeWeights", "packInt4", "absmaxQuantize", "absmaxScale", "absmaxScaleOf"],
+  task:
+    "compléter quantizeInt4Groups(values, groupSize) : couper values en groupes de groupSize valeurs consécutives (une erreur si groupSize ne divise pas la longueur) ; pour chaque groupe, scale = max|x| / 7 rangée dans un Float32Array, codes = round(x / scale) bornés à −7…7 (0 pour un groupe nul) ; puis ranger deux codes par octet (packed, Uint8Array de ceil(n / 2) octets) : le code 2i dans les 4 bits de poids faible de l'octet i, le code 2i + 1 dans les 4 bits de poids fort, en complément à deux (q & 0x0f) ; renvoyer { packed, scales }",
+  hints: [
+    "Nombre de groupes : values.length / groupSize ; le groupe de la valeur i est Math.floor(i / groupSize).",
+    "Rangez l'échelle dans scales = new Float32Array(groupes) AVANT de quantifier, et divisez par scales[g] : les codes correspondent alors à l'échelle stockée (4 octets).",
+    "Un code négatif en 4 bits : q & 0x0f (−7 → 9, −1 → 15). Octet i : packed[i >> 1] |= (q & 0x0f) << ((i & 1) * 4).",
+    "Taille : n / 2 octets de codes + 4 octets par groupe ; avec des groupes de 32, 4 + 32/32 = 5 bits par poids.",
+  ],
+  tests: [
+    {
+      // max 1.4 → scale 0.2 (fp32); codes 0.6/0.2 = 3, −7, 1, 0; bytes (3 | 9 << 4) = 147 and (1 | 0 << 4) = 1.
+      name: "[0.6, −1.4, 0.2, 0], un groupe de 4 → échelle 0,2, codes [3, −7, 1, 0], octets [147, 1]",
+      run: (f) => {
+        const { packed, scales } = f([0.6, -1.4, 0.2, 0], 4);
+        expectEqual(Array.from(packed), [147, 1], "octets");
+        expectClose(Array.from(scales), [Math.fround(0.2)], 1e-9, "échelles");
+      },
+    },
+    {
+      // group 0: scale 1/7, codes 7 and round(−0.25·7 = −1.75) = −2 → byte 7 | 14 << 4 = 231; group 1 is zero.
+      name: "[1, −0.25, 0, 0] en groupes de 2 → échelles [1/7, 0], octets [231, 0] (un groupe nul garde des codes 0)",
+      run: (f) => {
+        const { packed, scales } = f([1, -0.25, 0, 0], 2);
+        expectEqual(Array.from(packed), [231, 0], "octets");
+        expectClose(Array.from(scales), [Math.fround(1 / 7), 0], 1e-9, "échelles");
+      },
+    },
+    {
+      // codes 7, 0, −7: bytes (7 | 0 << 4) = 7 and (−7 & 15) = 9 in the low nibble, high nibble empty.
+      name: "un nombre impair de valeurs : [2, 0, −2], un groupe de 3 → 2 octets [7, 9]",
+      run: (f) => expectEqual(Array.from(f([2, 0, -2], 3).packed), [7, 9]),
+    },
+    {
+      name: "256 poids gaussiens en groupes de 32 : les mêmes échelles et les mêmes octets que quantizeTensor + packInt4 de la bibliothèque",
+      run: (f) => {
+        const rng = new Random(5);
+        const values = Array.from({ length: 256 }, () => 0.02 * rng.normal());
+        values[40] = 0.5;
+        const reference = quantizeTensor(values, { method: "absmax", bits: 4, granularity: { groupSize: 32 } });
+        const { packed, scales } = f(values, 32);
+        expectClose(Array.from(scales), Array.from(reference.scales), 0, "échelles");
+        expectEqual(Array.from(packed), Array.from(packInt4(reference.values)), "octets");
+      },
+    },
+    {
+      name: "une taille de groupe qui ne divise pas la longueur est refusée",
+      run: (f) => expectThrows(() => f([1, 2, 3, 4, 5], 2), undefined, "5 valeurs en groupes de 2"),
+    },
+  ],
+});
+
 export default defineLesson({
   tp: "tp11",
   notebook: "tp11-quantization",
   title: "Quantification : formats, mémoire, int8 et int4",
-  exercises: [weightMemory, quantizeAbsmax, zeroPointParams, dequantize, snrDb],
+  exercises: [weightMemory, quantizeAbsmax, zeroPointParams, dequantize, snrDb, quantizeInt4Groups],
 });

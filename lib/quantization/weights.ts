@@ -13,6 +13,7 @@ import { roundToFp16 } from "./float16";
 import { checkShape, dequantizeTensor, QuantizedTensor, quantizeTensor } from "./quantizeTensor";
 import { checkScheme, describeScheme, QuantizationScheme } from "./scheme";
 import { quantizedBytes } from "./storage";
+import { offLimitsDuringChecks } from "../grading/off-limits";
 
 /** A parameter array with its shape (row-major, rows = last dimension). */
 export interface ShapedWeights {
@@ -88,7 +89,7 @@ const defaultKeepFloat = (_name: string, shape: readonly number[]): boolean => s
  * Every parameter stored with `scheme` and decoded back. Inputs are not modified.
  * `quantizeWeights({ "h0.attn.wq": { values, shape: [64, 64] } }, { method: "absmax", bits: 8, granularity: "row" })`.
  */
-export function quantizeWeights(
+export const quantizeWeights = offLimitsDuringChecks("quantizeWeights", function quantizeWeights(
   params: Readonly<Record<string, Float32Array | ShapedWeights>>,
   scheme: QuantizationScheme,
   options: QuantizeWeightsOptions = {},
@@ -150,4 +151,4 @@ export function quantizeWeights(
     error: combineErrors(tensors.map((t) => t.error)),
   };
   return { stored, dequantized, report };
-}
+});

@@ -16,6 +16,7 @@ import * as attention from "../../lib/models/attention";
 import * as attentionNumbers from "../../lib/models/attention-numbers";
 import { buildContextDataset, CharVocabulary } from "../../lib/data";
 import { CountBigram } from "../../lib/models/bigram";
+import "../../lib/embeddings";
 import "../../lib/models/layers";
 import "../../lib/models/mlp-math";
 import "../../lib/models/transformer/model";
