@@ -206,6 +206,11 @@ function codeBlock(source: string): string {
   return `<pre class="code"><code>${escapeHtml(source)}</code></pre>`;
 }
 
+/** The teacher's cell without its `// BEGIN SOLUTION` / `// END SOLUTION` lines (they mean nothing to a reader). */
+function withoutSolutionMarkers(source: string): string {
+  return source.split("\n").filter((line) => !/^\s*\/\/\s*(BEGIN|END) SOLUTION\s*$/.test(line)).join("\n");
+}
+
 /** A code cell: exercises show the student's version with the solution folded; then the outputs. */
 function renderCodeCell(executed: NotebookCell, student: NotebookCell | undefined): { html: string; error: boolean } {
   const outputs = (executed.outputs ?? []) as JsonObject[];
@@ -219,7 +224,7 @@ function renderCodeCell(executed: NotebookCell, student: NotebookCell | undefine
       html:
         `<div class="cell code exercise"><div class="exercise-label">✏️ Exercice <code>${escapeHtml(id)}</code> : à compléter dans le notebook</div>\n` +
         `${codeBlock(cellSource(student))}\n` +
-        `<details class="solution"><summary>Voir la solution</summary>\n${codeBlock(cellSource(executed))}\n</details>\n` +
+        `<details class="solution"><summary>Voir la solution</summary>\n${codeBlock(withoutSolutionMarkers(cellSource(executed)))}\n</details>\n` +
         `${body}</div>`,
     };
   }
