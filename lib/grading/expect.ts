@@ -3,6 +3,8 @@
  * was expected and what the student's code produced ("attendu : …, obtenu : …"), which `check(...)` prints
  * as is under the failed test.
  */
+import { isDelegationError } from "./off-limits";
+import { isTodoError } from "./todo";
 
 /** A failed expectation: the message is meant for students, in French. */
 export class ExpectationError extends Error {
@@ -346,14 +348,24 @@ function describePattern(pattern: RegExp | string | undefined): string {
 }
 
 /**
+ * A released stub (`todo(...)`) or a refused delegation is not the error a test expects: it goes on up, so
+ * that the exercise reads as not done (or delegated) instead of passing an "it must throw" test.
+ */
+function rethrowIfNotAnAnswer(error: unknown): void {
+  if (isTodoError(error) || isDelegationError(error)) throw error;
+}
+
+/**
  * `fn()` must throw; with `pattern`, the error message must contain the string or match the RegExp.
- * Returns the thrown value. For async functions use `expectRejects`.
+ * Returns the thrown value. A TodoError or a DelegationError is passed on, not accepted.
+ * For async functions use `expectRejects`.
  */
 export function expectThrows(fn: () => unknown, pattern?: RegExp | string, what?: string): unknown {
   let result: unknown;
   try {
     result = fn();
   } catch (error) {
+    rethrowIfNotAnAnswer(error);
     if (pattern !== undefined && !matches(error, pattern)) {
       throw new ExpectationError(`${prefix(what)}attendu : ${describePattern(pattern)}, obtenu : ${describeError(error)}`);
     }
@@ -366,12 +378,13 @@ export function expectThrows(fn: () => unknown, pattern?: RegExp | string, what?
   throw new ExpectationError(`${prefix(what)}attendu : ${describePattern(pattern)}, obtenu : aucune erreur (valeur renvoyée : ${formatValue(result)})`);
 }
 
-/** Async counterpart of `expectThrows`: the promise returned by `fn()` must reject. */
+/** Async counterpart of `expectThrows`: the promise returned by `fn()` must reject (not with a TodoError). */
 export async function expectRejects(fn: () => unknown, pattern?: RegExp | string, what?: string): Promise<unknown> {
   let result: unknown;
   try {
     result = await fn();
   } catch (error) {
+    rethrowIfNotAnAnswer(error);
     if (pattern !== undefined && !matches(error, pattern)) {
       throw new ExpectationError(`${prefix(what)}attendu : ${describePattern(pattern)}, obtenu : ${describeError(error)}`);
     }

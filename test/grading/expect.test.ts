@@ -10,6 +10,8 @@ import {
   expectTrue,
   formatValue,
 } from "../../lib/grading/expect";
+import { DelegationError } from "../../lib/grading/off-limits";
+import { TodoError } from "../../lib/grading/todo";
 
 /** The message of the ExpectationError thrown by `fn`. */
 function failure(fn: () => unknown): string {
@@ -128,6 +130,20 @@ describe("expectTrue / expectThrows / expectRejects", () => {
       "attendu : une erreur dont le message contient « vide », obtenu : Error « autre »",
     );
     assert.match(failure(() => expectThrows(async () => 1)), /utilisez expectRejects/);
+  });
+
+  it("a released stub or a refused delegation is passed on, not taken for the expected error", async () => {
+    const stub = new TodoError("tp99.add", "compléter add(a, b)");
+    assert.throws(() => expectThrows(() => {
+      throw stub;
+    }), (error: unknown) => error === stub);
+    await assert.rejects(expectRejects(async () => {
+      throw stub;
+    }), (error: unknown) => error === stub);
+    const delegation = new DelegationError("tp09.temperature_softmax", "softmax");
+    assert.throws(() => expectThrows(() => {
+      throw delegation;
+    }), (error: unknown) => error === delegation);
   });
 
   it("expectRejects awaits the promise", async () => {
