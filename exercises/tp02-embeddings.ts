@@ -1,13 +1,17 @@
 /**
  * TP2 — word embeddings: the exercises of solutions/tp02-embeddings.ipynb and their visible tests.
- * Expected values are worked out by hand in the comments.
+ * Expected values are worked out by hand in the comments; the skip-gram update is checked against the
+ * library's gradients (negativeSamplingGradients) and by training on a corpus with two topics.
  */
 import { defineExercise, defineLesson } from "../lib/grading/spec";
-import { expectClose, expectEqual } from "../lib/grading/expect";
+import { expectClose, expectEqual, expectTrue } from "../lib/grading/expect";
+import { negativeSamplingGradients } from "../lib/embeddings";
+import { Random } from "../lib/random";
 
 type Cosine = (a: number[], b: number[]) => number;
 type Cooccurrence = (tokens: string[], vocabulary: string[], window: number) => number[][];
 type NoiseDistribution = (counts: number[]) => number[];
+type SkipGramStep = (inputVectors: number[][], outputVectors: number[][], center: number, context: number, negatives: number[], lr: number) => number;
 type NegativeSamplingLoss = (center: number[], context: number[], negatives: number[][]) => number;
 
 const cosineSimilarity = defineExercise<Cosine>({
@@ -90,6 +94,7 @@ const negativeSamplingLoss = defineExercise<NegativeSamplingLoss>({
   symbol: "negativeSamplingLoss",
   kind: "function",
   points: 3,
+  offLimits: ["negativeSamplingLoss", "negativeSamplingGradients"],
   task: "compléter negativeSamplingLoss(center, context, negatives) : −ln σ(context·center) − Σₖ ln σ(−negativeₖ·center)",
   hints: [
     "σ(x) = 1 / (1 + e^(−x)).",
@@ -116,9 +121,92 @@ const negativeSamplingLoss = defineExercise<NegativeSamplingLoss>({
   ],
 });
 
+const cosine = (a: number[], b: number[]) => {
+  const dot = a.reduce((sum, x, i) => sum + x * b[i]!, 0);
+  return dot / Math.sqrt(a.reduce((sum, x) => sum + x * x, 0) * b.reduce((sum, x) => sum + x * x, 0));
+};
+
+const skipGramStep = defineExercise<SkipGramStep>({
+  id: "tp02.skipgram_step",
+  title: "Une mise à jour du skip-gram avec negative sampling",
+  symbol: "skipGramStep",
+  kind: "function",
+  points: 4,
+  offLimits: ["negativeSamplingGradients", "negativeSamplingLoss", "trainWord2Vec", "trainMobyDickWord2Vec"],
+  task:
+    "compléter skipGramStep(inputVectors, outputVectors, center, context, negatives, lr) : avec v = inputVectors[center], u_o = outputVectors[context] et u_k = outputVectors[negatives[k]], calculer la perte L = −ln σ(u_o·v) − Σₖ ln σ(−u_k·v) et ses gradients ∂L/∂v = (σ(u_o·v) − 1)·u_o + Σₖ σ(u_k·v)·u_k, ∂L/∂u_o = (σ(u_o·v) − 1)·v, ∂L/∂u_k = σ(u_k·v)·v, tous avec les vecteurs d'avant la mise à jour ; puis retrancher lr × gradient à chacun de ces vecteurs (sur place) ; renvoyer L",
+  hints: [
+    "σ(x) = 1 / (1 + e^(−x)) ; la perte est celle de l'exercice 4 (réutilisez negativeSamplingLoss).",
+    "Calculez d'abord tous les gradients (copiez v : il change à la fin), puis faites les mises à jour.",
+    "Le même mot peut être tiré deux fois comme négatif : chaque tirage retranche son propre lr × σ(u_k·v)·v.",
+  ],
+  tests: [
+    {
+      // v = u_o = 0: σ(0) = ½, L = 2 ln 2 (one negative); ∂L/∂v = −½·u_o + ½·u_1 = 0, ∂L/∂u_o = −½·v = 0 …
+      // so take v = [1, 0], u_o = [0, 0], u_1 = [0, 0]: ∂L/∂u_o = −½·[1, 0], ∂L/∂u_1 = ½·[1, 0], ∂L/∂v = 0.
+      name: "v = [1, 0], u_o = u_1 = 0, lr 1 → L = 2 ln 2, u_o = [0,5, 0], u_1 = [−0,5, 0], v inchangé",
+      run: (f) => {
+        const input = [[1, 0], [0, 0], [0, 0]];
+        const output = [[0, 0], [0, 0], [0, 0]];
+        expectClose(f(input, output, 0, 1, [2], 1), 2 * Math.LN2, 1e-12, "perte");
+        expectClose(output.flat(), [0, 0, 0.5, 0, -0.5, 0], 1e-12, "vecteurs de sortie");
+        expectClose(input.flat(), [1, 0, 0, 0, 0, 0], 1e-12, "vecteurs d'entrée");
+      },
+    },
+    {
+      name: "vecteurs aléatoires, 3 négatifs : chaque vecteur bouge de −lr × le gradient de la bibliothèque (negativeSamplingGradients)",
+      run: (f) => {
+        const rng = new Random(17);
+        const input = Array.from({ length: 6 }, () => Array.from({ length: 4 }, () => rng.normal()));
+        const output = Array.from({ length: 6 }, () => Array.from({ length: 4 }, () => rng.normal()));
+        const reference = negativeSamplingGradients(input[2]!, output[0]!, [output[3]!, output[4]!, output[5]!]);
+        const expectedInput = input[2]!.map((x, i) => x - 0.1 * reference.center[i]!);
+        const expectedOutputs = [output[0]!.map((x, i) => x - 0.1 * reference.context[i]!), ...[3, 4, 5].map((k, j) => output[k]!.map((x, i) => x - 0.1 * reference.negatives[j]![i]!))];
+        expectClose(f(input, output, 2, 0, [3, 4, 5], 0.1), reference.loss, 1e-12, "perte");
+        expectClose(input[2]!, expectedInput, 1e-12, "vecteur d'entrée du mot central");
+        expectClose([0, 3, 4, 5].flatMap((k) => output[k]!), expectedOutputs.flat(), 1e-12, "vecteurs de sortie");
+      },
+    },
+    {
+      name: "un négatif tiré deux fois reçoit deux fois sa mise à jour ; les autres mots ne bougent pas",
+      run: (f) => {
+        const input = [[1, 0], [0, 1]];
+        const output = [[0, 0], [0, 0], [0, 0]];
+        f(input, output, 0, 1, [2, 2], 1);
+        // σ(0) = ½ for both draws: u_2 = −2 × ½ × [1, 0].
+        expectClose(output[2]!, [-1, 0], 1e-12, "vecteur de sortie du mot 2");
+        expectClose(input[1]!, [0, 1], 0, "vecteur d'entrée d'un autre mot");
+      },
+    },
+    {
+      name: "3 000 paires d'un corpus à deux thèmes (mots 0–4 ensemble, 5–9 ensemble) : les mots d'un même thème se rapprochent",
+      run: (f) => {
+        const rng = new Random(3);
+        const input = Array.from({ length: 10 }, () => Array.from({ length: 8 }, () => (rng.next() - 0.5) / 8));
+        const output = Array.from({ length: 10 }, () => new Array<number>(8).fill(0));
+        let first = 0;
+        let last = 0;
+        for (let step = 0; step < 3000; step++) {
+          const topic = rng.int(2) * 5;
+          const center = topic + rng.int(5);
+          const context = topic + rng.int(5);
+          const negatives = [rng.int(10), rng.int(10), rng.int(10)];
+          const loss = f(input, output, center, context, negatives, 0.05);
+          if (step < 300) first += loss / 300;
+          if (step >= 2700) last += loss / 300;
+        }
+        expectTrue(last < first, `la perte moyenne doit baisser (300 premières paires ${first}, 300 dernières ${last})`);
+        const same = cosine(input[0]!, input[1]!);
+        const other = cosine(input[0]!, input[7]!);
+        expectTrue(same > other + 0.5, `cos(mot 0, mot 1) = ${same} devrait dépasser nettement cos(mot 0, mot 7) = ${other}`);
+      },
+    },
+  ],
+});
+
 export default defineLesson({
   tp: "tp02",
   notebook: "tp02-embeddings",
   title: "Embeddings : one-hot, co-occurrences et SVD, word2vec",
-  exercises: [cosineSimilarity, cooccurrence, noiseDistribution, negativeSamplingLoss],
+  exercises: [cosineSimilarity, cooccurrence, noiseDistribution, negativeSamplingLoss, skipGramStep],
 });

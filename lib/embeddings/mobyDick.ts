@@ -6,6 +6,7 @@
 import { fastOr } from "../env";
 import { mobyDickSentences } from "./corpus";
 import { trainWord2Vec, type Word2VecModel, type Word2VecOptions } from "./word2vec";
+import { offLimitsDuringChecks } from "../grading/off-limits";
 
 /** Words of the book used in fast mode. */
 export const FAST_MODE_WORDS = 30_000;
@@ -15,7 +16,7 @@ export const FAST_MODE_WORDS = 30_000;
  * min_count 5, 5 epochs; gensim's defaults otherwise); `options` override them, except that fast mode
  * always trains on the first {@link FAST_MODE_WORDS} words for 1 epoch.
  */
-export async function trainMobyDickWord2Vec(options: Word2VecOptions = {}): Promise<Word2VecModel> {
+export const trainMobyDickWord2Vec = offLimitsDuringChecks("trainMobyDickWord2Vec", async function trainMobyDickWord2Vec(options: Word2VecOptions = {}): Promise<Word2VecModel> {
   const sentences = fastOr(mobyDickSentences(FAST_MODE_WORDS), mobyDickSentences());
   return trainWord2Vec(sentences, {
     vectorSize: 100,
@@ -25,4 +26,4 @@ export async function trainMobyDickWord2Vec(options: Word2VecOptions = {}): Prom
     ...options,
     epochs: fastOr(1, options.epochs ?? 5),
   });
-}
+});

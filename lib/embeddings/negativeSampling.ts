@@ -10,6 +10,7 @@
  * in-place one on Float32Arrays is what training runs millions of times.
  */
 import type { Vector } from "./vectors";
+import { offLimitsDuringChecks } from "../grading/off-limits";
 
 /** The logistic function σ(x) = 1 / (1 + e^(−x)), computed without overflow for large |x|. */
 export function sigmoid(x: number): number {
@@ -51,15 +52,15 @@ function checkVectors(center: Vector, context: Vector, negatives: readonly Vecto
 }
 
 /** L = −log σ(context·center) − Σₖ log σ(−negativeₖ·center), in nats. */
-export function negativeSamplingLoss(center: Vector, context: Vector, negatives: readonly Vector[]): number {
+export const negativeSamplingLoss = offLimitsDuringChecks("negativeSamplingLoss", function negativeSamplingLoss(center: Vector, context: Vector, negatives: readonly Vector[]): number {
   checkVectors(center, context, negatives, "negativeSamplingLoss");
   let loss = negLogSigmoid(dotOf(context, center));
   for (const negative of negatives) loss += negLogSigmoid(-dotOf(negative, center));
   return loss;
-}
+});
 
 /** {@link negativeSamplingLoss} and its gradients with respect to the center, context and negative vectors. */
-export function negativeSamplingGradients(center: Vector, context: Vector, negatives: readonly Vector[]): NegativeSamplingGradients {
+export const negativeSamplingGradients = offLimitsDuringChecks("negativeSamplingGradients", function negativeSamplingGradients(center: Vector, context: Vector, negatives: readonly Vector[]): NegativeSamplingGradients {
   checkVectors(center, context, negatives, "negativeSamplingGradients");
   const dim = center.length;
   const gradCenter = new Array<number>(dim).fill(0);
@@ -77,7 +78,7 @@ export function negativeSamplingGradients(center: Vector, context: Vector, negat
     return Array.from({ length: dim }, (_, i) => g * center[i]!);
   });
   return { loss, center: gradCenter, context: gradContext, negatives: gradNegatives };
-}
+});
 
 /**
  * One SGD step of negative sampling, in place, as word2vec's inner loop does it. `hidden` (from

@@ -13,6 +13,7 @@ import { keepProbabilities } from "./subsampling";
 import { UnigramTable } from "./unigramTable";
 import { buildVocabulary, checkSentences, type WordCounts } from "./vocabulary";
 import { WordVectors } from "./wordVectors";
+import { offLimitsDuringChecks } from "../grading/off-limits";
 
 /** Skip-gram predicts each context word from the center word; CBOW predicts the center word from its context's mean. */
 export type Word2VecArchitecture = "skipgram" | "cbow";
@@ -110,7 +111,7 @@ function breathe(): Promise<void> {
  * `const model = await trainWord2Vec(sentences, { architecture: "skipgram", vectorSize: 100 });`
  * then `nearestNeighbours(model.vectors, "whale")`. Same seed, same corpus → same vectors.
  */
-export async function trainWord2Vec(sentences: readonly (readonly string[])[], options: Word2VecOptions = {}): Promise<Word2VecModel> {
+export const trainWord2Vec = offLimitsDuringChecks("trainWord2Vec", async function trainWord2Vec(sentences: readonly (readonly string[])[], options: Word2VecOptions = {}): Promise<Word2VecModel> {
   const started = performance.now();
   checkSentences(sentences, "trainWord2Vec");
   const settings = resolveOptions(options);
@@ -203,7 +204,7 @@ export async function trainWord2Vec(sentences: readonly (readonly string[])[], o
     seconds: (performance.now() - started) / 1000,
     trainedWords,
   };
-}
+});
 
 /** Loss summed over a sentence's predictions, and how many there were. */
 interface SentenceLoss {
