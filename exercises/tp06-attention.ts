@@ -1,14 +1,20 @@
 /**
  * TP6 — Attention: the exercises of solutions/tp06-attention.ipynb and their visible tests. Expected values
- * are worked out by hand in the comments.
+ * are worked out by hand in the comments; multi-head attention is also checked against the library's
+ * MultiHeadAttention layer with the same weights.
  */
+import * as tf from "@tensorflow/tfjs";
 import { defineExercise, defineLesson } from "../lib/grading/spec";
 import { expectClose, expectEqual, expectTrue } from "../lib/grading/expect";
+import { MultiHeadAttention } from "../lib/models/attention";
+import { Random } from "../lib/random";
 
 type AdditiveScore = (v: number[], Wq: number[][], Wk: number[][], s: number[], h: number[]) => number;
 type MaskedSoftmax = (scores: number[], mask: number[]) => number[];
 type DotProductAttention = (Q: number[][], K: number[][], V: number[][], mask?: number[][]) => { weights: number[][]; output: number[][] };
 type BuildCausalMask = (n: number) => number[][];
+type MhaParams = { Wq: number[][]; Wk: number[][]; Wv: number[][]; Wo: number[][]; bq: number[]; bk: number[]; bv: number[]; bo: number[] };
+type MultiHead = (X: number[][], p: MhaParams, heads: number, mask?: number[][]) => number[][];
 type PositionalEncoding = (pos: number, dimension: number, dModel: number) => number;
 
 const additiveScore = defineExercise<AdditiveScore>({
@@ -194,9 +200,86 @@ const positionalEncoding = defineExercise<PositionalEncoding>({
   ],
 });
 
+/**
+ * The library's layer (d_model 8) with random weights and biases, the same numbers as arrays, and its output
+ * on a random sentence of 5 positions, without and with the causal mask.
+ */
+function libraryAttention(heads: number, seed: number) {
+  const layer = new MultiHeadAttention({ dModel: 8, heads, rng: new Random(seed) });
+  const rng = new Random(seed + 1);
+  try {
+    for (const linear of [layer.wq, layer.wk, layer.wv, layer.wo]) linear.bias!.assign(tf.tensor1d(Array.from({ length: 8 }, () => 0.1 * rng.normal())));
+    const X = Array.from({ length: 5 }, () => Array.from({ length: 8 }, () => rng.normal()));
+    const params: MhaParams = {
+      Wq: layer.wq.weight.arraySync() as number[][], Wk: layer.wk.weight.arraySync() as number[][],
+      Wv: layer.wv.weight.arraySync() as number[][], Wo: layer.wo.weight.arraySync() as number[][],
+      bq: layer.wq.bias!.arraySync() as number[], bk: layer.wk.bias!.arraySync() as number[],
+      bv: layer.wv.bias!.arraySync() as number[], bo: layer.wo.bias!.arraySync() as number[],
+    };
+    const outputOf = (causal: boolean) =>
+      tf.tidy(() => (layer.forward(tf.tensor3d([X]), null, { causal }).output.arraySync() as number[][][])[0]!);
+    return { X, params, plain: outputOf(false), causal: outputOf(true) };
+  } finally {
+    layer.dispose();
+  }
+}
+
+const multiHeadAttention = defineExercise<MultiHead>({
+  id: "tp06.multi_head",
+  title: "Assembler l'attention multi-têtes",
+  symbol: "multiHeadAttention",
+  kind: "function",
+  points: 4,
+  offLimits: ["scaledDotProductAttention", "causalSelfAttention", "attentionByHand"],
+  task:
+    "compléter multiHeadAttention(X, p, heads, mask?) : Q = X·W_Q + b_Q, K = X·W_K + b_K, V = X·W_V + b_V (matrices [entrée][sortie]) ; découper les d colonnes en `heads` blocs consécutifs de d / heads ; pour chaque tête, dotProductAttention (exercice 3) sur ses colonnes de Q, K et V, avec le masque ; remettre les sorties des têtes côte à côte ; renvoyer cette concaténation · W_O + b_O",
+  hints: [
+    "Une projection : X.map((x) => p.Wq[0].map((_, j) => x.reduce((s, xi, i) => s + xi * p.Wq[i][j], 0) + p.bq[j])).",
+    "La tête h lit les colonnes h·dₕ … (h + 1)·dₕ − 1 de Q, K et V (dₕ = d / heads) : rows.map((row) => row.slice(h * dh, (h + 1) * dh)).",
+    "Chaque tête renvoie T lignes de dₕ nombres ; la ligne t de la concaténation est [...tête0[t], ...tête1[t], …], puis une dernière projection par W_O et b_O.",
+  ],
+  tests: [
+    {
+      // One head, identity projections, no bias: softmax of [[1, 0], [0, 1]] / √2 per row → a = σ(1/√2) = 0.66976.
+      name: "une tête, projections identité : X = [[1, 0], [0, 1]] → [[0,66976, 0,33024], [0,33024, 0,66976]]",
+      run: (f) => {
+        const I = [[1, 0], [0, 1]];
+        const a = 1 / (1 + Math.exp(-Math.SQRT1_2));
+        const out = f(I, { Wq: I, Wk: I, Wv: I, Wo: I, bq: [0, 0], bk: [0, 0], bv: [0, 0], bo: [0, 0] }, 1);
+        expectCloseRows(out, [[a, 1 - a], [1 - a, a]], 1e-9, "sortie");
+      },
+    },
+    {
+      name: "2 têtes, d = 8, poids et biais aléatoires : la sortie de la couche MultiHeadAttention de la bibliothèque",
+      run: (f) => {
+        const reference = libraryAttention(2, 3);
+        expectCloseRows(f(reference.X, reference.params, 2), reference.plain, 1e-4, "sortie");
+      },
+    },
+    {
+      name: "4 têtes et le masque causal : la sortie de la bibliothèque avec causal: true",
+      run: (f) => {
+        const reference = libraryAttention(4, 7);
+        const mask = reference.X.map((_, i) => reference.X.map((__, j) => (j <= i ? 1 : 0)));
+        expectCloseRows(f(reference.X, reference.params, 4, mask), reference.causal, 1e-4, "sortie");
+      },
+    },
+    {
+      name: "le nombre de têtes change le résultat (mêmes poids, 1 tête ou 2 têtes)",
+      run: (f) => {
+        const reference = libraryAttention(2, 3);
+        const one = f(reference.X, reference.params, 1);
+        const two = f(reference.X, reference.params, 2);
+        const gap = Math.max(...one.flatMap((row, i) => row.map((x, j) => Math.abs(x - two[i]![j]!))));
+        expectTrue(gap > 1e-3, `les sorties à 1 et 2 têtes ne devraient pas coïncider (écart ${gap})`);
+      },
+    },
+  ],
+});
+
 export default defineLesson({
   tp: "tp06",
   notebook: "tp06-attention",
   title: "Attention : Bahdanau, produit scalaire, masques, têtes multiples, positions",
-  exercises: [additiveScore, maskedSoftmax, dotProductAttention, buildCausalMask, positionalEncoding],
+  exercises: [additiveScore, maskedSoftmax, dotProductAttention, buildCausalMask, multiHeadAttention, positionalEncoding],
 });

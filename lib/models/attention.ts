@@ -70,7 +70,7 @@ function broadcastable(a: readonly number[], b: readonly number[]): boolean {
  * broadcast to the scores [..., Tq, Tk]: a causal [Tq, Tk] matrix, or [batch, 1, Tk] for padding with
  * [batch, Tq, Tk] scores. A query whose every key is hidden gets uniform weights (nothing to prefer).
  */
-export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask?: tf.Tensor): AttentionOutput {
+export const scaledDotProductAttention = offLimitsDuringChecks("scaledDotProductAttention", function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask?: tf.Tensor): AttentionOutput {
   for (const [name, t] of [["q", q], ["k", k], ["v", v]] as const) {
     if (!(t instanceof tf.Tensor)) throw new TypeError(`scaledDotProductAttention: ${name} must be a tf.Tensor`);
     if (t.rank < 2) throw new RangeError(`scaledDotProductAttention: ${name} must have rank ≥ 2 ([..., T, d]), got shape ${shapeOf(t)}`);
@@ -106,7 +106,7 @@ export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tens
     const weights = tf.softmax(scores);
     return { output: matMul(weights, v), weights };
   });
-}
+});
 
 /** Whether {@link causalSelfAttention} runs the WebAssembly kernel for operands whose last axis is `dK`. */
 export function fusedCausalAttentionAvailable(dK: number): boolean {
@@ -122,7 +122,7 @@ export function fusedCausalAttentionAvailable(dK: number): boolean {
  * backend multiplies batched matrices with a scalar loop, which made attention most of a GPT step. Its
  * `weights` are for looking at (heat-maps): no gradient flows back through them on the kernel path.
  */
-export function causalSelfAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): AttentionOutput {
+export const causalSelfAttention = offLimitsDuringChecks("causalSelfAttention", function causalSelfAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): AttentionOutput {
   for (const [name, t] of [["q", q], ["k", k], ["v", v]] as const) {
     if (!(t instanceof tf.Tensor)) throw new TypeError(`causalSelfAttention: ${name} must be a tf.Tensor`);
   }
@@ -150,7 +150,7 @@ export function causalSelfAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): A
     },
   })) as (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => tf.Tensor;
   return { output: op(q, k, v), weights: tf.tensor(probabilities, [...shape.slice(0, -1), t], "float32") };
-}
+});
 
 /**
  * 0/1 mask [batch, 1, T] that hides the padding of `ids` ([batch, T] token ids, int32): 1 where

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import * as tf from "@tensorflow/tfjs";
 
 import { runExercise, type ExerciseResult } from "../../lib/grading/check";
 import { expectClose, expectEqual } from "../../lib/grading/expect";
@@ -216,6 +217,27 @@ describe("the issue's delegating one-liners score 0 with the message (and full m
     const unguarded = await runExercise(withoutGuard(exercise), delegated);
     assert.equal(unguarded.earned, unguarded.max, JSON.stringify(unguarded.tests.filter((t) => !t.passed)));
     assertRefused(await runExercise(exercise, delegated), "sampleNextToken");
+  });
+
+  it("tp06.multi_head (a MultiHeadAttention layer given the student's weights: refused through scaledDotProductAttention)", async () => {
+    type Params = { Wq: number[][]; Wk: number[][]; Wv: number[][]; Wo: number[][]; bq: number[]; bk: number[]; bv: number[]; bo: number[] };
+    const delegated = (X: number[][], p: Params, heads: number, mask?: number[][]) => {
+      const layer = new attention.MultiHeadAttention({ dModel: X[0]!.length, heads, rng: new Random(0) });
+      try {
+        const pairs = [[layer.wq, p.Wq, p.bq], [layer.wk, p.Wk, p.bk], [layer.wv, p.Wv, p.bv], [layer.wo, p.Wo, p.bo]] as const;
+        for (const [linear, W, b] of pairs) {
+          linear.weight.assign(tf.tensor2d(W));
+          linear.bias!.assign(tf.tensor1d(b));
+        }
+        const causal = mask !== undefined;
+        return (layer.forward(tf.tensor3d([X]), null, { causal }).output.arraySync() as number[][][])[0]!;
+      } finally {
+        layer.dispose();
+      }
+    };
+    const exercise = findExercise("tp06.multi_head");
+    assert.ok((await runExercise(withoutGuard(exercise), delegated)).passed >= 3);
+    assertRefused(await runExercise(exercise, delegated), "scaledDotProductAttention");
   });
 
   it("the hand-computed reference of tp07.block_params still matches the library outside a check", () => {
