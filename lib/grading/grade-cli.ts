@@ -1,13 +1,15 @@
 /**
  * `npm run grade -- <folder of .ipynb> [--out <dir>] [--timeout <s per cell>] [--deadline <s per notebook>]
- *  [--hidden <dir>] [--tp <tp id>] [--jobs <n>] [--memory <MiB>] [--full] [--keep]`
+ *  [--hidden <dir>] [--tp <tp id>] [--jobs <n>] [--memory <MiB>] [--shard <i>/<n>] [--no-resume] [--full] [--keep]`
+ * `npm run grade -- --merge <shard out folder>… --out <dir>`
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stopAllExecutions } from "./executor";
-import { SCRATCH_ROOT, gradeFolder, type GradeFolderOptions } from "./grade";
+import { SCRATCH_ROOT, gradeFolder, mergeGradebooks, type GradeFolderOptions } from "./grade";
 
 const USAGE = `usage: npm run grade -- <folder of .ipynb files> [options]
+       npm run grade -- --merge <shard out folder>… --out <dir>   (one gradebook from --shard runs)
   --out <dir>        output folder (default <folder>/grades)
   --timeout <s>      per-cell timeout in seconds (default 60)
   --deadline <s>     whole-notebook limit in seconds (default 180)
@@ -15,6 +17,8 @@ const USAGE = `usage: npm run grade -- <folder of .ipynb files> [options]
   --tp <id>          expected TP (default: the most common TP in the folder)
   --jobs <n>         notebooks graded in parallel (default 1; fewer if the machine lacks memory for n kernels)
   --memory <MiB>     memory cap of each kernel and what it starts (default 3072; V8 heap at 60 %)
+  --shard <i>/<n>    grade only shard i of n (by a hash of each file name); merge the n outputs with --merge
+  --no-resume        grade everything again (default: reuse <out>/.cache for unchanged submissions)
   --full             run lessons in full mode (default: fast mode, LLM_COURSE_FAST=1)
   --keep             keep the scratch folders under .grading/ (debugging)`;
 
@@ -24,8 +28,9 @@ function positive(flag: string, value: string | undefined): number {
   return number;
 }
 
-function parseArgs(argv: string[]): GradeFolderOptions | null {
+function parseArgs(argv: string[]): GradeFolderOptions | { merge: string[]; outDir: string } | null {
   let dir: string | undefined;
+  let merge: string[] | null = null;
   const options: Partial<GradeFolderOptions> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -59,6 +64,19 @@ function parseArgs(argv: string[]): GradeFolderOptions | null {
       case "--memory":
         options.limits = { ...options.limits, memoryMb: Math.floor(positive(arg, value())) };
         break;
+      case "--shard": {
+        const text = value();
+        const match = /^(\d+)\/(\d+)$/.exec(text);
+        if (!match || Number(match[1]) < 1 || Number(match[1]) > Number(match[2])) throw new Error(`--shard needs i/n with 1 ≤ i ≤ n, got "${text}".`);
+        options.shard = { index: Number(match[1]), count: Number(match[2]) };
+        break;
+      }
+      case "--no-resume":
+        options.resume = false;
+        break;
+      case "--merge":
+        merge = [];
+        break;
       case "--full":
         options.fast = false;
         break;
@@ -67,9 +85,17 @@ function parseArgs(argv: string[]): GradeFolderOptions | null {
         break;
       default:
         if (arg.startsWith("--")) throw new Error(`unknown option "${arg}".\n${USAGE}`);
+        if (merge !== null) {
+          merge.push(arg);
+          break;
+        }
         if (dir !== undefined) throw new Error(`one folder only (got "${dir}" and "${arg}").\n${USAGE}`);
         dir = arg;
     }
+  }
+  if (merge !== null) {
+    if (options.outDir === undefined) throw new Error(`--merge needs --out <dir>.\n${USAGE}`);
+    return { merge, outDir: options.outDir };
   }
   if (dir === undefined) throw new Error(`missing the folder of notebooks.\n${USAGE}`);
   return { ...options, dir };
@@ -79,6 +105,11 @@ async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
   if (options === null) {
     console.log(USAGE);
+    return 0;
+  }
+  if ("merge" in options) {
+    const book = mergeGradebooks(options.merge, options.outDir);
+    console.log(`${book.notebooks.length} notebook(s) from ${options.merge.length} shard(s) → ${options.outDir}`);
     return 0;
   }
   await gradeFolder(options);

@@ -26,7 +26,7 @@ import {
 } from "./executor";
 import { GRADE_FUNCTION, type GradeCellOutput, type GradedTest, type GradingPayload } from "./grade-cell";
 import { compileHiddenTests, loadHiddenTests, type HiddenTests } from "./hidden";
-import { EXERCISES_PATH_VARIABLE, exerciseDirs, loadLesson } from "./lessons";
+import { EXERCISES_PATH_VARIABLE, exerciseDirs, findLessonFile, loadLesson } from "./lessons";
 import { cellSource, writeFileAtomic, type Notebook } from "./notebook-file";
 import { DEFAULT_LIMITS, createKernelSandbox, isolationSummary, type SandboxLimits } from "./sandbox";
 import type { LessonSpec } from "./spec";
@@ -107,6 +107,13 @@ export interface GradeFolderOptions extends Omit<GradeNotebookOptions, "lesson">
   tp?: string;
   /** Notebooks graded at the same time (default 1). */
   jobs?: number;
+  /** Grade only the submissions of this shard (1-based index of count), chosen by a hash of their name. */
+  shard?: { index: number; count: number };
+  /**
+   * Reuse `<out>/.cache/<key>.json` when a submission's bytes, name, lesson, hidden tests, grader sources and
+   * options are the same as when it was graded (default true): a rerun skips it and writes the same bytes.
+   */
+  resume?: boolean;
   log?: (line: string) => void;
 }
 
@@ -644,7 +651,6 @@ export async function gradeFolder(options: GradeFolderOptions): Promise<Gradeboo
     ...listing.found.map((found) => readSubmission(found.file, found.name)),
     ...listing.refused.map((refused): Submission => ({ file: path.join(dir, refused.name), name: printableName(refused.name), error: refused.reason, tp: null })),
   ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-
   let tp = options.tp;
   if (tp !== undefined && !TP_ID.test(tp)) throw new Error(`--tp "${tp}" is not a TP id (e.g. tp01).`);
   if (tp === undefined) {
@@ -654,6 +660,13 @@ export async function gradeFolder(options: GradeFolderOptions): Promise<Gradeboo
     log(`TP: ${tp} (most common in the folder; pass --tp to choose)`);
   }
   const lesson = loadLesson(tp);
+  const everyone = submissions.length;
+  if (options.shard) {
+    const { index, count } = options.shard;
+    if (!(Number.isInteger(index) && Number.isInteger(count) && index >= 1 && index <= count)) throw new Error(`--shard ${index}/${count}: expected i/n with 1 ≤ i ≤ n.`);
+    submissions.splice(0, submissions.length, ...submissions.filter((submission) => shardOf(submission.name, count) === index));
+    log(`shard ${index}/${count} : ${submissions.length} notebook(s) sur ${everyone}`);
+  }
   const hiddenDir = options.hiddenDir ? path.resolve(options.hiddenDir) : null;
   const hidden = hiddenDir ? { tests: loadHiddenTests(hiddenDir, tp), compiled: compileHiddenTests(hiddenDir, tp) } : { tests: {}, compiled: {} };
   const hiddenTests: Record<string, number> = {};
@@ -670,12 +683,21 @@ export async function gradeFolder(options: GradeFolderOptions): Promise<Gradeboo
   const started = Date.now();
   let finished = 0;
   let runs: NotebookRun[];
+  const cacheDir = path.join(outDir, ".cache");
+  const cacheKey = gradingCacheKey(lesson, hidden.compiled, options);
   try {
     runs = await mapLimit(submissions, jobs, async (submission) => {
-      const run = await gradeSubmission(submission, { ...options, lesson, hiddenDir, hidden, scratchDir, hideFromKernel: [dir, outDir, ...(options.hideFromKernel ?? [])] });
+      const key = options.resume === false ? null : cacheKey(submission);
+      const cached = key === null ? null : readCachedGrade(path.join(cacheDir, `${key}.json`));
+      const run = cached
+        ? { grade: cached, seconds: 0 }
+        : await gradeSubmission(submission, { ...options, lesson, hiddenDir, hidden, scratchDir, hideFromKernel: [dir, outDir, ...(options.hideFromKernel ?? [])] });
+      // A driver failure (Jupyter broken, machine overloaded) is not the submission's doing: graded again next time.
+      if (key !== null && !cached && run.execution?.fatal === undefined) writeFileAtomic(path.join(cacheDir, `${key}.json`), JSON.stringify(run.grade));
       finished += 1;
       const note = run.grade.status === "graded" ? "" : ` (${run.grade.status})`;
-      log(`[${finished}/${submissions.length}] ${run.grade.file}: ${run.grade.earned} / ${run.grade.max} points${note}, ${run.seconds.toFixed(1)} s`);
+      const how = cached ? "déjà noté (mêmes entrées)" : `${run.seconds.toFixed(1)} s`;
+      log(`[${finished}/${submissions.length}] ${run.grade.file}: ${run.grade.earned} / ${run.grade.max} points${note}, ${how}`);
       return run;
     });
   } finally {
@@ -690,10 +712,99 @@ export async function gradeFolder(options: GradeFolderOptions): Promise<Gradeboo
     hiddenTests,
     notebooks: runs.map((run) => run.grade),
   };
+  writeGradebook(book, lesson, outDir);
+  log(`${book.notebooks.length} notebook(s) graded in ${((Date.now() - started) / 1000).toFixed(1)} s → ${outDir}`);
+  return book;
+}
+
+/** Writes gradebook.csv, gradebook.json and the feedback files, each atomically. */
+export function writeGradebook(book: Gradebook, lesson: LessonSpec, outDir: string): void {
   writeFileAtomic(path.join(outDir, "gradebook.csv"), gradebookCsv(book));
   writeFileAtomic(path.join(outDir, "gradebook.json"), `${JSON.stringify(book, null, 2)}\n`);
   const feedbackNames = feedbackFileNames(book.notebooks.map((grade) => grade.file));
   book.notebooks.forEach((grade, index) => writeFileAtomic(path.join(outDir, "feedback", feedbackNames[index]!), feedbackMarkdown(grade, lesson)));
-  log(`${book.notebooks.length} notebook(s) graded in ${((Date.now() - started) / 1000).toFixed(1)} s → ${outDir}`);
+}
+
+/** The shard (1…count) of a submission: a hash of its name, so adding a file moves no other one. */
+export function shardOf(name: string, count: number): number {
+  return (crypto.createHash("sha256").update(name).digest().readUInt32BE(0) % count) + 1;
+}
+
+/** The grader's own sources: a change to any of them invalidates every cached grade. */
+function graderSourcesHash(): string {
+  const hash = crypto.createHash("sha256");
+  const dir = __dirname;
+  for (const name of fs.readdirSync(dir).filter((file) => /\.(ts|py)$/.test(file)).sort()) hash.update(name).update(fs.readFileSync(path.join(dir, name)));
+  hash.update(fs.readFileSync(path.join(COURSE_ROOT, "environment", "kernel.cjs")));
+  return hash.digest("hex");
+}
+
+/** The cache key of a submission: everything its grade depends on. */
+function gradingCacheKey(lesson: LessonSpec, hiddenCompiled: Record<string, string>, options: GradeFolderOptions): (submission: Submission) => string {
+  const fixed = crypto
+    .createHash("sha256")
+    .update(graderSourcesHash())
+    .update(fs.readFileSync(findLessonFile(lesson.tp)))
+    .update(JSON.stringify(hiddenCompiled))
+    .update(
+      JSON.stringify({
+        timeout: options.cellTimeoutSeconds ?? DEFAULT_CELL_TIMEOUT_SECONDS,
+        deadline: options.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS,
+        grace: options.interruptGraceSeconds ?? 3,
+        fast: options.fast !== false,
+        limits: options.limits ?? null,
+        isolation: options.noIsolation ? "none" : isolationSummary(),
+      }),
+    )
+    .digest("hex");
+  return (submission) => {
+    const hash = crypto.createHash("sha256").update(fixed).update(submission.name).update("\0");
+    try {
+      hash.update(fs.lstatSync(submission.file).isSymbolicLink() ? "lien" : fs.readFileSync(submission.file));
+    } catch {
+      hash.update("illisible");
+    }
+    return hash.digest("hex").slice(0, 32);
+  };
+}
+
+function readCachedGrade(file: string): NotebookGrade | null {
+  try {
+    const grade = JSON.parse(fs.readFileSync(file, "utf8")) as NotebookGrade;
+    return typeof grade.file === "string" && Array.isArray(grade.exercises) ? grade : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Merges the gradebooks of shards (`--out` folders of `--shard i/n` runs) into one, as if graded together:
+ * the same TP, exercises and hidden tests, each notebook once, sorted by name.
+ */
+export function mergeGradebooks(shardDirs: string[], outDir: string): Gradebook {
+  if (shardDirs.length === 0) throw new Error("--merge needs at least one shard folder.");
+  const books = shardDirs.map((dir) => {
+    const file = path.join(dir, "gradebook.json");
+    if (!fs.existsSync(file)) throw new Error(`${dir}: no gradebook.json (did that shard finish?).`);
+    return JSON.parse(fs.readFileSync(file, "utf8")) as Gradebook;
+  });
+  const first = books[0]!;
+  const shape = (book: Gradebook) => JSON.stringify([book.tp, book.title, book.exercises, book.max, book.hiddenTests]);
+  books.forEach((book, index) => {
+    if (shape(book) !== shape(first)) throw new Error(`${shardDirs[index]}: not the same TP, exercises or hidden tests as ${shardDirs[0]}.`);
+  });
+  const seen = new Map<string, string>();
+  const notebooks: NotebookGrade[] = [];
+  books.forEach((book, index) => {
+    for (const grade of book.notebooks) {
+      const other = seen.get(grade.file);
+      if (other !== undefined) throw new Error(`${grade.file} is in two shards (${other} and ${shardDirs[index]}).`);
+      seen.set(grade.file, shardDirs[index]!);
+      notebooks.push(grade);
+    }
+  });
+  notebooks.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  const book: Gradebook = { ...first, notebooks };
+  writeGradebook(book, loadLesson(first.tp), outDir);
   return book;
 }
