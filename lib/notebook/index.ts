@@ -27,6 +27,7 @@ export {
   plot,
   PLOT_DIR_VARIABLE,
   PLOTLY_MIME,
+  packedPlotlyScriptTag,
   plotlyScriptTag,
   wrapUmdSource,
   plotlySource,

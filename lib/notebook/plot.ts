@@ -9,6 +9,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { gzipSync } from "node:zlib";
 import { display, escapeHtml, isNotebook, newDisplayId, type MimeBundle } from "./display";
 import { currentExecution, type ExecutionContext } from "./kernel-session";
 
@@ -118,6 +119,32 @@ export function plotlyScriptTag(): string {
   return (
     `<script type="text/javascript">/* plotly.js ${version}, embedded from node_modules by @llm-course/lib/notebook */\n` +
     `${wrapUmdSource(source, "Plotly")}\n</script>`
+  );
+}
+
+let packedPlotly: string | null = null;
+
+/**
+ * The `<script>` that notebook figures carry: plotly.js gzipped and in base64 (1.9 MB instead of 4.9 MB
+ * per saved notebook), unpacked by the browser's DecompressionStream and run with the same UMD wrapper as
+ * {@link plotlyScriptTag}. Figures wait for `window.Plotly`, so the unpacking being asynchronous is fine.
+ */
+export function packedPlotlyScriptTag(): string {
+  const { source, version } = plotlySource();
+  packedPlotly ??= gzipSync(Buffer.from(source, "utf8"), { level: 9 }).toString("base64");
+  const [before, after] = wrapUmdSource("\u0000", "Plotly").split("\u0000") as [string, string];
+  return (
+    `<script type="text/javascript">/* plotly.js ${version}, embedded from node_modules by @llm-course/lib/notebook (gzip, base64) */\n` +
+    `(function () {\n` +
+    `  if (window.Plotly || window.__llmCoursePlotlyUnpacking) { return; }\n` +
+    `  window.__llmCoursePlotlyUnpacking = true;\n` +
+    `  var bytes = Uint8Array.from(atob("${packedPlotly}"), function (c) { return c.charCodeAt(0); });\n` +
+    `  new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text().then(function (source) {\n` +
+    `    var script = document.createElement("script");\n` +
+    `    script.textContent = ${scriptJson(before)} + source + ${scriptJson(after)};\n` +
+    `    document.head.appendChild(script);\n` +
+    `  });\n` +
+    `})();\n</script>`
   );
 }
 
@@ -236,11 +263,11 @@ export function figureHtml(figure: Figure, divId: string = `llm-course-plot-${ne
 }
 
 /**
- * The MIME bundle of a figure: plotly JSON, HTML (with plotly.js itself when `embedPlotly`), and a
+ * The MIME bundle of a figure: plotly JSON, HTML (with plotly.js itself, packed, when `embedPlotly`), and a
  * one-line text description.
  */
 export function figureBundle(figure: Figure, options: { embedPlotly?: boolean; divId?: string } = {}): MimeBundle {
-  const htmlPart = (options.embedPlotly ? `${plotlyScriptTag()}\n` : "") + figureHtml(figure, options.divId);
+  const htmlPart = (options.embedPlotly ? `${packedPlotlyScriptTag()}\n` : "") + figureHtml(figure, options.divId);
   return {
     [PLOTLY_MIME]: { data: figure.data, layout: figure.layout, config: figure.config },
     "text/html": htmlPart,

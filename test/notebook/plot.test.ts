@@ -9,6 +9,7 @@ import {
   heatmap,
   LIGHT_TO_DARK_BLUES,
   linePlot,
+  packedPlotlyScriptTag,
   plot,
   PLOTLY_MIME,
   plotlySource,
@@ -143,6 +144,22 @@ test("the wrapped UMD bundle sets the global even where RequireJS defines `defin
   // A second copy is skipped when the page already has the library.
   vm.runInNewContext(wrapUmdSource('throw new Error("ran twice")', "Plotly"), { window });
   assert.ok(wrapUmdSource("a='</script>'", "Plotly").includes("a='<\\/script>'"));
+});
+
+test("the packed plotly.js of notebook figures unpacks to the same source and sets window.Plotly once", async () => {
+  const tag = packedPlotlyScriptTag();
+  assert.ok(tag.length < 2_100_000, `packed tag is ${tag.length} characters`);
+  assert.ok(tag.length < plotlySource().source.length / 2);
+  const code = /<script type="text\/javascript">([\s\S]*)<\/script>$/.exec(tag)![1]!;
+  const appended: string[] = [];
+  const window: Record<string, unknown> = {};
+  const document = { createElement: () => ({ textContent: "" }), head: { appendChild: (el: { textContent: string }) => appended.push(el.textContent) } };
+  const context = { window, document, atob, Uint8Array, Response, Blob, DecompressionStream };
+  vm.runInNewContext(code, context);
+  vm.runInNewContext(code, context); // a second copy on the same page does nothing
+  for (let i = 0; i < 100 && appended.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(appended.length, 1);
+  assert.equal(appended[0], wrapUmdSource(plotlySource().source, "Plotly").replace(/<\\\/script/gi, "</script"));
 });
 
 test("in a terminal: one text line, and a standalone HTML file in LLM_COURSE_PLOT_DIR", () => {
