@@ -135,13 +135,24 @@ describe("npm start's Notebook UI in Chromium", { skip, timeout: 420_000 }, () =
       await waitUntil(page, `document.querySelectorAll(".llm-course-plot:has(.main-svg)").length === ${figures}`, "the saved figures are drawn after the reload");
 
       // A plot cell run again after the reload: a new page for the kernel, so it embeds plotly.js again.
-      const plotCell = `Jupyter.notebook.get_cells().findIndex((c) => c.cell_type === "code" && c.output_area.element[0].querySelector(".llm-course-plot") !== null)`;
+      // Its index is read once: after clear_output() the search would find the next plot cell.
+      const plotCell = String(await page.evaluate(`Jupyter.notebook.get_cells().findIndex((c) => c.cell_type === "code" && c.output_area.element[0].querySelector(".llm-course-plot") !== null)`));
+      assert.notEqual(plotCell, "-1");
       const withPlotly = (index: string) => `Jupyter.notebook.get_cell(${index}).output_area.outputs.some((o) => o.data && String(o.data["text/html"] || "").includes("embedded from node_modules"))`;
       await page.evaluate(`(() => { const i = ${plotCell}; Jupyter.notebook.get_cell(i).clear_output(); Jupyter.notebook.execute_cells([i]); })()`);
-      await waitUntil(page, `${KERNEL_IDLE} && Jupyter.notebook.get_cell(${plotCell}).output_area.element[0].querySelector(".llm-course-plot .main-svg") !== null`, "the plot cell run after the reload draws its figure", 60_000);
+      await waitUntil(page, `${KERNEL_IDLE} && ${withPlotly(plotCell)} && Jupyter.notebook.get_cell(${plotCell}).output_area.element[0].querySelector(".llm-course-plot .main-svg") !== null`, "the plot cell run after the reload draws its figure", 60_000);
       assert.equal(await page.evaluate(withPlotly(plotCell)), true, "the first figure after a reload carries plotly.js");
       await page.evaluate("Jupyter.notebook.save_notebook()");
       await waitUntil(page, "Jupyter.notebook.dirty === false", "the notebook is saved");
+
+      // Item 1: a cell that does not compile says so in French under TypeScript's diagnostics.
+      await page.evaluate(`(() => { const cell = Jupyter.notebook.insert_cell_at_bottom("code"); cell.set_text("function moyenne(xs: number[]): number {\\n  return xs.lenght;\\n}"); cell.execute(); })()`);
+      const lastOutput = `Jupyter.notebook.get_cell(Jupyter.notebook.ncells() - 1).output_area.outputs.map((o) => o.text || "").join("")`;
+      await waitUntil(page, `${KERNEL_IDLE} && (${lastOutput}).includes("n'a pas compilé")`, "the kernel's French notice under a cell that does not compile", 30_000, lastOutput);
+      const notice = (await page.evaluate(lastOutput)) as string;
+      assert.match(notice, /Property 'lenght' does not exist/);
+      assert.match(notice, /⚠️ Cette cellule n'a pas compilé : TypeScript l'a refusée et aucune de ses lignes n'a été exécutée\. `moyenne` garde sa définition précédente/);
+      assert.match(notice, /→ cette propriété n'existe pas/);
       assert.deepEqual(errors, [], "no console error in the Notebook UI");
     });
     await page.close();
