@@ -2,14 +2,17 @@
  * `npm run grade -- <folder of .ipynb> [--out <dir>] [--timeout <s per cell>] [--deadline <s per notebook>]
  *  [--hidden <dir>] [--tp <tp id>] [--jobs <n>] [--memory <MiB>] [--shard <i>/<n>] [--no-resume] [--full] [--keep]`
  * `npm run grade -- --merge <shard out folder>… --out <dir>`
+ * `npm run grade -- --report <out dir>` (class-report.html and notes-lms.csv from its gradebook.json)
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stopAllExecutions } from "./executor";
 import { SCRATCH_ROOT, gradeFolder, mergeGradebooks, type GradeFolderOptions } from "./grade";
+import { writeClassReport } from "./report";
 
 const USAGE = `usage: npm run grade -- <folder of .ipynb files> [options]
        npm run grade -- --merge <shard out folder>… --out <dir>   (one gradebook from --shard runs)
+       npm run grade -- --report <out dir>   (class-report.html + notes-lms.csv from its gradebook.json)
   --out <dir>        output folder (default <folder>/grades)
   --timeout <s>      per-cell timeout in seconds (default 60)
   --deadline <s>     whole-notebook limit in seconds (default 180)
@@ -28,7 +31,7 @@ function positive(flag: string, value: string | undefined): number {
   return number;
 }
 
-function parseArgs(argv: string[]): GradeFolderOptions | { merge: string[]; outDir: string } | null {
+function parseArgs(argv: string[]): GradeFolderOptions | { merge: string[]; outDir: string } | { report: string } | null {
   let dir: string | undefined;
   let merge: string[] | null = null;
   const options: Partial<GradeFolderOptions> = {};
@@ -77,6 +80,8 @@ function parseArgs(argv: string[]): GradeFolderOptions | { merge: string[]; outD
       case "--merge":
         merge = [];
         break;
+      case "--report":
+        return { report: value() };
       case "--full":
         options.fast = false;
         break;
@@ -105,6 +110,11 @@ async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
   if (options === null) {
     console.log(USAGE);
+    return 0;
+  }
+  if ("report" in options) {
+    const summary = writeClassReport(options.report);
+    console.log(`class report of ${summary.notebooks} notebook(s) → ${path.join(options.report, "class-report.html")}, ${path.join(options.report, "notes-lms.csv")}`);
     return 0;
   }
   if ("merge" in options) {
