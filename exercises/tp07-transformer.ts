@@ -3,12 +3,21 @@
  * solutions/tp07-transformer.ipynb and their visible tests. Expected values are worked out by hand in the
  * comments.
  */
+import * as tf from "@tensorflow/tfjs";
 import { defineExercise, defineLesson } from "../lib/grading/spec";
 import { expectClose, expectEqual, expectTrue } from "../lib/grading/expect";
+import { EncoderLayer, transformerConfig } from "../lib/models/transformer";
+import { Random } from "../lib/random";
 
 type LayerNormFn = (x: number[], gamma: number[], beta: number[], epsilon?: number) => number[];
 type Rows = number[][];
 type ResidualStep = (x: Rows, sublayer: (h: Rows) => Rows, norm: (row: number[]) => number[], placement: "pre" | "post") => Rows;
+type BlockParams = {
+  attention: (h: Rows) => Rows;
+  gamma1: number[]; beta1: number[]; gamma2: number[]; beta2: number[];
+  W1: number[][]; b1: number[]; W2: number[][]; b2: number[];
+};
+type EncoderBlock = (x: Rows, p: BlockParams, placement: "pre" | "post") => Rows;
 type CausalMask = (queries: number, keys?: number) => number[][];
 type BlockParameterCount = (dModel: number, dFF: number, kind: "encoder" | "decoder") => number;
 type GenerationFlops = (newTokens: number, dModel: number, useCache: boolean) => number;
@@ -211,9 +220,106 @@ const generationFlops = defineExercise<GenerationFlops>({
   ],
 });
 
+/**
+ * A library encoder layer (d = 8, 2 heads, d_ff = 16) with random LayerNorm γ, β, its weights as arrays, its
+ * self-attention as a function on arrays (given to the submission: the block assembles, it does not rewrite
+ * attention), and its output on a random sequence of 5 positions.
+ */
+function libraryEncoderLayer(placement: "pre" | "post", seed: number) {
+  const config = transformerConfig({ sourceVocabSize: 4, targetVocabSize: 4, dModel: 8, heads: 2, dFF: 16, norm: placement });
+  const layer = new EncoderLayer(config, new Random(seed), "test");
+  const rng = new Random(seed + 100);
+  const randomVector = (n: number, center: number) => Array.from({ length: n }, () => center + 0.3 * rng.normal());
+  for (const norm of [layer.norm1, layer.norm2]) {
+    norm.gamma.assign(tf.tensor1d(randomVector(8, 1)));
+    norm.beta.assign(tf.tensor1d(randomVector(8, 0)));
+  }
+  layer.feedForward.inner.bias!.assign(tf.tensor1d(randomVector(16, 0)));
+  layer.feedForward.outer.bias!.assign(tf.tensor1d(randomVector(8, 0)));
+  const x = Array.from({ length: 5 }, () => randomVector(8, 0));
+  const allVisible = tf.ones([1, 1, 5]);
+  const attention = (h: Rows): Rows => tf.tidy(() => (layer.selfAttention.forward(tf.tensor3d([h]), null, { mask: allVisible }).output.arraySync() as Rows[])[0]!);
+  const params: BlockParams = {
+    attention,
+    gamma1: Array.from(layer.norm1.gamma.dataSync()), beta1: Array.from(layer.norm1.beta.dataSync()),
+    gamma2: Array.from(layer.norm2.gamma.dataSync()), beta2: Array.from(layer.norm2.beta.dataSync()),
+    W1: layer.feedForward.inner.weight.arraySync() as Rows, b1: Array.from(layer.feedForward.inner.bias!.dataSync()),
+    W2: layer.feedForward.outer.weight.arraySync() as Rows, b2: Array.from(layer.feedForward.outer.bias!.dataSync()),
+  };
+  const expected = tf.tidy(() => (layer.apply(tf.tensor3d([x]), allVisible).arraySync() as Rows[])[0]!);
+  const dispose = () => {
+    allVisible.dispose();
+    layer.dispose();
+  };
+  return { x, params, expected, dispose };
+}
+
+const encoderBlock = defineExercise<EncoderBlock>({
+  id: "tp07.encoder_block",
+  title: "Assembler un bloc Transformer (encodeur)",
+  symbol: "encoderBlock",
+  kind: "function",
+  points: 4,
+  task:
+    "compléter encoderBlock(x, p, placement) : deux pas résiduels (exercice 2) avec vos LayerNorm (exercice 1, ε = 10⁻⁵) : d'abord l'attention p.attention avec (γ₁, β₁), puis le feed-forward FFN(h) = ReLU(h·W1 + b1)·W2 + b2, ligne par ligne, avec (γ₂, β₂) ; placement « pre » ou « post » comme pour residualStep",
+  hints: [
+    "const norm1 = (row: number[]) => layerNorm(row, p.gamma1, p.beta1) ; de même norm2.",
+    "h = residualStep(x, p.attention, norm1, placement) ; puis residualStep(h, (rows) => rows.map(ffn), norm2, placement).",
+    "ffn(row) : inner[j] = max(0, b1[j] + Σᵢ row[i]·W1[i][j]) (W1 est rangée [entrée][sortie]), puis out[k] = b2[k] + Σⱼ inner[j]·W2[j][k].",
+  ],
+  tests: [
+    {
+      // Attention returns 0, identity FF weights with b = 0, γ = 1, β = 0: pre-LN adds ReLU(LN(x)) to x.
+      // x = [[1, 3]]: LN → [−1, 1] (ε aside), h = x, FF(LN(h)) = ReLU([−1, 1]) = [0, 1] → [1, 4].
+      name: "attention nulle, feed-forward identité, pre-LN : [[1, 3]] → [[1, 4]] (à ε près)",
+      run: (f) => {
+        const I = [[1, 0], [0, 1]];
+        const p: BlockParams = { attention: (h) => h.map((row) => row.map(() => 0)), gamma1: [1, 1], beta1: [0, 0], gamma2: [1, 1], beta2: [0, 0], W1: I, b1: [0, 0], W2: I, b2: [0, 0] };
+        expectClose(f([[1, 3]], p, "pre").flat(), [1, 4], 1e-4);
+      },
+    },
+    {
+      name: "pre-LN, d = 8, 2 têtes, d_ff = 16, γ, β et biais aléatoires : la sortie d'EncoderLayer de la bibliothèque",
+      run: (f) => {
+        const reference = libraryEncoderLayer("pre", 1);
+        try {
+          expectClose(f(reference.x, reference.params, "pre").flat(), reference.expected.flat(), 1e-4, "sortie du bloc");
+        } finally {
+          reference.dispose();
+        }
+      },
+    },
+    {
+      name: "post-LN (l'article de 2017) : la sortie d'EncoderLayer de la bibliothèque configurée en post-LN",
+      run: (f) => {
+        const reference = libraryEncoderLayer("post", 2);
+        try {
+          expectClose(f(reference.x, reference.params, "post").flat(), reference.expected.flat(), 1e-4, "sortie du bloc");
+        } finally {
+          reference.dispose();
+        }
+      },
+    },
+    {
+      name: "l'entrée n'est pas modifiée et la sortie a la forme de l'entrée",
+      run: (f) => {
+        const reference = libraryEncoderLayer("pre", 3);
+        try {
+          const copy = reference.x.map((row) => [...row]);
+          const out = f(reference.x, reference.params, "pre");
+          expectEqual(reference.x, copy, "x après l'appel");
+          expectEqual([out.length, out[0]!.length], [5, 8], "forme de la sortie");
+        } finally {
+          reference.dispose();
+        }
+      },
+    },
+  ],
+});
+
 export default defineLesson({
   tp: "tp07",
   notebook: "tp07-transformer",
   title: "Le Transformer : traducteur encodeur–décodeur et mini-GPT",
-  exercises: [layerNorm, residualStep, causalMask, blockParameterCount, generationFlops],
+  exercises: [layerNorm, residualStep, encoderBlock, causalMask, blockParameterCount, generationFlops],
 });
