@@ -232,21 +232,36 @@ function renderCodeCell(executed: NotebookCell, student: NotebookCell | undefine
   return { error, html: `<div class="cell code${kind}">${codeBlock(cellSource(executed))}\n${body}</div>` };
 }
 
-function firstHeading(notebook: Notebook): string {
+/** The lesson's title: its first `# ` heading, as plain text. */
+export function lessonTitle(notebook: Notebook): string {
   for (const cell of notebook.cells) {
     if (cell.cell_type !== "markdown") continue;
     const match = /^#\s+(.+)$/m.exec(cellSource(cell));
-    if (match) return match[1]!.trim();
+    if (match) return inlineText(match[1]!);
   }
   return "";
 }
 
-/** The first paragraph after the title: what the lesson is about, in the notebook's own (French) words. */
-function firstParagraph(notebook: Notebook): string {
+/** Markdown of one line (a title, a paragraph) as plain text. */
+function inlineText(markdown: string): string {
+  return htmlToText(marked.parseInline(markdown.replace(/\n/g, " "), { async: false }) as string).replace(/\s+/g, " ").trim();
+}
+
+/**
+ * The first paragraph after the title: what the lesson is about, in the notebook's own (French) words; one
+ * that announces a list (ends with ":") takes the list's items along.
+ */
+export function lessonSummary(notebook: Notebook): string {
   for (const cell of notebook.cells) {
     if (cell.cell_type !== "markdown") continue;
-    const paragraphs = cellSource(cell).split(/\n\s*\n/).map((p) => p.trim()).filter((p) => p && !p.startsWith("#"));
-    if (paragraphs.length > 0) return htmlToText(marked.parseInline(paragraphs[0]!.replace(/\n/g, " "), { async: false }) as string).trim();
+    const blocks = cellSource(cell).split(/\n\s*\n/).map((p) => p.trim()).filter((p) => p && !p.startsWith("#"));
+    if (blocks.length === 0) continue;
+    let summary = inlineText(blocks[0]!);
+    if (summary.endsWith(":") && blocks[1]) {
+      const items = blocks[1].split(/\n(?=\s*(?:[-*+]|\d+[.)])\s)/).map((item) => inlineText(item.replace(/^\s*(?:[-*+]|\d+[.)])\s+/, "")).replace(/\s*[;,.]$/, ""));
+      summary += ` ${items.filter(Boolean).join(" ; ")}.`;
+    }
+    return summary;
   }
   return "";
 }
@@ -407,7 +422,7 @@ export function buildBook(options: BookOptions): BookResult {
   });
   const lessons: BookLesson[] = executed.map(({ file, notebook, cached }) => {
     const stem = path.basename(file, ".ipynb");
-    return { stem, tp: stem.slice(0, 4), title: firstHeading(notebook) || stem, summary: firstParagraph(notebook), errors: [], cached };
+    return { stem, tp: stem.slice(0, 4), title: lessonTitle(notebook) || stem, summary: lessonSummary(notebook), errors: [], cached };
   });
   fs.rmSync(outDir, { recursive: true, force: true });
   fs.mkdirSync(path.join(outDir, "assets"), { recursive: true });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
-import { executionKey, lessonFiles, renderLesson, renderMarkdown, renderOutput, type BookLesson } from "../../lib/book/build";
+import { executionKey, lessonFiles, lessonSummary, lessonTitle, renderLesson, renderMarkdown, renderOutput, type BookLesson } from "../../lib/book/build";
 import { PATHS } from "../../lib/env";
 import { readNotebook, type Notebook } from "../../lib/grading/notebook-file";
 import { releaseNotebook } from "../../lib/grading/release";
@@ -70,4 +70,15 @@ test("a lesson page: exercises as the student gets them, solution folded, downlo
 test("an unknown TP is named in the error", () => {
   assert.throws(() => lessonFiles(["tp99"]), /no solution notebook for tp99 \(known: tp01, tp02/);
   assert.deepEqual(lessonFiles(["tp02"]), ["tp02-embeddings.ipynb"]);
+});
+
+test("the home page's title and summary of a lesson: plain text, a list announced by « : » taken along", () => {
+  const notebook: Notebook = {
+    cells: [{ cell_type: "markdown", source: "# TP 5 — Traduction *seq2seq*\n\nOn le fera de deux façons :\n\n1. en **comptant** ;\n2. en apprenant,\n   sur Moby-Dick.\n\nSuite.", metadata: {} }],
+    metadata: {},
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+  assert.equal(lessonTitle(notebook), "TP 5 — Traduction seq2seq");
+  assert.equal(lessonSummary(notebook), "On le fera de deux façons : en comptant ; en apprenant, sur Moby-Dick.");
 });
