@@ -2,13 +2,17 @@
  * TP5 — RNNs and a seq2seq translator: the exercises of solutions/tp05-rnn-seq2seq.ipynb and their visible
  * tests. Expected values are worked out by hand in the comments.
  */
+import * as tf from "@tensorflow/tfjs";
 import { defineExercise, defineLesson } from "../lib/grading/spec";
 import { expectClose, expectEqual, expectTrue } from "../lib/grading/expect";
+import { GRUCell, runSequence } from "../lib/models/rnn";
+import { Random } from "../lib/random";
 
 type RnnStep = (Whx: number[][], Whh: number[][], b: number[], x: number[], hPrev: number[]) => number[];
 type Unroll = (step: (x: number[], h: number[]) => number[], xs: number[][], h0: number[]) => number[][];
 type GruParams = { Wz: number[][]; Wr: number[][]; W: number[][]; bz: number[]; br: number[]; b: number[] };
 type GruStep = (p: GruParams, x: number[], hPrev: number[]) => number[];
+type GruEncode = (ids: number[], embedding: number[][], p: GruParams) => number[][];
 type PerplexityOf = (nlls: number[][]) => number;
 type GreedyDecode = <S>(
   step: (token: number, state: S) => { logits: number[]; state: S },
@@ -225,9 +229,61 @@ const greedyDecode = defineExercise<GreedyDecode>({
   ],
 });
 
+const gruEncode = defineExercise<GruEncode>({
+  id: "tp05.gru_encode",
+  title: "L'encodeur GRU : une phrase entière, token par token",
+  symbol: "gruEncode",
+  kind: "function",
+  points: 4,
+  offLimits: ["GRUCell.fromWeights", "runSequence"],
+  task:
+    "compléter gruEncode(ids, embedding, p) : partir de h₀ = 0 (autant de zéros que p.bz), puis pour chaque id de la phrase, x = embedding[id] et h = gruStep(p, x, h) (exercice 3) ; renvoyer la liste des états h₁ … h_T (une ligne par token)",
+  hints: [
+    "La taille de l'état est p.bz.length : let h = new Array(p.bz.length).fill(0).",
+    "L'embedding d'un token est une ligne de la table : embedding[ids[t]] (le one-hot × table du TP 3, sans la multiplication).",
+    "C'est unroll (exercice 2) avec la fonction de pas (x, h) => gruStep(p, x, h) et les entrées ids.map((id) => embedding[id]).",
+  ],
+  tests: [
+    {
+      // W = 0, b = 1 for the candidate: z = r = σ(0) = ½, h̃ = tanh(1) → h₁ = ½·tanh 1, h₂ = ½·h₁ + ½·tanh 1.
+      name: "poids nuls, biais du candidat 1 : h₁ = tanh(1)/2 ≈ 0,3808, h₂ = (h₁ + tanh 1)/2 ≈ 0,5712",
+      run: (f) => {
+        const zero = [[0, 0]];
+        const h1 = Math.tanh(1) / 2;
+        const states = f([0, 0], [[0]], { Wz: zero, Wr: zero, W: zero, bz: [0], br: [0], b: [1] });
+        expectClose(states.flat(), [h1, (h1 + Math.tanh(1)) / 2], 1e-12, "états");
+      },
+    },
+    {
+      name: "une phrase de 6 tokens, état 4, embeddings 3, poids aléatoires : les états de la cellule GRUCell de la bibliothèque",
+      run: (f) => {
+        const rng = new Random(13);
+        const matrix = (rows: number, cols: number) => Array.from({ length: rows }, () => Array.from({ length: cols }, () => 0.5 * rng.normal()));
+        const p = { Wz: matrix(4, 7), Wr: matrix(4, 7), W: matrix(4, 7), bz: matrix(1, 4)[0]!, br: matrix(1, 4)[0]!, b: matrix(1, 4)[0]! };
+        const embedding = matrix(5, 3);
+        const ids = [2, 0, 4, 4, 1, 3];
+        const cell = GRUCell.fromWeights(p);
+        const expected = tf.tidy(() => (runSequence(cell, tf.tensor3d([ids.map((id) => embedding[id]!)])).outputs.arraySync() as number[][][])[0]!);
+        for (const variable of Object.values(cell.variables())) variable.dispose();
+        expectClose(f(ids, embedding, p).flat(), expected.flat(), 1e-5, "états h₁ … h₆");
+      },
+    },
+    {
+      name: "une phrase vide → aucun état ; les entrées ne sont pas modifiées",
+      run: (f) => {
+        const zero = [[0, 0]];
+        const embedding = [[0.5]];
+        expectEqual(f([], embedding, { Wz: zero, Wr: zero, W: zero, bz: [0], br: [0], b: [1] }), []);
+        expectEqual(f([0], embedding, { Wz: zero, Wr: zero, W: zero, bz: [0], br: [0], b: [1] }).length, 1, "nombre d'états pour un token");
+        expectEqual(embedding, [[0.5]], "embedding après l'appel");
+      },
+    },
+  ],
+});
+
 export default defineLesson({
   tp: "tp05",
   notebook: "tp05-rnn-seq2seq",
   title: "RNN, LSTM, GRU et traduction seq2seq",
-  exercises: [rnnStep, unroll, gruStep, perplexityOf, greedyDecode],
+  exercises: [rnnStep, unroll, gruStep, gruEncode, perplexityOf, greedyDecode],
 });

@@ -20,6 +20,7 @@ import { CountBigram } from "../../lib/models/bigram";
 import "../../lib/embeddings";
 import "../../lib/models/layers";
 import "../../lib/models/mlp-math";
+import "../../lib/models/rnn";
 import "../../lib/models/transformer/model";
 import * as quantization from "../../lib/quantization";
 import { modelMemory } from "../../lib/quantization/memory";

@@ -18,6 +18,7 @@ import { checkSize, uniformVariable, zerosVariable } from "./init";
 import type { CellOptions } from "./rnnCell";
 import { checkMatrix, checkVector, transposedColumns } from "./weights";
 import { matMul2d } from "./matmul";
+import { offLimitsDuringChecks } from "../../grading/off-limits";
 
 /** The gates of one GRU step, each [batch, hidden]. */
 export type GruGates = {
@@ -125,3 +126,6 @@ export class GRUCell implements RecurrentCell {
     return { Wx: this.Wx, Whzr: this.Whzr, Whh: this.Whh, b: this.b };
   }
 }
+
+// TP5's gru_encode exercise runs a GRU by hand: the library's cell built from the same weights is disabled during its check.
+GRUCell.fromWeights = offLimitsDuringChecks("GRUCell.fromWeights", GRUCell.fromWeights);

@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { RecurrentCell, RecurrentState } from "./cell";
+import { offLimitsDuringChecks } from "../../grading/off-limits";
 
 /** Options of {@link runSequence}. */
 export type RunSequenceOptions = {
@@ -22,7 +23,7 @@ export type SequenceRun = {
 };
 
 /** Runs `cell` over `inputs` [batch, time, input]; call inside tf.tidy or dispose the result. */
-export function runSequence(cell: RecurrentCell, inputs: tf.Tensor3D, options: RunSequenceOptions = {}): SequenceRun {
+export const runSequence = offLimitsDuringChecks("runSequence", function runSequence(cell: RecurrentCell, inputs: tf.Tensor3D, options: RunSequenceOptions = {}): SequenceRun {
   if (!(inputs instanceof tf.Tensor) || inputs.rank !== 3) throw new RangeError("runSequence: inputs must be a [batch, time, input] tensor");
   const [batch, time, size] = inputs.shape;
   if (size !== cell.inputSize) throw new RangeError(`runSequence: inputs have ${size} features per step but the cell expects ${cell.inputSize}`);
@@ -51,4 +52,4 @@ export function runSequence(cell: RecurrentCell, inputs: tf.Tensor3D, options: R
     });
     return { outputs: tf.stack(outputs, 1) as tf.Tensor3D, final: state };
   });
-}
+});
