@@ -383,8 +383,8 @@ function totals(exercises: ExerciseGrade[]): { earned: number; max: number } {
 }
 
 /** Replaces run-specific strings (scratch folder, nonce) so that gradebooks do not change between runs. */
-function sanitizer(scratch: string, nonce: string): (text: string) => string {
-  return (text) => text.split(scratch).join("<dossier de travail>").split(nonce).join("<nonce>");
+function sanitizer(scratch: string, privateDir: string, nonce: string): (text: string) => string {
+  return (text) => text.split(scratch).join("<dossier de travail>").split(privateDir).join("<dossier privé>").split(nonce).join("<nonce>");
 }
 
 function sanitizeGrade(grade: NotebookGrade, clean: (text: string) => string): NotebookGrade {
@@ -507,7 +507,7 @@ export async function gradeNotebook(notebook: Notebook, file: string, options: G
     exercises,
     cellProblems,
   };
-  return { grade: sanitizeGrade(grade, sanitizer(scratch, nonce)), plan, execution, seconds: (Date.now() - started) / 1000 };
+  return { grade: sanitizeGrade(grade, sanitizer(scratch, sandbox.privateDir, nonce)), plan, execution, seconds: (Date.now() - started) / 1000 };
 }
 
 /** The teachers' solution folders next to each lesson-spec folder (`exercises/` → `solutions/`, test fixtures too). */

@@ -4,18 +4,19 @@
  * - a read-only view of the system and of the checkout, in which `solutions/`, `.git/`, `.scratch/`, the
  *   other scratch folders, the submissions folder, the output folder and the hidden tests are empty folders;
  * - its own writable scratch folder (a copy of the submission) and a private folder for the Jupyter
- *   sockets, and a fresh `/tmp` (TMPDIR, and so tsx's compile cache) per kernel;
+ *   sockets, and a fresh `/tmp` (TMPDIR) per kernel, in which tsx's compile cache is the grader's, read-only;
  * - no network (`--unshare-net`; the driver talks to it over Unix sockets), its own PID namespace
  *   (`--unshare-pid`, `--die-with-parent`): it sees and signals only its own processes, and all of them die
  *   with the kernel; no capabilities (`--cap-drop ALL`), a cleared environment;
  * - V8's heap limit, and where cgroups v1 are writable (root) a memory cgroup and a pids cgroup per
  *   notebook, whose limits are reported in French when hit.
- * Without bwrap the kernel still gets a private TMPDIR, the heap limit and the cgroups when writable, and the
- * grader says once that the submissions are not isolated.
+ * Without bwrap the kernel still gets the heap limit and the cgroups when writable, and the grader says once
+ * that the submissions are not isolated.
  */
 import { spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { COURSE_ROOT } from "../env";
 
@@ -190,7 +191,6 @@ export function createKernelSandbox(options: SandboxOptions): KernelSandbox {
   }
   // The heap limit leaves room under the cgroup for tslab's compiler, native buffers and esbuild.
   const nodeFlags = [`--max-old-space-size=${Math.max(256, Math.floor(limits.memoryMb * 0.6))}`];
-  const tmpForNoBwrap = path.join(privateDir, "tmp");
   const isolated = s.bwrap !== null && !options.noBwrap;
   const env: Record<string, string> = { ...options.env };
   if (isolated) {
@@ -204,6 +204,10 @@ export function createKernelSandbox(options: SandboxOptions): KernelSandbox {
     // A hidden folder that holds the course (hiding "/") would hide everything: refused by construction.
     for (const dir of hidden) if (!isInside(COURSE_ROOT, dir)) args.push("--tmpfs", dir);
     args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
+    // tsx's compile cache of the grader's machine, read-only: the kernel compiles the library in seconds
+    // instead of tens, and cannot poison it (tsx ignores failed cache writes). Same uid inside, same name.
+    const tsxCache = path.join(os.tmpdir(), `tsx-${process.geteuid?.() ?? os.userInfo().username}`);
+    if (fs.existsSync(tsxCache) && fs.statSync(tsxCache).isDirectory()) args.push("--ro-bind", tsxCache, path.join("/tmp", path.basename(tsxCache)));
     args.push("--bind", options.scratch, options.scratch, "--bind", privateDir, privateDir, "--chdir", options.scratch);
     env.HOME = "/tmp";
     env.TMPDIR = "/tmp";
@@ -212,11 +216,9 @@ export function createKernelSandbox(options: SandboxOptions): KernelSandbox {
     for (const [key, value] of Object.entries(env)) args.push("--setenv", key, value);
     args.push("--");
     prefix.push(...args);
-  } else {
-    // Not isolated, but tsx's cache and any temporary file stay private to this notebook.
-    fs.mkdirSync(tmpForNoBwrap, { recursive: true });
-    env.TMPDIR = tmpForNoBwrap;
   }
+  // Not isolated: the kernel shares the grader's TMPDIR (and tsx's cache). A private TMPDIR would protect
+  // nothing there — the notebook can write to any path the grader can — and would cost the cache.
   return {
     prefix,
     nodeFlags,
