@@ -4,6 +4,7 @@
  */
 import { defineExercise, defineLesson } from "../lib/grading/spec";
 import { expectClose, expectEqual, expectTrue } from "../lib/grading/expect";
+import { Random } from "../lib/random";
 
 type ApplyMasking = (
   ids: number[],
@@ -15,6 +16,7 @@ type ApplyMasking = (
 type MeanPooling = (hidden: number[][][], attentionMask: number[][]) => number[][];
 type BinaryCrossEntropy = (logits: number[], labels: number[]) => number;
 type LogisticStep = (w: number[], b: number, X: number[][], y: number[], lr: number) => { w: number[]; b: number };
+type TrainHead = (X: number[][], y: number[], options: { steps: number; batchSize: number; lr: number; rng: Random }) => { w: number[]; b: number; losses: number[] };
 type Confusion = { truePositives: number; falsePositives: number; falseNegatives: number; trueNegatives: number };
 type ClassificationMetrics = (m: Confusion) => { accuracy: number; precision: number; recall: number; f1: number };
 
@@ -243,9 +245,93 @@ const classificationMetrics = defineExercise<ClassificationMetrics>({
   ],
 });
 
+/** The exercise's loop written out, for reference: the same minibatches, one gradient step each. */
+function referenceHead(X: number[][], y: number[], steps: number, batchSize: number, lr: number, rng: Random) {
+  let w = new Array<number>(X[0]!.length).fill(0);
+  let b = 0;
+  const losses: number[] = [];
+  for (let step = 0; step < steps; step++) {
+    const rows = Array.from({ length: batchSize }, () => rng.int(X.length));
+    const n = rows.length;
+    const gradW = new Array<number>(w.length).fill(0);
+    let gradB = 0;
+    let loss = 0;
+    for (const i of rows) {
+      const z = X[i]!.reduce((sum, xj, j) => sum + xj * w[j]!, b);
+      loss += (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - y[i]! * z;
+      const error = 1 / (1 + Math.exp(-z)) - y[i]!;
+      gradB += error / n;
+      X[i]!.forEach((xj, j) => (gradW[j] += (error * xj) / n));
+    }
+    losses.push(loss / n);
+    w = w.map((wj, j) => wj - lr * gradW[j]!);
+    b -= lr * gradB;
+  }
+  return { w, b, losses };
+}
+
+/** Two Gaussian clouds in 3-D, centred at ±(1, 1, 0): label 1 for the positive one. */
+function twoClouds(n: number, seed: number) {
+  const rng = new Random(seed);
+  const y = Array.from({ length: n }, (_, i) => i % 2);
+  const X = y.map((label) => [label ? 1 : -1, label ? 1 : -1, 0].map((c) => c + 0.7 * rng.normal()));
+  return { X, y };
+}
+
+const trainLogisticHead = defineExercise<TrainHead>({
+  id: "tp08.train_head",
+  title: "La boucle d'entraînement de la tête de classification",
+  symbol: "trainLogisticHead",
+  kind: "function",
+  points: 4,
+  offLimits: ["fitLogisticRegression"],
+  task:
+    "compléter trainLogisticHead(X, y, { steps, batchSize, lr, rng }) : partir de w = 0 et b = 0 ; à chaque pas, tirer un minibatch de batchSize indices rng.int(X.length), noter sa perte (l'entropie croisée binaire moyenne des logits w·x + b, avant le pas), puis (w, b) = logisticStep(w, b, X du minibatch, y du minibatch, lr) ; renvoyer { w, b, losses }",
+  hints: [
+    "Les indices : const rows = Array.from({ length: batchSize }, () => rng.int(X.length)), puis rows.map((i) => X[i]) et rows.map((i) => y[i]).",
+    "La perte du minibatch : binaryCrossEntropy (exercice 3) des logits rows.map((i) => w·X[i] + b).",
+    "Le pas : logisticStep (exercice 4) renvoie de nouveaux w et b ; gardez-les pour le pas suivant.",
+  ],
+  tests: [
+    {
+      // One step on all four points: w = 0 gives p = ½ everywhere, loss ln 2; the step is logisticStep's.
+      name: "1 pas, lr 1, w = 0 : perte ln 2 puis la mise à jour de logisticStep",
+      run: (f) => {
+        const X = [[1, 0], [0, 1], [1, 1], [-1, 0]];
+        const y = [1, 0, 1, 0];
+        const expected = referenceHead(X, y, 1, 4, 1, new Random(2));
+        const out = f(X, y, { steps: 1, batchSize: 4, lr: 1, rng: new Random(2) });
+        expectClose(out.losses, [Math.LN2], 1e-12, "perte du premier pas");
+        expectClose(out.w, expected.w, 1e-12, "w");
+        expectClose(out.b, expected.b, 1e-12, "b");
+      },
+    },
+    {
+      name: "200 pas (batch 16, lr 0,5) sur deux nuages de points : les mêmes pertes et les mêmes poids que la boucle de référence",
+      run: (f) => {
+        const { X, y } = twoClouds(100, 4);
+        const expected = referenceHead(X, y, 200, 16, 0.5, new Random(9));
+        const out = f(X, y, { steps: 200, batchSize: 16, lr: 0.5, rng: new Random(9) });
+        expectClose(out.losses, expected.losses, 1e-9, "pertes");
+        expectClose([...out.w, out.b], [...expected.w, expected.b], 1e-9, "w et b");
+      },
+    },
+    {
+      name: "la tête apprise sépare les deux nuages : plus de 90 % de bonnes réponses sur 200 nouveaux points",
+      run: (f) => {
+        const train = twoClouds(200, 5);
+        const test = twoClouds(200, 6);
+        const { w, b } = f(train.X, train.y, { steps: 300, batchSize: 32, lr: 0.5, rng: new Random(1) });
+        const correct = test.X.filter((x, i) => (x.reduce((sum, xj, j) => sum + xj * w[j]!, b) > 0 ? 1 : 0) === test.y[i]).length;
+        expectTrue(correct / test.X.length > 0.9, `${correct} bonnes réponses sur ${test.X.length}`);
+      },
+    },
+  ],
+});
+
 export default defineLesson({
   tp: "tp08",
   notebook: "tp08-bert",
   title: "BERT : un encodeur, le masked language model et la classification de spams",
-  exercises: [applyMasking, meanPooling, binaryCrossEntropy, logisticStep, classificationMetrics],
+  exercises: [applyMasking, meanPooling, binaryCrossEntropy, logisticStep, trainLogisticHead, classificationMetrics],
 });

@@ -19,6 +19,7 @@ import { buildContextDataset, CharVocabulary } from "../../lib/data";
 import { CountBigram } from "../../lib/models/bigram";
 import "../../lib/embeddings";
 import "../../lib/models/layers";
+import "../../lib/models/logistic";
 import "../../lib/models/mlp-math";
 import "../../lib/models/rnn";
 import "../../lib/models/transformer/model";
