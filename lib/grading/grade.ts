@@ -168,8 +168,20 @@ export function setupCellCode(payloadFile: string): string {
   return `(require("@llm-course/lib/grading/grade-cell") as { installGrader(file: string): void }).installGrader(${JSON.stringify(payloadFile)});\n`;
 }
 
-/** The setup cell's own timeout: it loads the grading library before the first student cell. */
+/**
+ * The setup cell's own timeout (it loads the grading library before the first student cell), and the least
+ * a cell made only of imports gets: tslab type-checks what they import, seconds on a loaded machine, and
+ * such a cell has no code of its own that could loop.
+ */
 const SETUP_TIMEOUT_SECONDS = 60;
+const IMPORT_CELL_TIMEOUT_SECONDS = 30;
+
+/** True for a cell of import declarations only (comments and blank lines aside). */
+export function isImportOnly(source: string): boolean {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  const rest = code.replace(/\bimport\s+(?:type\s+)?(?:[\w$*\s{},]+?\s+from\s+)?["'][^"'\n]+["']\s*;?/g, "");
+  return rest.trim() === "" && code.trim() !== "";
+}
 
 /** The injected grading cell of one exercise. */
 export function gradingCellCode(exerciseId: string, symbol: string, testTimeoutMs: number): string {
@@ -208,7 +220,7 @@ export function planGrading(
     origins.push({ grades: exercise.id, anchor });
   };
   for (const { index, source } of runnable) {
-    cells.push({ code: source, replay: true });
+    cells.push(isImportOnly(source) ? { code: source, replay: true, timeoutSeconds: Math.max(options.cellTimeoutSeconds, IMPORT_CELL_TIMEOUT_SECONDS) } : { code: source, replay: true });
     origins.push({ cell: index });
     const at = cells.length - 1;
     for (const exercise of lesson.exercises) if (anchorOf.get(exercise.id) === index) grade(exercise.id, at);

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { csvField, parseGradeLine } from "../../lib/grading/grade";
+import { csvField, isImportOnly, parseGradeLine } from "../../lib/grading/grade";
 import { hmacSha256Hex } from "../../lib/grading/hmac";
 import { snapshotIntrinsics } from "../../lib/grading/intrinsics";
 import { decodeSubmission, feedbackFileNames, listSubmissions, printableName } from "../../lib/grading/submissions";
@@ -38,6 +38,15 @@ describe("parseGradeLine", () => {
     assert.equal(parseGradeLine(line(json.replace("passed", "failed"), mac), nonce, key), "forged");
     assert.equal(parseGradeLine(`${nonce}${json}\n`, nonce, key), "forged");
     assert.equal(parseGradeLine("rien\n", nonce, key), null);
+  });
+});
+
+describe("isImportOnly", () => {
+  it("tells import-only cells (which get a longer timeout) from cells with code", () => {
+    assert.equal(isImportOnly('import { check, todo } from "@llm-course/lib/grading";'), true);
+    assert.equal(isImportOnly('import * as fs from "node:fs";\n// commentaire\nimport {\n  a,\n  b,\n} from "./x";\nimport "y";\nimport type { T } from "t";'), true);
+    assert.equal(isImportOnly('import { a } from "b";\nwhile (true) {}'), false);
+    assert.equal(isImportOnly("// rien"), false);
   });
 });
 
