@@ -4,6 +4,7 @@
  * never throws, so a check cell can neither crash the kernel nor trigger tslab's abort window.
  */
 import { describeKind, formatValue } from "./expect";
+import { staleSubmissionNotice } from "../notebook/kernel-session";
 import { findExercise } from "./lessons";
 import { delegationMessage, guardSubmission } from "./off-limits";
 import type { Exercise, ExerciseTest } from "./spec";
@@ -228,7 +229,9 @@ function countFailure(result: ExerciseResult): number {
 /**
  * Checks a submission in the notebook: `await check("tp01.count_pairs", countPairs)`. Prints a French
  * report and resolves to undefined; it never throws, whatever the submission or the id. The n-th failed
- * check of an exercise in the kernel session shows its first n hints.
+ * check of an exercise in the kernel session shows its first n hints. When the last version of the cell
+ * that defines the submission did not compile (the course kernel records it), it says so instead of
+ * grading the previous definition.
  */
 export async function check(exerciseId: string, submission: unknown): Promise<void> {
   try {
@@ -237,6 +240,12 @@ export async function check(exerciseId: string, submission: unknown): Promise<vo
       exercise = findExercise(exerciseId);
     } catch (error) {
       console.log(`⚠️ check : ${errorMessage(error)}`);
+      return;
+    }
+    // The cell that defines the submission did not compile: grading the previous definition would mislead.
+    const stale = staleSubmissionNotice(submission);
+    if (stale !== undefined) {
+      console.log(stale);
       return;
     }
     const result = await runExercise(exercise, submission);

@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 process.env.LLM_COURSE_EXERCISES_PATH = path.join(__dirname, "..", "fixtures", "grading", "exercises");
 
 import { check, formatReport, runExercise } from "../../lib/grading/check";
+import { clearCompileFailures, recordCompileResult } from "../../lib/notebook/kernel-session";
 import { expectEqual } from "../../lib/grading/expect";
 import { availableLessons, findExercise, findLessonFile, loadLesson } from "../../lib/grading/lessons";
 import { TodoError, isTodoError, todo } from "../../lib/grading/todo";
@@ -139,6 +140,21 @@ describe("check", () => {
     assert.match(second.output, /💡 Indices \(2 sur 2\) :\n  • text\.split\(" "\) découpe en mots\.\n  • Array\.prototype\.reverse\(\) inverse un tableau\.$/);
     const third = await printed(() => check("tp99.reverse_words", wrong));
     assert.match(third.output, /💡 Indices \(2 sur 2\) :\n(  • .*\n){1}  • Array\.prototype\.reverse\(\) inverse un tableau\.$/);
+  });
+
+  it("says, instead of grading, that the cell defining the submission did not compile", async () => {
+    const reverseWords = (text: string) => text.split(" ").reverse().join(" ");
+    recordCompileResult("const reverseWords = (text: string) => text.split(' ').reverse().join(' ') +;", [{ line: 1, column: 78, message: "Expression expected.", code: 1109 }]);
+    try {
+      const { output } = await printed(() => check("tp99.reverse_words", reverseWords));
+      assert.match(output, /La dernière version de la cellule qui définit `reverseWords` n'a pas compilé/);
+      assert.match(output, /ligne 1, colonne 78/);
+      assert.doesNotMatch(output, /✅/, "the previous definition is not graded");
+    } finally {
+      clearCompileFailures();
+    }
+    const { output } = await printed(() => check("tp99.reverse_words", reverseWords));
+    assert.match(output, /✅/, "graded again once the cell compiles");
   });
 
   it("celebrates full marks", async () => {
