@@ -140,11 +140,15 @@ spawn("sh", ["-c", 'for i in 1 2 3 4 5 6; do for d in /proc/[0-9]*; do p=${"$"}{
 console.log("lancés");`;
 
 /** A busy timer left behind by a cell that itself "succeeds". */
-const INTERVAL_ATTACK = "setInterval(() => {\n  const start = Date.now();\n  while (Date.now() - start < 20000) {}\n}, 1);";
-/** A kernel that grows without limit (6.5 GiB of numbers if nothing stops it). */
+const INTERVAL_ATTACK = "setInterval(() => {\n  const start = Date.now();\n  while (Date.now() - start < 60000) {}\n}, 1);";
+/**
+ * A kernel that grows without limit: 26 arrays of 2^25 slots, 6.5 GiB if nothing stops it. Holey arrays:
+ * little CPU per byte, so the limit is reached in seconds even on a loaded machine (filled arrays took
+ * over 15 s there, in garbage collections near the limit).
+ */
 // JavaScript heap on purpose: Buffers and typed arrays live outside it, and only a memory cgroup (root)
 // would stop them; a machine without one would really allocate 6.5 GiB.
-const MEMORY_ATTACK = "const hog: number[][] = [];\nfor (let i = 0; i < 52; i++) hog.push(new Array(2 ** 24).fill(i + 0.5));\nconsole.log(hog.length);";
+const MEMORY_ATTACK = "const hog: unknown[][] = [];\nfor (let i = 0; i < 26; i++) hog.push(new Array(2 ** 25));\nconsole.log(hog.length);";
 
 const HIDDEN_SOURCE_MARKERS = ["expectClose(f(0.1, 0.2)", "1e-9", "tp99-hidden"];
 
@@ -223,7 +227,8 @@ describe("a hostile class", { timeout: 900_000 }, () => {
       outDir,
       hiddenDir,
       tp: "tp99",
-      cellTimeoutSeconds: 15,
+      // Room for the memory attack to reach its cap with 4 kernels on a loaded 2-core machine (9 s alone).
+      cellTimeoutSeconds: 30,
       deadlineSeconds: 240,
       interruptGraceSeconds: 1.5,
       jobs: 4,
