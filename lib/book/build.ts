@@ -16,6 +16,7 @@ import { cellSource, readNotebook, type JsonObject, type JsonValue, type Noteboo
 import { releaseNotebook } from "../grading/release";
 import { escapeHtml, htmlToText } from "../notebook/display";
 import { plotlySource } from "../notebook/plot";
+import { slug } from "../notebook/slug";
 
 export interface BookOptions {
   /** Run the lessons in fast mode (CI); the default is full mode, as students run them. */
@@ -130,17 +131,11 @@ function protectMath(markdown: string): { text: string; math: string[] } {
 }
 
 function slugify(text: string, used: Set<string>): string {
-  const base = text
-    .normalize("NFD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 60) || "section";
-  let slug = base;
-  for (let i = 2; used.has(slug); i++) slug = `${base}-${i}`;
-  used.add(slug);
-  return slug;
+  const base = slug(text, "section");
+  let anchor = base;
+  for (let i = 2; used.has(anchor); i++) anchor = `${base}-${i}`;
+  used.add(anchor);
+  return anchor;
 }
 
 /** A section of a page for the search: its heading, anchor and plain text. */

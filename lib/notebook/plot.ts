@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import { display, escapeHtml, isNotebook, newDisplayId, type MimeBundle } from "./display";
 import { currentExecution, type ExecutionContext } from "./kernel-session";
+import { slug } from "./slug";
 
 /** One Plotly trace (https://plotly.com/javascript/reference/): `{ type: "scatter", x, y, name, … }`. */
 export interface PlotTrace {
@@ -284,16 +285,6 @@ export function standaloneHtml(figure: Figure): string {
   );
 }
 
-function slug(text: string): string {
-  const s = text
-    .normalize("NFD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 60);
-  return s || "figure";
-}
 
 /**
  * Shows a figure: inline in a notebook (embedding plotly.js the first time), as a text line in a terminal
@@ -314,7 +305,7 @@ export function showFigure(figure: Figure, file?: string): string | undefined {
   if (dir) {
     fs.mkdirSync(dir, { recursive: true });
     savedFigures += 1;
-    const name = `${String(savedFigures).padStart(2, "0")}-${slug(file ?? titleText(figure.layout.title) ?? "figure")}.html`;
+    const name = `${String(savedFigures).padStart(2, "0")}-${slug(file ?? titleText(figure.layout.title) ?? "figure", "figure")}.html`;
     written = path.join(dir, name);
     fs.writeFileSync(written, standaloneHtml(figure));
     line += ` → ${written}`;
