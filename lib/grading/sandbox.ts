@@ -195,6 +195,9 @@ export function createKernelSandbox(options: SandboxOptions): KernelSandbox {
   const env: Record<string, string> = { ...options.env };
   if (isolated) {
     const args = [s.bwrap!, "--die-with-parent", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--cap-drop", "ALL", "--clearenv"];
+    // The private /tmp first: bwrap mounts in order, and a checkout under /tmp (a CI's clone) bound before
+    // it would be hidden by it — the kernel would die before answering.
+    args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
     for (const dir of SYSTEM_DIRS) args.push("--ro-bind-try", dir, dir);
     // Node may live outside /usr (nvm, a tarball under /opt or the home folder).
     const nodeDir = path.dirname(path.dirname(fs.realpathSync(process.execPath)));
@@ -203,7 +206,6 @@ export function createKernelSandbox(options: SandboxOptions): KernelSandbox {
     const hidden = [...courseSecrets(), ...options.hide.map((dir) => path.resolve(dir))].filter((dir) => fs.existsSync(dir));
     // A hidden folder that holds the course (hiding "/") would hide everything: refused by construction.
     for (const dir of hidden) if (!isInside(COURSE_ROOT, dir)) args.push("--tmpfs", dir);
-    args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
     // tsx's compile cache of the grader's machine, read-only: the kernel compiles the library in seconds
     // instead of tens, and cannot poison it (tsx ignores failed cache writes). Same uid inside, same name.
     const tsxCache = path.join(os.tmpdir(), `tsx-${process.geteuid?.() ?? os.userInfo().username}`);
