@@ -20,6 +20,9 @@ export const PATHS = {
 /** The one environment variable that switches every lesson to fast mode (set by the test runner). */
 export const FAST_MODE_VARIABLE = "LLM_COURSE_FAST";
 
+/** The environment variable that moves lib/rag's embedding cache elsewhere (e.g. an empty folder, to time a cold run). */
+export const RAG_CACHE_VARIABLE = "LLM_COURSE_RAG_CACHE";
+
 /**
  * True when lessons must shrink their work to run in seconds: every training loop ≤ 200 steps or ≤ 5 s,
  * datasets ≤ 2,000 examples, each notebook ≤ 60 s.

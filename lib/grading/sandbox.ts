@@ -18,7 +18,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { COURSE_ROOT } from "../env";
+import { COURSE_ROOT, RAG_CACHE_VARIABLE } from "../env";
 
 /** Limits of one notebook's kernel (the defaults suit the course's lessons in fast mode). */
 export interface SandboxLimits {
@@ -213,6 +213,8 @@ export function createKernelSandbox(options: SandboxOptions): KernelSandbox {
     args.push("--bind", options.scratch, options.scratch, "--bind", privateDir, privateDir, "--chdir", options.scratch);
     env.HOME = "/tmp";
     env.TMPDIR = "/tmp";
+    // The checkout is read-only in here: caches a lesson writes there go to the private /tmp instead.
+    env[RAG_CACHE_VARIABLE] = "/tmp/llm-course-rag-cache";
     env.PATH = "/usr/local/bin:/usr/bin:/bin";
     env.LANG = "C.UTF-8";
     for (const [key, value] of Object.entries(env)) args.push("--setenv", key, value);

@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PATHS } from "../env";
+import { PATHS, RAG_CACHE_VARIABLE } from "../env";
 import { loadPipeline, type CourseModelName, type LoadPipelineOptions } from "../llm/models";
 import { unitVector } from "./vectors";
 
@@ -84,9 +84,6 @@ export async function pipelineEmbedder(name: Extract<CourseModelName, "embedding
     },
   };
 }
-
-/** The environment variable that moves the embedding cache elsewhere (e.g. an empty folder, to time a cold run). */
-export const RAG_CACHE_VARIABLE = "LLM_COURSE_RAG_CACHE";
 
 /** Where embedding caches live: data/rag/cache (git-ignored), or the folder LLM_COURSE_RAG_CACHE names. */
 export const RAG_CACHE_DIR = process.env[RAG_CACHE_VARIABLE]?.trim() || path.join(PATHS.data, "rag", "cache");

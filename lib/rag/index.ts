@@ -7,7 +7,8 @@
 export { assertCorpus, documentsBetween, sotuDocuments, type RagDocument } from "./corpus";
 export { chunksFromSpans, chunkSearchText, fixedTokenChunks, RECURSIVE_SEPARATORS, recursiveChunks, semanticChunks, sentenceSpans } from "./chunking";
 export type { Chunk, FixedChunkOptions, RecursiveChunkOptions, SemanticChunkOptions, Span } from "./chunking";
-export { cachedEmbedder, embeddingKey, pipelineEmbedder, RAG_CACHE_DIR, RAG_CACHE_VARIABLE, universalSentenceEncoder, type CachedEmbedder, type Embedder } from "./embedders";
+export { cachedEmbedder, embeddingKey, pipelineEmbedder, RAG_CACHE_DIR, universalSentenceEncoder, type CachedEmbedder, type Embedder } from "./embedders";
+export { RAG_CACHE_VARIABLE } from "../env";
 export { assertDimension, cosine, ExactIndex, topK, unitVector, type Hit } from "./vectors";
 export { HnswIndex, type HnswOptions } from "./hnsw";
 export { Bm25Index, searchTerms, STOP_WORDS, type Bm25Options } from "./bm25";
