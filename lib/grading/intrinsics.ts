@@ -5,13 +5,31 @@
  * rewrote `JSON.stringify`, `Array.prototype.push` or added `Object.prototype.then` or `toJSON` cannot change
  * how its results are computed or written. Properties a notebook added are removed during the grading and
  * put back afterwards (the notebook's later cells see what they left). A built-in the notebook made
- * impossible to restore (a non-configurable property of its own) is reported as tampered.
+ * impossible to restore (a non-configurable property of its own) is reported as tampered — except a
+ * locked addition under a symbol of its own, which libraries make (reflect-metadata's registry on Reflect)
+ * and nothing looks up.
  *
  * The restoring code uses only functions captured at snapshot time, indexed loops and null-prototype
  * objects: it does not look anything up on the (possibly poisoned) prototypes it is repairing.
  */
 
 const ownKeys = Reflect.ownKeys;
+
+/** The well-known symbols (Symbol.iterator, Symbol.toPrimitive…): the language itself looks them up on objects. */
+const WELL_KNOWN_SYMBOLS: symbol[] = Object.getOwnPropertyNames(Symbol)
+  .map((name) => (Symbol as unknown as Record<string, unknown>)[name])
+  .filter((value): value is symbol => typeof value === "symbol");
+
+/**
+ * Whether a property a notebook added and locked can stay during grading: a key that is a symbol of its
+ * own (a library's registry, as reflect-metadata puts on Reflect), which nothing in the language or the
+ * grader looks up. A string key (`then`, `toJSON`) or a well-known symbol would change behaviour.
+ */
+function harmlessLockedAddition(key: string | symbol): boolean {
+  if (typeof key !== "symbol") return false;
+  for (let i = 0; i < WELL_KNOWN_SYMBOLS.length; i++) if (WELL_KNOWN_SYMBOLS[i] === key) return false;
+  return true;
+}
 const getOwnPropertyDescriptor = Reflect.getOwnPropertyDescriptor;
 const defineProperty = Reflect.defineProperty;
 const deleteProperty = Reflect.deleteProperty;
@@ -147,7 +165,7 @@ export function snapshotIntrinsics(): IntrinsicsSnapshot {
           if (entry.known[key] === true) continue;
           const descriptor = copyDescriptor(getOwnPropertyDescriptor(target, key)!);
           if (deleteProperty(target, key)) append(restoration.removed, [target, key, descriptor]);
-          else restoration.tampered ??= `${names[i]!}.${toText(key)}`;
+          else if (!harmlessLockedAddition(key)) restoration.tampered ??= `${names[i]!}.${toText(key)}`;
         }
         for (let j = 0; j < entry.keys.length; j++) {
           const key = entry.keys[j]!;

@@ -81,6 +81,17 @@ describe("snapshotIntrinsics", () => {
     }
   });
 
+  it("lets a library lock a registry of its own under a private symbol, not a well-known symbol", () => {
+    const snapshot = snapshotIntrinsics();
+    // What reflect-metadata does when TP12's dependencies load it.
+    Object.defineProperty(Reflect, Symbol.for("@reflect-metadata:registry"), { value: new Map(), configurable: false });
+    assert.equal(snapshot.restore().tampered, null);
+    // A well-known symbol changes what the language does (here: Math becomes iterable); Math, so that the
+    // lock, which cannot be undone, does not disturb the other tests of this process.
+    Object.defineProperty(Math, Symbol.iterator, { value: function* () {}, configurable: false });
+    assert.equal(snapshot.restore().tampered, "Math.Symbol(Symbol.iterator)");
+  });
+
   it("reports a built-in the notebook locked", () => {
     const snapshot = snapshotIntrinsics();
     const realAbs = Math.abs;
