@@ -14,12 +14,6 @@ import * as fs from "node:fs";
 import type * as Ort from "onnxruntime-node";
 import { onnxRuntime } from "../onnx/runtime";
 
-/**
- * Most logits one prefill pass may return ([sequences, longest prompt, vocabulary] float32): a burst of
- * long prompts on a large vocabulary is prefilled in several passes rather than in one huge output.
- */
-export const PREFILL_LOGITS_BUDGET = 1 << 25;
-
 /** The architecture the engine needs, from config.json and the graph's inputs. */
 export interface DecoderShape {
   layers: number;

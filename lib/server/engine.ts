@@ -23,7 +23,7 @@ import { Worker } from "node:worker_threads";
 import { Random } from "../random";
 import { greedyToken, rankTokens, topKFilter, topPFilter } from "../sampling/filters";
 import { softmax } from "../sampling/temperature";
-import { PREFILL_LOGITS_BUDGET, readJsonFile, type DecoderPass, type DecoderShape } from "./decoder";
+import { readJsonFile, type DecoderPass, type DecoderShape } from "./decoder";
 import type { DecoderWorkerData, DecoderWorkerMessage } from "./decoder-worker";
 import { QueueFullError, type FinishReason, type GeneratedToken, type GenerationEngine, type GenerationHandle, type GenerationRequest } from "./types";
 
@@ -38,6 +38,12 @@ export interface EngineOptions {
   /** onnxruntime threads inside one operator (default 1). */
   threads?: number;
 }
+
+/**
+ * Most logits one prefill pass may make the worker's graph return ([sequences, longest prompt, vocabulary] float32): a burst of
+ * long prompts on a large vocabulary is prefilled in several passes rather than in one huge output.
+ */
+const PREFILL_LOGITS_BUDGET = 1 << 25;
 
 /** The most alternatives a token may report (the OpenAI API's limit). */
 const MAX_TOP_LOGPROBS = 20;
