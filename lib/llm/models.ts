@@ -135,14 +135,14 @@ export function courseModelPath(name: CourseModelName, modelsDirectory: string =
   const folder = path.resolve(modelsDirectory, entry.courseFolder);
   const missing = MODEL_FOLDER_FILES.filter((file) => !fs.existsSync(path.join(folder, file)));
   if (missing.length > 0) {
-    throw new Error(`the course model "${name}" is not built: ${folder} lacks ${missing.join(", ")}. Run \`npm run models\` at the course root to train and export the course's models.`);
+    throw new Error(`le modèle du cours « ${name} » n'est pas construit : il manque ${missing.join(", ")} dans ${folder}. Lancez \`npm run models\` à la racine du cours pour entraîner et exporter ses modèles.`);
   }
   return folder;
 }
 
 function catalogEntry(name: string): CourseModelEntry {
   if (typeof name !== "string" || !Object.prototype.hasOwnProperty.call(COURSE_MODEL_CATALOG, name)) {
-    throw new RangeError(`unknown model ${JSON.stringify(name)}; the course's models are: ${COURSE_MODEL_NAMES.join(", ")}`);
+    throw new RangeError(`modèle inconnu : ${JSON.stringify(name)} ; les modèles du cours sont ${COURSE_MODEL_NAMES.join(", ")}`);
   }
   return COURSE_MODEL_CATALOG[name as CourseModelName];
 }
@@ -153,9 +153,9 @@ function catalogEntry(name: string): CourseModelEntry {
  */
 export async function resolveModel(name: CourseModelName, options: ResolveModelOptions = {}): Promise<ResolvedModel> {
   const entry = catalogEntry(name);
-  if (options === null || typeof options !== "object") throw new TypeError("resolveModel: options must be an object such as { online: false }");
+  if (options === null || typeof options !== "object") throw new TypeError("resolveModel : les options doivent être un objet, par exemple { online: false }");
   const timeoutMs = options.timeoutMs ?? 1500;
-  if (!(timeoutMs > 0)) throw new RangeError(`resolveModel: timeoutMs must be > 0, got ${timeoutMs}`);
+  if (!(timeoutMs > 0)) throw new RangeError(`resolveModel : timeoutMs doit être > 0 (reçu ${timeoutMs})`);
   let online: boolean;
   let why: string;
   if (offlineForced()) {
@@ -200,7 +200,7 @@ export function downloadProgress(options: { mode?: "auto" | "silent" } = {}): (e
     if (event.status === "progress" && typeof event.loaded === "number") {
       let bar = bars.get(key);
       if (bar === undefined) {
-        bar = progress({ total: typeof event.total === "number" && event.total > 0 ? event.total : undefined, label: event.file, unit: "B", mode: options.mode ?? "auto" });
+        bar = progress({ total: typeof event.total === "number" && event.total > 0 ? event.total : undefined, label: event.file, unit: "o", mode: options.mode ?? "auto" });
         bars.set(key, bar);
       }
       bar.update(event.loaded);

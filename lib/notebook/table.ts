@@ -41,7 +41,11 @@ export function frenchNumber(value: number, digits = 0): string {
   return value.toLocaleString("fr-FR", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-/** Formats one number the way tables show it: integers as is, others with `digits` decimals. */
+/**
+ * Formats one number the way the course's (French) tables show it: integers as is (no thousands separator,
+ * so years stay years), others with a decimal comma and `digits` decimals — unless the value has fewer
+ * (T = 0,5 rather than 0,5000): `formatNumber(2 / 3)` → "0,6667", `formatNumber(0.5)` → "0,5".
+ */
 export function formatNumber(value: number, digits = 4): string {
   if (Number.isNaN(value)) return "NaN";
   if (value === Infinity) return "Inf";
@@ -49,16 +53,21 @@ export function formatNumber(value: number, digits = 4): string {
   if (Number.isInteger(value) && Math.abs(value) < 1e15) return String(value);
   const abs = Math.abs(value);
   // Fixed notation would print 1e-7 as 0.0000 and 1e20 with 20 digits: neither is readable.
-  if (abs < 10 ** -digits || abs >= 1e15) return value.toExponential(Math.max(1, digits - 1));
-  return value.toFixed(digits);
+  if (abs < 10 ** -digits || abs >= 1e15) return value.toExponential(Math.max(1, digits - 1)).replace(".", ",");
+  const fixed = value.toFixed(digits);
+  const exact = Number(fixed) === value ? fixed.replace(/0+$/, "").replace(/\.$/, "") : fixed;
+  return exact.replace(".", ",");
 }
+
+const NO_ROWS = "(aucune ligne)";
+const rowsLeftOut = (hidden: number) => `… ${hidden} ligne${hidden === 1 ? "" : "s"} de plus`;
 
 function formatCell(value: unknown, digits: number): Cell {
   if (value === null || value === undefined) return { text: "", numeric: false };
   if (typeof value === "number") return { text: formatNumber(value, digits), numeric: true };
   if (typeof value === "bigint") return { text: value.toString(), numeric: true };
   if (typeof value === "string") return { text: value, numeric: false };
-  if (typeof value === "boolean") return { text: String(value), numeric: false };
+  if (typeof value === "boolean") return { text: value ? "oui" : "non", numeric: false };
   if (value instanceof Date) return { text: Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString(), numeric: false };
   if (Array.isArray(value) || ArrayBuffer.isView(value)) {
     const items = Array.from(value as ArrayLike<unknown>, (item) => formatCell(item, digits).text);
@@ -184,8 +193,8 @@ export function renderTable(rows: readonly TableRow[], options: TableOptions = {
     textLines.push(widths.map((w) => "-".repeat(w)).join("  "));
     for (const row of body) textLines.push(line(row));
   }
-  if (rows.length === 0) textLines.push("(no rows)");
-  if (hidden > 0) textLines.push(`… ${hidden} more row${hidden === 1 ? "" : "s"}`);
+  if (rows.length === 0) textLines.push(NO_ROWS);
+  if (hidden > 0) textLines.push(rowsLeftOut(hidden));
 
   const align = (c: number) => (numeric[c] ? ' style="text-align:right"' : ' style="text-align:left"');
   const htmlParts = ['<table class="llm-course-table">'];
@@ -196,7 +205,7 @@ export function renderTable(rows: readonly TableRow[], options: TableOptions = {
     htmlParts.push(`<tr>${row.map((cell, c) => `<td${align(c)}>${escapeHtml(cell.text)}</td>`).join("")}</tr>`);
   }
   if (rows.length === 0 || hidden > 0) {
-    const note = rows.length === 0 ? "(no rows)" : `… ${hidden} more row${hidden === 1 ? "" : "s"}`;
+    const note = rows.length === 0 ? NO_ROWS : rowsLeftOut(hidden);
     htmlParts.push(`<tr><td colspan="${Math.max(1, columns.length)}" style="text-align:left"><em>${escapeHtml(note)}</em></td></tr>`);
   }
   htmlParts.push("</tbody></table>");

@@ -195,8 +195,9 @@ export async function train<D extends Examples>(model: Trainable<D>, options: Tr
   if (history.stopReason === "steps") {
     bar.done(); // reaching the total already drew the final state
   } else {
-    const final: Record<string, number | string> = { stopped: history.stopReason };
-    if (history.devLoss.length > 0) final.dev = history.devLoss[history.devLoss.length - 1]!;
+    // The bar is read in the notebook: why the run stopped, in the course's language.
+    const final: Record<string, number | string> = { arrêt: history.stopReason === "time" ? "temps écoulé" : "perte non finie" };
+    if (history.devLoss.length > 0) final.validation = history.devLoss[history.devLoss.length - 1]!;
     bar.done(final);
   }
   return history;

@@ -71,9 +71,9 @@ test("online: the Hub id, without touching the course folder; LLM_COURSE_OFFLINE
 });
 
 test("errors: an unknown name lists the known ones, a missing course model says to run npm run models", async () => {
-  await assert.rejects(resolveModel("roberta" as CourseModelName, { online: false }), /unknown model "roberta"; the course's models are: bert, gpt, embeddings, chat/);
+  await assert.rejects(resolveModel("roberta" as CourseModelName, { online: false }), /modèle inconnu : "roberta" ; les modèles du cours sont bert, gpt, embeddings, chat/);
   const empty = fakeModels();
-  await assert.rejects(resolveModel("gpt", { online: false, modelsDirectory: empty }), /gpt-moby lacks config\.json, tokenizer\.json, tokenizer_config\.json, onnx\/model\.onnx\. Run `npm run models`/);
+  await assert.rejects(resolveModel("gpt", { online: false, modelsDirectory: empty }), /il manque config\.json, tokenizer\.json, tokenizer_config\.json, onnx\/model\.onnx dans .*gpt-moby\. Lancez `npm run models`/);
   assert.throws(() => courseModelPath("bert", empty), /npm run models/);
 });
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { displayWidth, formatNumber, frenchNumber, renderTable, setDisplayWriter, table, type DisplayMessage } from "@llm-course/lib/notebook";
 
-test("object rows: header, dashes, numbers right-aligned with 4 decimals", () => {
+test("object rows: header, dashes, numbers right-aligned with a decimal comma and at most 4 decimals", () => {
   const { text } = renderTable(
     [
       { token: "la", count: 3, p: 0.375 },
@@ -17,9 +17,9 @@ test("object rows: header, dashes, numbers right-aligned with 4 decimals", () =>
       "Comptes",
       "token   count         p",
       "------  -----  --------",
-      "la          3    0.3750",
-      "souris      1    0.1250",
-      "pluie      12  1.000e-7",
+      "la          3     0,375",
+      "souris      1     0,125",
+      "pluie      12  1,000e-7",
     ].join("\n"),
   );
 });
@@ -32,13 +32,14 @@ test("array rows with column names, digits, empty cells and a wide-character col
     ],
     { columns: ["mot", "score", "ok"], digits: 1 },
   );
-  assert.equal(text, ["mot   score  ok", "----  -----  ----", "日本    1.5", "é        -2  true"].join("\n"));
+  assert.equal(text, ["mot   score  ok", "----  -----  ---", "日本    1,5", "é        -2  oui"].join("\n"));
 });
 
 test("missing keys, maxRows and the rows-left-out line", () => {
   const rows = [{ a: 1 }, { a: 2, b: "x" }, { a: 3 }];
-  assert.equal(renderTable(rows, { maxRows: 2 }).text, ["a  b", "-  -", "1", "2  x", "… 1 more row"].join("\n"));
-  assert.equal(renderTable([]).text, "(no rows)");
+  assert.equal(renderTable(rows, { maxRows: 2 }).text, ["a  b", "-  -", "1", "2  x", "… 1 ligne de plus"].join("\n"));
+  assert.equal(renderTable(rows, { maxRows: 1 }).text, ["a  b", "-  -", "1", "… 2 lignes de plus"].join("\n"));
+  assert.equal(renderTable([]).text, "(aucune ligne)");
 });
 
 test("HTML is escaped and aligned", () => {
@@ -67,9 +68,12 @@ test("table() sends HTML plus the text table to a notebook", () => {
 
 test("number formatting and display width", () => {
   assert.equal(formatNumber(3), "3");
-  assert.equal(formatNumber(2 / 3), "0.6667");
-  assert.equal(formatNumber(2 / 3, 2), "0.67");
-  assert.equal(formatNumber(-1.5e-9), "-1.500e-9");
+  assert.equal(formatNumber(2 / 3), "0,6667");
+  assert.equal(formatNumber(2 / 3, 2), "0,67");
+  assert.equal(formatNumber(0.5), "0,5", "a value with fewer decimals is not padded (T = 0,5, not 0,5000)");
+  assert.equal(formatNumber(1.25, 1), "1,3");
+  assert.equal(formatNumber(0.1 + 0.2), "0,3000", "a computed value keeps its digits");
+  assert.equal(formatNumber(-1.5e-9), "-1,500e-9");
   assert.equal(formatNumber(NaN), "NaN");
   assert.equal(formatNumber(-Infinity), "-Inf");
   assert.equal(displayWidth("abc"), 3);

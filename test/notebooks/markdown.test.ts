@@ -44,6 +44,20 @@ export function markdownProblems(source: string): string[] {
       else problems.push(`** that can neither open nor close emphasis (shown as asterisks) near ${JSON.stringify(paragraph.slice(Math.max(0, match.index - 30), match.index + 30))}`);
     }
     for (const at of open) problems.push(`** never closed (shown as asterisks) near ${JSON.stringify(paragraph.slice(Math.max(0, at - 30), at + 30))}`);
+    // A single * (not a list bullet) opens italics only if a closer follows; an opener left alone shows
+    // the asterisk, which is what a wildcard like `text-embedding-3-*` wants: it must say so with \*.
+    const openSingle: number[] = [];
+    for (const match of paragraph.matchAll(/(?<![*\\])\*(?!\*)/g)) {
+      const lineStart = paragraph.lastIndexOf("\n", match.index - 1) + 1;
+      if (/^\s*$/.test(paragraph.slice(lineStart, match.index)) && isSpace(paragraph[match.index + 1] ?? "")) continue;
+      const before = paragraph[match.index - 1] ?? "";
+      const after = paragraph[match.index + 1] ?? "";
+      const leftFlanking = !isSpace(after) && (!isPunctuation(after) || isSpace(before) || isPunctuation(before));
+      const rightFlanking = !isSpace(before) && (!isPunctuation(before) || isSpace(after) || isPunctuation(after));
+      if (rightFlanking && openSingle.length > 0) openSingle.pop();
+      else if (leftFlanking) openSingle.push(match.index);
+    }
+    for (const at of openSingle) problems.push(`* never closed (shown as an asterisk: write \\* if it is meant) near ${JSON.stringify(paragraph.slice(Math.max(0, at - 30), at + 30))}`);
   }
   return problems;
 }
@@ -57,6 +71,9 @@ describe("markdown lint", () => {
     assert.equal(markdownProblems("le**« mot »** ici").length, 2);
     assert.equal(markdownProblems("**ouvert sans fin").length, 1);
     assert.deepEqual(markdownProblems("**un**\n\n**deux**"), []);
+    assert.deepEqual(markdownProblems("les *tokens*, un *batch* et **gras**\n* une puce\n- 2 * 3 et text-embedding-3-\\*"), []);
+    assert.equal(markdownProblems("les modèles (text-embedding-3-*) :").length, 1);
+    assert.equal(markdownProblems("les *tokens sans fin").length, 1);
   });
 
   for (const folder of [PATHS.solutions, PATHS.notebooks]) {
