@@ -4,6 +4,9 @@
 // It also tells the library (lib/notebook/kernel-session.ts) which page sent each cell (plots embed
 // plotly.js again after a browser reload) and which cells did not compile (tslab then runs nothing of
 // them and `check` would grade the previous definition): it says so in French under tslab's diagnostics.
+// A cell that stops on an exercise the student has not done yet (a demonstration calling the stub) is not
+// an error: it prints a French notice and waits, with the later cells that use its names, so that
+// « Exécuter tout » goes through a fresh notebook.
 "use strict";
 const path = require("node:path");
 
@@ -32,8 +35,17 @@ jupyter.ZmqServer.prototype.handleExecute = function (sock, msg) {
 // tslab compiles a cell with convs.node.convert and, on diagnostics, prints them and runs nothing. The
 // converter is wrapped at the first execution: tslab creates it lazily (it loads TypeScript).
 const createExecutor = executorModule.createExecutor;
-executorModule.createExecutor = function (root, convs, ...rest) {
+executorModule.createExecutor = function (root, convs, output, ...rest) {
   let failed = null;
+  let todoStop = null;
+  // tslab prints a cell's uncaught exception with output.error(e): a TodoError is caught here instead.
+  const executorOutput = {
+    ...output,
+    error: (...values) => {
+      if (values.length === 1 && todoStop === null && session.isTodoStop(values[0])) todoStop = values[0];
+      else output.error(...values);
+    },
+  };
   let wrapped = false;
   const wrapConverter = () => {
     const converter = convs.node;
@@ -51,13 +63,24 @@ executorModule.createExecutor = function (root, convs, ...rest) {
     };
     wrapped = true;
   };
-  const executor = createExecutor.call(this, root, convs, ...rest);
+  const executor = createExecutor.call(this, root, convs, executorOutput, ...rest);
   const execute = executor.execute;
   executor.execute = async (source) => {
     if (!wrapped) wrapConverter();
+    const waiting = session.waitingDependency(source);
+    if (waiting) {
+      console.log(waiting);
+      return true;
+    }
     failed = null;
+    todoStop = null;
     const ok = await execute(source);
     if (!ok && failed) console.error(session.compileFailureNotice(failed));
+    if (!ok && todoStop !== null) {
+      console.log(session.recordTodoStop(source, todoStop));
+      return true;
+    }
+    if (ok) session.recordCellSuccess(source);
     return ok;
   };
   return executor;

@@ -3,28 +3,9 @@
  * French message saying what to complete, and `check(...)` reports it as "not done yet" instead of a bug.
  */
 import { findExercise } from "./lessons";
+import { TodoError } from "./todo-error";
 
-/** Marks TodoErrors across copies of this module (the grader may load the library twice). */
-const TODO_BRAND = Symbol.for("llm-course.TodoError");
-
-/** Thrown by a released stub that the student has not completed yet. */
-export class TodoError extends Error {
-  readonly exerciseId: string;
-  readonly task: string;
-  readonly [TODO_BRAND] = true;
-
-  constructor(exerciseId: string, task: string) {
-    super(`À compléter : ${task} (exercice ${exerciseId})`);
-    this.name = "TodoError";
-    this.exerciseId = exerciseId;
-    this.task = task;
-  }
-}
-
-/** True for a TodoError, even one created by another copy of this module. */
-export function isTodoError(error: unknown): error is TodoError {
-  return typeof error === "object" && error !== null && (error as { [TODO_BRAND]?: unknown })[TODO_BRAND] === true;
-}
+export { isTodoError, TodoError } from "./todo-error";
 
 /**
  * Throws the TodoError of an exercise: "À compléter : <task> (exercice <id>)". An unknown id throws a plain

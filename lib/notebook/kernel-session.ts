@@ -1,10 +1,14 @@
 /**
  * What the course's kernel (environment/kernel.cjs) records about the cells it runs, for the library to
- * read: which browser page sent the running cell (so plots embed plotly.js again after a reload), and which
- * definitions the last version of a cell failed to compile (so `check` says the code on screen never ran).
+ * read: which browser page sent the running cell (so plots embed plotly.js again after a reload), which
+ * definitions the last version of a cell failed to compile (so `check` says the code on screen never ran),
+ * and which cells stopped on an exercise the student has not done yet (a demonstration that calls the
+ * stub): such a cell, and every later cell that uses what it defines, waits with a French notice instead of
+ * failing, so that « Exécuter tout » runs the whole lesson on a fresh notebook.
  * The record lives on `globalThis` because the launcher and the notebook's imports may load this file as
  * two module instances; outside the course's kernel it stays empty and every function here is a no-op.
  */
+import { isTodoError } from "../grading/todo-error";
 
 /** One TypeScript diagnostic of a cell, as tslab reports it (line and column from 1). */
 export interface CellDiagnostic {
@@ -34,11 +38,23 @@ export interface ExecutionContext {
   number: number;
 }
 
+/** A cell that stopped on an unfinished exercise, or that uses a name such a cell defines. */
+export interface WaitingCell {
+  /** The unfinished exercise it waits for. */
+  exerciseId: string;
+  /** What that exercise asks to complete (the TodoError's task). */
+  task: string;
+  /** Top-level names the cell declares: undefined until it runs to the end. */
+  names: string[];
+}
+
 interface KernelRecord {
   current: ExecutionContext | null;
   executions: number;
   /** Failed cells, by the names they declare. */
   failures: Map<string, CompileFailure>;
+  /** Waiting cells, by the names they declare. */
+  waiting: Map<string, WaitingCell>;
 }
 
 const RECORD_KEY = Symbol.for("llm-course.kernel-session");
@@ -47,7 +63,7 @@ function record(): KernelRecord {
   const holder = globalThis as unknown as Record<symbol, KernelRecord | undefined>;
   let found = holder[RECORD_KEY];
   if (!found) {
-    found = { current: null, executions: 0, failures: new Map() };
+    found = { current: null, executions: 0, failures: new Map(), waiting: new Map() };
     holder[RECORD_KEY] = found;
   }
   return found;
@@ -77,15 +93,44 @@ export function currentExecution(): ExecutionContext | null {
   return record().current;
 }
 
+/** A cell's source without its comments. */
+function withoutComments(source: string): string {
+  return source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
+}
+
 /**
- * Top-level names a cell declares: `function f`, `async function f`, `class C`, `const/let/var a, b`,
- * `const { a, b }` is left out (rare in exercises). Good enough to match a failed cell with the function
- * that `check` is given; a name it misses only means no notice.
+ * The names a one-line destructuring pattern binds, from the text that starts with its `{` or `[`:
+ * `{ a, b: c, ...rest }` binds a, c, rest; `[x, , y = 0]` binds x, y (nested patterns are left out).
+ */
+function destructuredNames(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let part = "";
+  for (const char of text) {
+    if (char === "{" || char === "[" || char === "(") depth++;
+    else if (char === "}" || char === "]" || char === ")") depth--;
+    if (depth === 0) break;
+    if (depth === 1 && char === ",") {
+      parts.push(part);
+      part = "";
+    } else if (depth > 1 || !"{[".includes(char)) part += char;
+  }
+  parts.push(part);
+  return parts.flatMap((p) => {
+    const binding = /^\s*(?:\.\.\.)?(?:[A-Za-z_$][\w$]*\s*:\s*)?([A-Za-z_$][\w$]*)\s*(?:=[\s\S]*)?$/.exec(p);
+    return binding ? [binding[1]] : [];
+  });
+}
+
+/**
+ * Top-level names a cell declares: `function f`, `async function f`, `class C`, `const/let/var a`, and the
+ * names of a one-line destructuring (`const { a, b: c } = …`, `const [x, y] = …`). Good enough to match a
+ * cell with the function `check` is given, or with the cells that use its names; a name it misses only
+ * means no notice.
  */
 export function declaredNames(source: string): string[] {
   const names = new Set<string>();
-  const withoutComments = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
-  for (const line of withoutComments.split("\n")) {
+  for (const line of withoutComments(source).split("\n")) {
     // Only lines that start at column 0: declarations inside a function body are indented.
     const fn = /^(?:export\s+)?(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)/.exec(line);
     if (fn) names.add(fn[1]);
@@ -93,6 +138,8 @@ export function declaredNames(source: string): string[] {
     if (cls) names.add(cls[1]);
     const variable = /^(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)/.exec(line);
     if (variable) names.add(variable[1]);
+    const pattern = /^(?:export\s+)?(?:const|let|var)\s+(?=[{[])/.exec(line);
+    if (pattern) for (const name of destructuredNames(line.slice(pattern[0].length))) names.add(name);
   }
   return [...names];
 }
@@ -121,6 +168,65 @@ export function compileFailureFor(name: string): CompileFailure | undefined {
 /** Forgets every recorded failure (tests; a kernel restart starts with an empty record anyway). */
 export function clearCompileFailures(): void {
   record().failures.clear();
+}
+
+/** True when a cell's uncaught exception is an unfinished exercise's TodoError. */
+export function isTodoStop(error: unknown): boolean {
+  return isTodoError(error);
+}
+
+/**
+ * Called by the kernel launcher when a cell stopped on an unfinished exercise (tslab caught the TodoError):
+ * the cell's names wait for that exercise. Returns the French notice to print.
+ */
+export function recordTodoStop(source: string, error: unknown): string {
+  if (!isTodoError(error)) throw new TypeError("recordTodoStop: the cell's error is not a TodoError");
+  const cell: WaitingCell = { exerciseId: error.exerciseId, task: error.task, names: declaredNames(source) };
+  for (const name of cell.names) record().waiting.set(name, cell);
+  const names = cell.names.map((n) => `\`${n}\``).join(", ");
+  return (
+    `⏸ Cette cellule utilise l'exercice ${cell.exerciseId}, qui n'est pas encore fait (« ${cell.task} ») : ` +
+    `elle s'est arrêtée là, sans erreur de votre part.` +
+    (names ? ` ${names} ${cell.names.length > 1 ? "ne sont pas encore définis" : "n'est pas encore défini"} : les cellules qui s'en servent attendront aussi.` : "") +
+    `\nComplétez l'exercice, puis exécutez de nouveau cette cellule.`
+  );
+}
+
+/**
+ * Called by the kernel launcher before it runs a cell: when the cell uses a name that a waiting cell
+ * declares (and does not declare it itself), the cell waits too, without running, and this returns the
+ * French notice to print; else undefined.
+ */
+export function waitingDependency(source: string): string | undefined {
+  const { waiting } = record();
+  if (waiting.size === 0) return undefined;
+  const own = new Set(declaredNames(source));
+  // Strings are left out so that a word in a message is not taken for a use of the variable.
+  const code = withoutComments(source).replace(/"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'/g, '""');
+  for (const [name, cell] of waiting) {
+    if (own.has(name)) continue;
+    if (!new RegExp(`(?<![\\w$.])${name.replace(/\$/g, "\\$")}(?![\\w$])`).test(code)) continue;
+    const names = declaredNames(source);
+    const dependent: WaitingCell = { ...cell, names };
+    for (const declared of names) waiting.set(declared, dependent);
+    return (
+      `⏸ Cellule en attente, non exécutée : elle utilise \`${name}\`, que définit une cellule arrêtée sur l'exercice ` +
+      `${cell.exerciseId} (pas encore fait). Complétez l'exercice, exécutez de nouveau cette cellule-là, puis celle-ci.`
+    );
+  }
+  return undefined;
+}
+
+/** Called by the kernel launcher after a cell ran to the end: the names it declares no longer wait. */
+export function recordCellSuccess(source: string): void {
+  const { waiting } = record();
+  if (waiting.size === 0) return;
+  for (const name of declaredNames(source)) waiting.delete(name);
+}
+
+/** Forgets every waiting cell (tests; a kernel restart starts with an empty record anyway). */
+export function clearWaitingCells(): void {
+  record().waiting.clear();
 }
 
 /** French explanations of the TypeScript errors students meet most, by error number. */
