@@ -10,3 +10,5 @@ export { buildGptTrainingGraph, checkLossWeights, GptTrainingRunner } from "./tr
 export type { GptTrainingGraph, LossAndGradients, TrainingGraphParameter } from "./training-graph";
 export { GPT_MOBY_CHECKPOINT, GPT_MOBY_DIR, GPT_MOBY_RECIPE, gptMobyData, loadGptMoby } from "./moby";
 export type { GptMobyData, GptMobyInfo, LoadedGptMoby } from "./moby";
+export { disposeTinyGpt, tinyGptForward, tinyGptLoss, tinyGptNamedVariables, tinyGptParameterCount, tinyGptTrainStep, tinyGptVariables, tinyGptWeights } from "./tiny";
+export type { TinyGptBlockWeights, TinyGptShape, TinyGptWeights } from "./tiny";
