@@ -19,6 +19,7 @@ import { loadChatModel } from "../lib/chat/build";
 import { compareFineTuning, fineTuningData, LORA_TARGETS, optimisePreferences, preferencePairs, type FineTuningMethod } from "../lib/finetuning";
 import { Random } from "../lib/random";
 import { median, round } from "./support/figures";
+import { machineLine, reportedRatio, shownRatio } from "./support/machine";
 
 /** The benchmark's configuration. */
 export const FINETUNE_BENCH = {
@@ -66,6 +67,7 @@ export async function run(): Promise<Record<string, unknown>> {
   probe.dispose();
   const b = FINETUNE_BENCH;
   const data = fineTuningData(tokenizer, { trainConversations: b.trainConversations, testPrompts: b.testPrompts, oldTaskConversations: b.oldTaskConversations, seed: b.seed });
+  const threads = backendInfo()?.threads ?? 1;
   console.log(`parity task: ${data.conversations} conversations in ${data.train.size} rows, ${data.test.length} held-out prompts; ${steps} steps of ${b.batchSize} rows; backend ${backendInfo()?.name}`);
   const comparison = await compareFineTuning(METHODS, data, { steps, batchSize: b.batchSize, seed: 1, progress: false });
   const full = comparison.results.find((r) => r.method.kind === "full")!;
@@ -74,11 +76,12 @@ export async function run(): Promise<Record<string, unknown>> {
   console.log(`before fine-tuning: ${(100 * comparison.accuracyBefore).toFixed(1)} % exact`);
   for (const r of comparison.results) {
     console.log(
-      `${r.label.padEnd(10)} ${r.summary} | AdamW state ${(r.optimizerStateBytes / 1024).toFixed(0)} KiB | ${(1000 * r.secondsPerStep).toFixed(0)} ms/step (×${(full.secondsPerStep / r.secondsPerStep).toFixed(2)} vs full) | accuracy ${(100 * r.accuracy).toFixed(1)} % | old tasks' loss ${r.oldTaskLossBefore.toFixed(3)} → ${r.oldTaskLossAfter.toFixed(3)}`,
+      `${r.label.padEnd(10)} ${r.summary} | AdamW state ${(r.optimizerStateBytes / 1024).toFixed(0)} KiB | ${(1000 * r.secondsPerStep).toFixed(0)} ms/step (${shownRatio(full.secondsPerStep / r.secondsPerStep, 2, threads)} vs full) | accuracy ${(100 * r.accuracy).toFixed(1)} % | old tasks' loss ${r.oldTaskLossBefore.toFixed(3)} → ${r.oldTaskLossAfter.toFixed(3)}`,
     );
   }
   const compiled = await onnxruntimeFullStep(data.train);
-  if (compiled !== null) console.log(`full step through the GPT's compiled onnxruntime graph: ${(1000 * compiled).toFixed(0)} ms (×${(full.secondsPerStep / compiled).toFixed(2)} faster than tfjs autograd's full step)`);
+  if (compiled !== null) console.log(`full step through the GPT's compiled onnxruntime graph: ${(1000 * compiled).toFixed(0)} ms (${shownRatio(full.secondsPerStep / compiled, 2, threads)} tfjs autograd's full step speed)`);
+  console.log(machineLine({ ours: `tfjs ${threads} (every method)`, reference: "onnxruntime's compiled step: the GPT's training threads (the cores, at most 8)" }));
 
   const rng = new Random(b.seed + 1);
   const pairs = (split: "train" | "test", n: number) => [...preferencePairs("correct", split, n, rng), ...preferencePairs("french", split, n, rng)];
@@ -124,9 +127,10 @@ export async function run(): Promise<Record<string, unknown>> {
       oldTaskLossBefore: round(r.oldTaskLossBefore, 4),
       oldTaskLossAfter: round(r.oldTaskLossAfter, 4),
     })),
-    lora8StepSpeedup: round(full.secondsPerStep / lora8.secondsPerStep, 2),
+    threads,
+    lora8StepSpeedup: reportedRatio(full.secondsPerStep / lora8.secondsPerStep, 2, threads),
     lora8AccuracyGapPoints: round(100 * (full.accuracy - lora8.accuracy), 1),
-    lora8AllLinearStepSpeedup: round(full.secondsPerStep / lora8All.secondsPerStep, 2),
+    lora8AllLinearStepSpeedup: reportedRatio(full.secondsPerStep / lora8All.secondsPerStep, 2, threads),
     lora8AllLinearAccuracyGapPoints: round(100 * (full.accuracy - lora8All.accuracy), 1),
     onnxruntimeFullStepMs: compiled === null ? null : round(1000 * compiled, 1),
     dpo,

@@ -31,6 +31,7 @@ import { Random } from "../lib/random";
 import { CharTokenizer } from "../lib/tokenizers/char";
 import { train } from "../lib/training/loop";
 import { median, round } from "./support/figures";
+import { machineLine, reportedRatio, shownRatio } from "./support/machine";
 
 /** The benchmark's configuration. */
 export const GPT_BENCH = {
@@ -187,7 +188,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const agree = cached.ids.slice(0, fit + 1).every((id, i) => id === uncached.ids[i]);
     console.log(
       `generation, ${GPT_BENCH.newTokens} new tokens after a ${prompt.length}-token prompt: KV cache ${cached.tokensPerSecond.toFixed(1)} tokens/s, ` +
-        `full recomputation ${uncached.tokensPerSecond.toFixed(1)} tokens/s, speed-up ×${(cached.tokensPerSecond / uncached.tokensPerSecond).toFixed(2)}; ` +
+        `full recomputation ${uncached.tokensPerSecond.toFixed(1)} tokens/s, speed-up ${shownRatio(cached.tokensPerSecond / uncached.tokensPerSecond, 2, oursThreads)}; ` +
         `same tokens while in the context: ${agree}`,
     );
     console.log(`sample: ${JSON.stringify(GPT_BENCH.prompt + tokenizer.decode(cached.ids.slice(0, 80)))}`);
@@ -198,7 +199,6 @@ export async function run(): Promise<Record<string, unknown>> {
       trainingEngine: model.trainingEngine,
       threads: { ours: oursThreads, torch: [1, 2] },
       config: { ...GPT_BENCH, steps, vocabSize: V, parameters: model.parameterCount, trainTokens: trainEnd, validationTokens: ids.length - trainEnd },
-      loadAverage: round(os.loadavg()[0]!, 2),
       oursTokensPerSecond: round(ours, 1),
       oursMeanTokensPerSecond: round(oursMean, 1),
       oursMedianMsPerStep: round(median(stepSeconds) * 1e3, 1),
@@ -209,7 +209,7 @@ export async function run(): Promise<Record<string, unknown>> {
         promptTokens: prompt.length,
         kvCacheTokensPerSecond: round(cached.tokensPerSecond, 1),
         fullRecomputeTokensPerSecond: round(uncached.tokensPerSecond, 1),
-        speedup: round(cached.tokensPerSecond / uncached.tokensPerSecond, 2),
+        speedup: reportedRatio(cached.tokensPerSecond / uncached.tokensPerSecond, 2, oursThreads),
         sameTokensInContext: agree,
       },
     };
@@ -266,17 +266,15 @@ export async function run(): Promise<Record<string, unknown>> {
         const pairedRatio1 = median(rounds.map((r) => r.ratio1));
         console.log(
           `paired rounds (${PAIRED.steps} steps each, PyTorch 1 thread, then ours with ${oursThreads} thread${oursThreads === 1 ? "" : "s"} and with 1): ` +
-            rounds.map((r) => `${r.ours.toFixed(0)} & ${r.ours1.toFixed(0)} / ${r.torch.toFixed(0)} = ${r.ratio.toFixed(3)} & ${r.ratio1.toFixed(3)}`).join("; ") +
-            `; median ratio ${pairedRatio.toFixed(3)} (1 thread each: ${pairedRatio1.toFixed(3)}); load ${os.loadavg()[0]!.toFixed(1)}`,
+            rounds.map((r) => `${r.ours.toFixed(0)} & ${r.ours1.toFixed(0)} / ${r.torch.toFixed(0)} tokens/s`).join("; ") +
+            `; median ratio ${shownRatio(pairedRatio, 3, oursThreads)} (1 thread each: ${shownRatio(pairedRatio1, 3, oursThreads)})`,
         );
-        record.pairedRatio = round(pairedRatio, 3);
-        record.pairedRatioOneThreadEach = round(pairedRatio1, 3);
+        record.pairedRatio = reportedRatio(pairedRatio, 3, oursThreads);
+        record.pairedRatioOneThreadEach = reportedRatio(pairedRatio1, 3, oursThreads);
         record.pairedRounds = rounds.map((r) => ({
           oursTokensPerSecond: round(r.ours, 1),
           ours1ThreadTokensPerSecond: round(r.ours1, 1),
           torch1TokensPerSecond: round(r.torch, 1),
-          ratio: round(r.ratio, 3),
-          ratioOneThreadEach: round(r.ratio1, 3),
         }));
       }
     }
@@ -291,10 +289,11 @@ export async function run(): Promise<Record<string, unknown>> {
       console.log(`PyTorch ${torch1.torchVersion}, 1 thread:  ${torch1.tokensPerSecond.toFixed(0)} tokens/s (faster of 2 runs; mean ${torch1.meanTokensPerSecond.toFixed(0)}), validation loss ${torch1.valLoss.toFixed(4)} (same initial weights and minibatches)`);
       console.log(`PyTorch ${torch2.torchVersion}, 2 threads: ${torch2.tokensPerSecond.toFixed(0)} tokens/s (mean ${torch2.meanTokensPerSecond.toFixed(0)}), validation loss ${torch2.valLoss.toFixed(4)}`);
       console.log(`PyTorch, own initialisation and minibatches: validation loss ${own.valLoss.toFixed(4)} (ours ${ownGap >= 0 ? "+" : ""}${ownGap.toFixed(2)} %)`);
-      console.log(`ratio ours / torch: ${(ours / torch1.tokensPerSecond).toFixed(3)} (1 thread), ${(ours / torch2.tokensPerSecond).toFixed(3)} (2 threads); validation loss gap ${gap.toFixed(2)} %; load ${os.loadavg()[0]!.toFixed(1)}`);
+      console.log(`ratio ours (${oursThreads} thread${oursThreads === 1 ? "" : "s"}) / torch: ${shownRatio(ours / torch1.tokensPerSecond, 3, oursThreads)} (torch 1 thread), ${shownRatio(ours / torch2.tokensPerSecond, 3, oursThreads)} (torch 2 threads); validation loss gap ${gap.toFixed(2)} %`);
+      console.log(machineLine({ ours: oursThreads, reference: "1 and 2 (PyTorch)" }));
       Object.assign(record, {
-        ratio: round(ours / torch1.tokensPerSecond, 3),
-        ratio2Threads: round(ours / torch2.tokensPerSecond, 3),
+        ratio: reportedRatio(ours / torch1.tokensPerSecond, 3, oursThreads),
+        ratio2Threads: reportedRatio(ours / torch2.tokensPerSecond, 3, oursThreads),
         torch1TokensPerSecond: round(torch1.tokensPerSecond, 1),
         torch1MeanTokensPerSecond: round(torch1.meanTokensPerSecond, 1),
         torch1RunsTokensPerSecond: torch.filter((r) => r.threads === 1 && r.shared).map((r) => round(r.tokensPerSecond, 1)),
@@ -307,7 +306,6 @@ export async function run(): Promise<Record<string, unknown>> {
         valLossGapOwnInitPercent: round(ownGap, 2),
         torchVersion: torch1.torchVersion,
         torchParameters: torch1.parameters,
-        loadAverageEnd: round(os.loadavg()[0]!, 2),
       });
     } else if (!record.torchError) {
       record.torchError = "no result from bench/gpt_reference.py";

@@ -9,6 +9,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
+import { machineLine, reportedRatio, shownRatio } from "./support/machine";
+
 const FIXTURES = path.join(__dirname, "..", "test", "fixtures", "grading");
 
 export async function run(): Promise<Record<string, unknown>> {
@@ -53,10 +55,12 @@ export async function run(): Promise<Record<string, unknown>> {
     if (isolated) {
       for (const jobs of [1, 2]) {
         const cost = (figures[`jobs${jobs}_isolated_seconds`] as number) / (figures[`jobs${jobs}_none_seconds`] as number);
-        figures[`jobs${jobs}_isolation_cost_ratio`] = Math.round(cost * 100) / 100;
-        console.log(`coût de l'isolation, --jobs ${jobs} : ×${cost.toFixed(2)} sur la durée`);
+        figures[`jobs${jobs}_isolation_cost_ratio`] = reportedRatio(cost, 2, 2);
+        console.log(`coût de l'isolation, --jobs ${jobs} : ${shownRatio(cost, 2, 2)} sur la durée`);
       }
     }
+    // Each job is one kernel (one busy thread) plus its Python driver.
+    console.log(machineLine({ ours: "--jobs 1, then 2 (one kernel each)", reference: "the same runs without isolation" }));
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

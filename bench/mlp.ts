@@ -21,6 +21,7 @@ import { MlpLanguageModel, type MlpInitScales } from "../lib/models/mlp";
 import { Random } from "../lib/random";
 import { stepDecayLr, train as trainLoop } from "../lib/training/loop";
 import type { ContextDataset } from "../lib/training/trainable";
+import { machineLine, reportedRatio, shownRatio } from "./support/machine";
 import { round } from "./support/figures";
 
 /** makemore part 2's settings. */
@@ -178,13 +179,11 @@ export async function run(): Promise<Record<string, unknown>> {
   const torch1 = best(1);
   const torch2 = best(2);
   console.log(`ours:    ${ours.toFixed(0)} steps/s (${((oursSeconds / steps) * 1e3).toFixed(4)} ms/step), dev loss ${oursDev.toFixed(4)}, train loss ${oursTrain.toFixed(4)}`);
-  // Both sides share the machine with whatever else runs: a busy machine hurts torch's 2-thread run most.
-  const load = os.loadavg()[0]!;
-  if (load > os.cpus().length * 0.5) console.log(`note: load average ${load.toFixed(1)} on ${os.cpus().length} cores; timings are noisy, rerun on a quiet machine`);
+  // Our TypeScript step runs on the calling thread; torch runs at 1 then 2 threads.
+  console.log(machineLine({ ours: 1, reference: "1 and 2 (PyTorch)" }));
   const record: Record<string, unknown> = {
     backend: model.backend,
-    cores: os.cpus().length,
-    loadAverage: round(load, 2),
+    threads: { ours: 1, torch: [1, 2] },
     config: { ...MAKEMORE_MLP, steps, vocabSize: V, init: model.init, trainExamples: train.size, devExamples: dev.size },
     oursStepsPerSecond: round(ours, 1),
     oursMsPerStep: round((oursSeconds / steps) * 1e3, 5),
@@ -196,10 +195,10 @@ export async function run(): Promise<Record<string, unknown>> {
     const gap = ((oursDev - torch1.devLoss) / torch1.devLoss) * 100;
     console.log(`PyTorch ${torch1.torchVersion}, 1 thread:  ${torch1.stepsPerSecond.toFixed(0)} steps/s, dev loss ${torch1.devLoss.toFixed(4)}, train loss ${torch1.trainLoss.toFixed(4)}`);
     console.log(`PyTorch ${torch2.torchVersion}, 2 threads: ${torch2.stepsPerSecond.toFixed(0)} steps/s`);
-    console.log(`ratio ours / torch: ${(ours / torch1.stepsPerSecond).toFixed(2)} (1 thread), ${(ours / torch2.stepsPerSecond).toFixed(2)} (2 threads); dev loss gap ${gap.toFixed(2)} %`);
+    console.log(`ratio ours / torch: ${shownRatio(ours / torch1.stepsPerSecond)} (1 thread), ${shownRatio(ours / torch2.stepsPerSecond)} (2 threads); dev loss gap ${gap.toFixed(2)} %`);
     Object.assign(record, {
-      ratio: round(ours / torch1.stepsPerSecond, 3),
-      ratio2Threads: round(ours / torch2.stepsPerSecond, 3),
+      ratio: reportedRatio(ours / torch1.stepsPerSecond, 3),
+      ratio2Threads: reportedRatio(ours / torch2.stepsPerSecond, 3),
       torch1StepsPerSecond: round(torch1.stepsPerSecond, 1),
       torch2StepsPerSecond: round(torch2.stepsPerSecond, 1),
       torchDevLoss: round(torch1.devLoss, 4),

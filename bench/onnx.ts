@@ -8,6 +8,7 @@ import * as os from "node:os";
 import { backendInfo, initBackend } from "../lib/backend";
 import { generateWithPipeline, loadPipeline, type TextGenerationPipe } from "../lib/llm";
 import { loadGptMoby } from "../lib/models/gpt/moby";
+import { machineLine, reportedRatio, shownRatio } from "./support/machine";
 
 const PROMPT = "Call me Ishmael. Some years ago";
 const REPEATS = 3;
@@ -50,8 +51,11 @@ export async function run(): Promise<Record<string, unknown>> {
 
   console.log(`gpt-moby, greedy, ${newTokens} new tokens after ${promptIds.length} prompt tokens (best of ${REPEATS})`);
   console.log(`  ${backendInfo()?.summary ?? "tfjs"}, KV cache: ${tfjs.tokensPerSecond.toFixed(0)} tokens/s`);
-  console.log(`  ONNX fp32 (onnxruntime via transformers.js): ${fp32.tokensPerSecond.toFixed(0)} tokens/s, same tokens as tfjs`);
-  console.log(`  ONNX q8: ${q8.tokensPerSecond.toFixed(0)} tokens/s, its first ${q8SamePrefix} greedy tokens equal fp32's`);
+  console.log(`  ONNX fp32 (onnxruntime via transformers.js): ${fp32.tokensPerSecond.toFixed(0)} tokens/s (${shownRatio(fp32.tokensPerSecond / tfjs.tokensPerSecond)} tfjs), same tokens as tfjs`);
+  console.log(`  ONNX q8: ${q8.tokensPerSecond.toFixed(0)} tokens/s (${shownRatio(q8.tokensPerSecond / tfjs.tokensPerSecond)} tfjs), its first ${q8SamePrefix} greedy tokens equal fp32's`);
+  const tfjsThreads = backendInfo()?.threads ?? 1;
+  // transformers.js leaves onnxruntime's intra-op threads at its default: one per core.
+  console.log(`  ${machineLine({ ours: `onnxruntime default (${os.cpus().length})`, reference: `tfjs ${tfjsThreads}` })}`);
   return {
     model: "gpt-moby",
     prompt: PROMPT,
@@ -59,12 +63,12 @@ export async function run(): Promise<Record<string, unknown>> {
     tfjsTokensPerSecond: tfjs.tokensPerSecond,
     onnxFp32TokensPerSecond: fp32.tokensPerSecond,
     onnxQ8TokensPerSecond: q8.tokensPerSecond,
-    ratio: fp32.tokensPerSecond / tfjs.tokensPerSecond,
-    ratioQ8: q8.tokensPerSecond / tfjs.tokensPerSecond,
+    ratio: reportedRatio(fp32.tokensPerSecond / tfjs.tokensPerSecond, 3),
+    ratioQ8: reportedRatio(q8.tokensPerSecond / tfjs.tokensPerSecond, 3),
+    threads: { onnxruntime: os.cpus().length, tfjs: tfjsThreads },
     sameTokens,
     q8SamePrefixTokens: q8SamePrefix,
     backend: backendInfo()?.summary,
-    loadAverage: os.loadavg()[0],
   };
 }
 

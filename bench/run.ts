@@ -3,9 +3,12 @@
  * `run(): Promise<Record<string, unknown>>`), or all of them when no name is given. Each benchmark prints
  * its human-readable lines, then one JSON line `{"name": …, …figures}`; with several benchmarks a final
  * line holds the JSON array of all results. Exits 1 if any benchmark fails.
+ * Each result carries `machine`: the CPUs, the load average and the share of CPU time other processes took
+ * while it ran; ratios are withheld when that share makes them meaningless (bench/support/machine.ts).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { machineState, OTHERS_CPU_LIMIT, ratioVerdict, startMeasuring } from "./support/machine";
 
 type Bench = { run: () => Promise<Record<string, unknown>> };
 
@@ -33,7 +36,12 @@ async function main(): Promise<number> {
     try {
       const bench = require(path.join(__dirname, name)) as Partial<Bench>;
       if (typeof bench.run !== "function") throw new Error(`bench/${name}.ts does not export run()`);
-      const result = { name, ...(await bench.run()) };
+      startMeasuring();
+      const figures = await bench.run();
+      const state = machineState();
+      const verdict = ratioVerdict();
+      console.log(`${name}: machine ${state.cpus} CPUs, load average ${state.loadAverageStart.toFixed(1)} → ${state.loadAverageNow.toFixed(1)}; ${verdict.reportable ? "ratios reported" : "ratios withheld"}: ${verdict.reason}`);
+      const result = { name, ...figures, machine: { ...state, othersCpuLimit: OTHERS_CPU_LIMIT, ratiosReported: verdict.reportable } };
       results.push(result);
       console.log(JSON.stringify(result));
     } catch (error) {

@@ -16,7 +16,6 @@
  * ends its answers after a few tokens, so its figures would measure requests rather than tokens).
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { PATHS } from "../lib/env";
 import { loadTokenizer } from "../lib/llm/models";
@@ -26,6 +25,7 @@ import { createEngine } from "../lib/server/engine";
 import type { GenerationEngine } from "../lib/server/types";
 import { Worker } from "node:worker_threads";
 import { median, round } from "./support/figures";
+import { machineLine, ratioVerdict, shownRatio } from "./support/machine";
 
 /** The benchmark's configuration. */
 export const SERVE_BENCH = {
@@ -119,7 +119,6 @@ export async function run(): Promise<Record<string, unknown>> {
   const model = process.env.SERVE_BENCH_MODEL ?? SERVE_BENCH.model;
   const folder = path.join(PATHS.data, "models", model);
   const rounds = Number(process.env.SERVE_BENCH_ROUNDS ?? SERVE_BENCH.rounds);
-  const loadStart = os.loadavg()[0]!;
   const server = await startServer({ models: [folder], maxBatch: SERVE_BENCH.maxBatch, quiet: true });
   const engine = await createEngine(folder, { maxBatch: SERVE_BENCH.maxBatch, maxQueue: 64, dtype: "fp32" });
   const tokenizer = await loadTokenizer(folder);
@@ -149,6 +148,9 @@ export async function run(): Promise<Record<string, unknown>> {
     const speedup = manyRate / oneRate;
     const overhead = (directRate / oneRate - 1) * 100;
     const stats = server.engines.get(model)!.stats();
+    // Ratios between runs mean something only if other processes left the machine alone meanwhile.
+    const judged = ratioVerdict(2).reportable;
+    const ratio = (value: number, digits: number) => (judged ? round(value, digits) : null);
     const record = {
       model,
       maxTokens: SERVE_BENCH.maxTokens,
@@ -156,26 +158,23 @@ export async function run(): Promise<Record<string, unknown>> {
       rounds,
       directTokensPerSecond: round(directRate, 1),
       directConcurrentTokensPerSecond: round(directManyRate, 1),
-      directConcurrencySpeedup: round(directManyRate / directRate, 2),
+      directConcurrencySpeedup: ratio(directManyRate / directRate, 2),
       oneClientTokensPerSecond: round(oneRate, 1),
       concurrentTokensPerSecond: round(manyRate, 1),
-      concurrencySpeedup: round(speedup, 2),
-      serverOverheadPercent: round(overhead, 1),
+      concurrencySpeedup: ratio(speedup, 2),
+      serverOverheadPercent: ratio(overhead, 1),
       timeToFirstTokenP50Ms: round(percentile(firstTokenMs, 50), 1),
       timeToFirstTokenP95Ms: round(percentile(firstTokenMs, 95), 1),
       largestBatch: stats.largestBatch,
-      medianConcurrencySpeedup: round(median(rates.many) / median(rates.one), 2),
-      medianServerOverheadPercent: round((median(rates.direct) / median(rates.one) - 1) * 100, 1),
-      cpus: os.cpus().length,
-      loadAverageStart: round(loadStart, 2),
-      loadAverageEnd: round(os.loadavg()[0]!, 2),
+      medianConcurrencySpeedup: ratio(median(rates.many) / median(rates.one), 2),
+      medianServerOverheadPercent: ratio((median(rates.direct) / median(rates.one) - 1) * 100, 1),
     };
     console.log(`serve: ${model}, greedy, ${SERVE_BENCH.prompts.length} requests of ${SERVE_BENCH.maxTokens} new tokens (one after another, or all at once), streamed /v1/completions; fastest of ${rounds} rounds (medians in the JSON)`);
-    console.log(`  engine directly, 1 at a time: ${record.directTokensPerSecond} tokens/s; ${SERVE_BENCH.clients} at once: ${record.directConcurrentTokensPerSecond} tokens/s (${record.directConcurrencySpeedup}×, what batching gives without HTTP)`);
-    console.log(`  server, 1 client:             ${record.oneClientTokensPerSecond} tokens/s (overhead ${record.serverOverheadPercent} %, target ≤ 10 %)`);
-    console.log(`  server, ${SERVE_BENCH.clients} concurrent clients:  ${record.concurrentTokensPerSecond} tokens/s in all (${record.concurrencySpeedup}× one client, target ≥ 3×; largest batch ${record.largestBatch})`);
+    console.log(`  engine directly, 1 at a time: ${record.directTokensPerSecond} tokens/s; ${SERVE_BENCH.clients} at once: ${record.directConcurrentTokensPerSecond} tokens/s (${shownRatio(directManyRate / directRate, 2, 2)}, what batching gives without HTTP)`);
+    console.log(`  server, 1 client:             ${record.oneClientTokensPerSecond} tokens/s (overhead ${judged ? `${record.serverOverheadPercent} %` : "withheld"}, target ≤ 10 %)`);
+    console.log(`  server, ${SERVE_BENCH.clients} concurrent clients:  ${record.concurrentTokensPerSecond} tokens/s in all (${shownRatio(speedup, 2, 2)} one client, target ≥ 3×; largest batch ${record.largestBatch})`);
     console.log(`  time to first token: p50 ${record.timeToFirstTokenP50Ms} ms, p95 ${record.timeToFirstTokenP95Ms} ms`);
-    console.log(`  machine: ${record.cpus} CPUs, load ${record.loadAverageStart} → ${record.loadAverageEnd}`);
+    console.log(`  ${machineLine({ ours: "the server: its event loop + one decoder worker thread (onnxruntime default threads)", reference: "the engine called directly, same decoder" })}`);
     return record;
   } finally {
     await worker.terminate();

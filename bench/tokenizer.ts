@@ -10,6 +10,7 @@ import { get_encoding } from "tiktoken";
 import { loadMobyDick } from "../lib/data/books";
 import { fromTiktoken, trainByteBpeModel } from "../lib/tokenizers";
 import { round } from "./support/figures";
+import { machineLine, reportedRatio, shownRatio } from "./support/machine";
 
 const RUNS = 5;
 const TRAIN_RUNS = 3;
@@ -62,8 +63,10 @@ export async function run(): Promise<Record<string, unknown>> {
     const tiktokenMs = Math.min(...tiktokenTimes);
     const ratio = tiktokenMs / oursMs;
     console.log(`encode, tiktoken (wasm):         ${tiktokenMs.toFixed(1)} ms  ${(megabytes / (tiktokenMs / 1000)).toFixed(2)} MB/s`);
-    console.log(`encode, course (cold cache):     ${oursMs.toFixed(1)} ms  ${(megabytes / (oursMs / 1000)).toFixed(2)} MB/s  ratio ${ratio.toFixed(2)}`);
-    console.log(`encode, course (warm cache):     ${warmMs.toFixed(1)} ms  ratio ${(tiktokenMs / warmMs).toFixed(2)}`);
+    console.log(`encode, course (cold cache):     ${oursMs.toFixed(1)} ms  ${(megabytes / (oursMs / 1000)).toFixed(2)} MB/s  ratio ${shownRatio(ratio)}`);
+    console.log(`encode, course (warm cache):     ${warmMs.toFixed(1)} ms  ratio ${shownRatio(tiktokenMs / warmMs)}`);
+    // Both encoders run on the calling thread: one thread each.
+    console.log(machineLine({ ours: 1, reference: "1 (tiktoken's wasm)" }));
     console.log(`loading cl100k ranks into the course's encoder: ${loadMs.toFixed(0)} ms (once per process)`);
 
     const trainTimes: number[] = [];
@@ -75,8 +78,9 @@ export async function run(): Promise<Record<string, unknown>> {
     console.log(`BPE training, ${TRAIN_VOCAB} tokens (${merges} merges) on the whole book: ${(trainMs / 1000).toFixed(2)} s (best of ${TRAIN_RUNS})`);
 
     return {
-      ratio: round(ratio, 3),
-      ratioWarmCache: round(tiktokenMs / warmMs, 3),
+      ratio: reportedRatio(ratio, 3),
+      ratioWarmCache: reportedRatio(tiktokenMs / warmMs, 3),
+      threads: { ours: 1, reference: 1 },
       oursMs: round(oursMs, 3),
       oursWarmMs: round(warmMs, 3),
       tiktokenMs: round(tiktokenMs, 3),

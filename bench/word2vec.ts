@@ -6,7 +6,8 @@
  *    between our cosine similarities and gensim's; the yardstick is the correlation between two gensim runs
  *    that differ only by their seed (word2vec is noisy on a 215k-word book), and the ratio
  *    ours-vs-gensim / gensim-vs-gensim should be ≥ 0.8;
- *  - speed: our training time against gensim's with 1 and 2 worker threads (ratios > 1 = gensim faster).
+ *  - speed: our training time (1 thread) against gensim's with 1 and 2 worker threads, as our speed over
+ *    gensim's (> 1 = ours faster); withheld when other processes load the machine (bench/support/machine.ts).
  *
  * Run: `npm run bench -- word2vec`, or `npx tsx bench/word2vec.ts`. Needs /usr/bin/python3 with gensim
  * (`apt-get install python3-gensim`). The gensim side is bench/word2vec_reference.py.
@@ -20,6 +21,7 @@ import { buildVocabulary, mobyDickSentences, trainWord2Vec, type Word2VecArchite
 import { Random } from "../lib/random";
 import { spearman } from "../lib/stats";
 import { round } from "./support/figures";
+import { machineLine, reportedRatio, shownRatio } from "./support/machine";
 
 /** The Python script that trains gensim. */
 export const REFERENCE_SCRIPT = path.join(__dirname, "word2vec_reference.py");
@@ -135,7 +137,7 @@ export function runGensim(
 }
 
 
-async function compareArchitecture(architecture: Word2VecArchitecture, sentences: string[][], pairs: [string, string][]): Promise<Record<string, number>> {
+async function compareArchitecture(architecture: Word2VecArchitecture, sentences: string[][], pairs: [string, string][]): Promise<Record<string, number | null>> {
   const params = fullParams(architecture);
   const reference = runGensim(sentences, params, [{ seed: 1, workers: 1 }, { seed: 2, workers: 1 }, { seed: 3, workers: 2 }], pairs);
   const [g1, g2, g3] = reference.runs as [GensimRun, GensimRun, GensimRun];
@@ -149,13 +151,16 @@ async function compareArchitecture(architecture: Word2VecArchitecture, sentences
       `ratio ${ratio.toFixed(3)} (≥ 0.8 wanted)${ratio >= 0.8 ? "" : "  ← BELOW 0.8"}`,
   );
   console.log(
-    `${architecture}: training time ours ${model.seconds.toFixed(2)} s, gensim ${g1.seconds.toFixed(2)} s (1 worker), ${g3.seconds.toFixed(2)} s (2 workers); ` +
-      `ours/gensim ${(model.seconds / g1.seconds).toFixed(2)}× and ${(model.seconds / g3.seconds).toFixed(2)}×; vocabulary ${model.vectors.size} vs ${g1.vocab_size}`,
+    `${architecture}: training time ours ${model.seconds.toFixed(2)} s (1 thread), gensim ${g1.seconds.toFixed(2)} s (1 worker), ${g3.seconds.toFixed(2)} s (2 workers); ` +
+      `our speed ${shownRatio(g1.seconds / model.seconds)} gensim's at 1 thread each, ${shownRatio(g3.seconds / model.seconds)} gensim's with 2 workers; vocabulary ${model.vectors.size} vs ${g1.vocab_size}`,
   );
+  console.log(machineLine({ ours: 1, reference: "1 and 2 (gensim workers)" }));
   return {
     [`${architecture}_spearman_ours_gensim`]: round(oursVsGensim, 3),
     [`${architecture}_spearman_gensim_gensim`]: round(gensimVsGensim, 3),
     [`${architecture}_ratio`]: round(ratio, 3),
+    [`${architecture}_speed_ratio_1_thread_each`]: reportedRatio(g1.seconds / model.seconds, 3),
+    [`${architecture}_speed_ratio_vs_2_workers`]: reportedRatio(g3.seconds / model.seconds, 3),
     [`${architecture}_ours_s`]: round(model.seconds, 2),
     [`${architecture}_gensim_1worker_s`]: round(g1.seconds, 2),
     [`${architecture}_gensim_2workers_s`]: round(g3.seconds, 2),
