@@ -109,10 +109,10 @@ export function reportedRatio(value: number, digits = 2, ownThreads = 1): number
   return ratioVerdict(ownThreads).reportable ? Number(value.toFixed(digits)) : null;
 }
 
-/** A ratio for a printed line: "×1.23", or "× withheld (…why…)" when the load makes it meaningless. */
+/** A ratio for a printed line: "×1.23", or "withheld (…why…)" when the load makes it meaningless. */
 export function shownRatio(value: number, digits = 2, ownThreads = 1): string {
   const verdict = ratioVerdict(ownThreads);
-  return verdict.reportable ? `×${value.toFixed(digits)}` : `× withheld (${verdict.reason})`;
+  return verdict.reportable ? `×${value.toFixed(digits)}` : `withheld (${verdict.reason})`;
 }
 
 /** One line naming the thread settings of both sides and the machine's state. */
