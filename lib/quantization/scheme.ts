@@ -58,13 +58,16 @@ export function checkScheme(scheme: QuantizationScheme, where: string): void {
   if (s !== "fp32" && s !== "fp16") throw new RangeError(`${where}: scaleDtype must be "fp32" or "fp16", got ${JSON.stringify(s)}`);
 }
 
-/** A short name for tables: "int8 absmax per tensor", "int4 absmax g=32 (fp16 scales)", "bf16". */
+/** Granularities as the notebooks' (French) tables name them. */
+const GRANULARITY_NAMES = { tensor: "par tenseur", row: "par ligne", column: "par colonne" } as const;
+
+/** A short name for the notebooks' tables, in French: "int8 absmax par tenseur", "int4 absmax g=32 (échelles fp16)", "bf16". */
 export function describeScheme(scheme: QuantizationScheme): string {
   checkScheme(scheme, "describeScheme");
   if (scheme.method === "float") return scheme.format;
   const g = scheme.granularity ?? "tensor";
-  const where = typeof g === "object" ? `g=${g.groupSize}` : `per ${g}`;
-  const scales = (scheme.scaleDtype ?? "fp32") === "fp16" ? " (fp16 scales)" : "";
+  const where = typeof g === "object" ? `g=${g.groupSize}` : GRANULARITY_NAMES[g];
+  const scales = (scheme.scaleDtype ?? "fp32") === "fp16" ? " (échelles fp16)" : "";
   return `int${scheme.bits} ${scheme.method} ${where}${scales}`;
 }
 

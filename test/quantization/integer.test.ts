@@ -120,7 +120,7 @@ test("group-wise int4 by hand, with fp16 scales, packed two per byte", () => {
   // Decoding uses the stored fp16 scale exactly.
   const decoded = dequantizeTensor(q);
   q.values.forEach((code, i) => assert.equal(decoded[i], Math.fround(code * q.scales[i >> 2]!)));
-  assert.equal(describeScheme({ method: "absmax", bits: 4, granularity: { groupSize: 4 }, scaleDtype: "fp16" }), "int4 absmax g=4 (fp16 scales)");
+  assert.equal(describeScheme({ method: "absmax", bits: 4, granularity: { groupSize: 4 }, scaleDtype: "fp16" }), "int4 absmax g=4 (échelles fp16)");
   // ONNX INT4 layout: element 2i low nibble, 2i + 1 high nibble, two's complement.
   const packed = packInt4(q.values);
   assert.deepEqual([...packed], [0xe1, 0x73, 0xc7, 0x12]);

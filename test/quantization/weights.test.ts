@@ -31,7 +31,7 @@ test("quantizeWeights: int8 per row quantizes the matrices, keeps biases and nor
   const copy = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Float32Array.from(v.values)]));
   const scheme = { method: "absmax", bits: 8, granularity: "row" } as const;
   const { stored, dequantized, report } = quantizeWeights(params, scheme);
-  assert.equal(report.label, "int8 absmax per row");
+  assert.equal(report.label, "int8 absmax par ligne");
   assert.equal(report.params, 1600 + 2048 + 64 + 32);
   assert.equal(report.quantizedParams, 1600 + 2048);
   assert.deepEqual(report.tensors.map((t) => [t.name, t.kept]), [["wte", false], ["h0.mlp.w", false], ["h0.mlp.b", true], ["ln_f.gamma", true]]);
@@ -88,22 +88,22 @@ test("the standard schemes: smaller storage, larger error", () => {
     "fp32",
     "fp16",
     "bf16",
-    "int8 absmax per tensor",
-    "int8 zero-point per tensor",
-    "int8 absmax per row",
-    "int4 absmax per tensor",
-    "int4 absmax g=32 (fp16 scales)",
+    "int8 absmax par tenseur",
+    "int8 zero-point par tenseur",
+    "int8 absmax par ligne",
+    "int4 absmax par tenseur",
+    "int4 absmax g=32 (échelles fp16)",
   ]);
   const snr = (label: string) => reports.find((r) => r.label === label)!.error.snrDb;
   assert.equal(snr("fp32"), Infinity);
-  assert.ok(snr("fp16") > snr("bf16") && snr("bf16") > snr("int8 absmax per row"));
-  assert.ok(snr("int8 absmax per row") > snr("int8 absmax per tensor"));
-  assert.ok(snr("int8 absmax per tensor") > snr("int4 absmax g=32 (fp16 scales)"));
-  assert.ok(snr("int4 absmax g=32 (fp16 scales)") > snr("int4 absmax per tensor"));
+  assert.ok(snr("fp16") > snr("bf16") && snr("bf16") > snr("int8 absmax par ligne"));
+  assert.ok(snr("int8 absmax par ligne") > snr("int8 absmax par tenseur"));
+  assert.ok(snr("int8 absmax par tenseur") > snr("int4 absmax g=32 (échelles fp16)"));
+  assert.ok(snr("int4 absmax g=32 (échelles fp16)") > snr("int4 absmax par tenseur"));
   const bytes = (label: string) => reports.find((r) => r.label === label)!.bytes;
-  assert.ok(bytes("fp32") > bytes("fp16") && bytes("fp16") === bytes("bf16") && bytes("bf16") > bytes("int8 absmax per row"));
-  assert.ok(bytes("int8 absmax per row") > bytes("int4 absmax g=32 (fp16 scales)"));
-  assert.equal(describeScheme({ method: "zero-point", bits: 8, granularity: "column" }), "int8 zero-point per column");
+  assert.ok(bytes("fp32") > bytes("fp16") && bytes("fp16") === bytes("bf16") && bytes("bf16") > bytes("int8 absmax par ligne"));
+  assert.ok(bytes("int8 absmax par ligne") > bytes("int4 absmax g=32 (échelles fp16)"));
+  assert.equal(describeScheme({ method: "zero-point", bits: 8, granularity: "column" }), "int8 zero-point par colonne");
 });
 
 test("quantizeWeights: clear errors naming the parameter", () => {
