@@ -7,6 +7,13 @@ import * as tf from "@tensorflow/tfjs";
 import { defineExercise, defineLesson } from "../lib/grading/spec";
 import { expectClose, expectEqual, expectTrue } from "../lib/grading/expect";
 import { mlpReferenceStep, type MlpShape } from "../lib/models/mlp-math";
+import {
+  BATCHNORM_MLP_PARAMETERS,
+  batchNormMlpForward,
+  initBatchNormMlp,
+  type BatchNormMlpForward,
+  type BatchNormMlpParams,
+} from "../lib/models/mlp-batchnorm";
 import { Random } from "../lib/random";
 
 type BuildContexts = (words: string[], stoi: Map<string, number>, blockSize: number) => { X: number[][]; Y: number[] };
@@ -19,6 +26,10 @@ type MlpVariables = { C: tf.Variable<tf.Rank.R2>; W1: tf.Variable<tf.Rank.R2>; b
 type TrainOptions = { steps: number; batchSize: number; lr: (step: number) => number; rng: Random };
 type TrainMlp = (params: MlpVariables, X: number[][], Y: number[], options: TrainOptions) => number[];
 type SgdStep = (params: number[], grads: number[], lr: number, weightDecay: number) => number[];
+type BatchNormLayer = { gain: tf.Tensor1D; bias: tf.Tensor1D; runningMean: tf.Variable<tf.Rank.R1>; runningVar: tf.Variable<tf.Rank.R1>; momentum: number; eps: number };
+type BatchNorm = (x: tf.Tensor2D, layer: BatchNormLayer, training: boolean) => tf.Tensor2D;
+type MlpGradients = { [K in keyof BatchNormMlpParams]: tf.Tensor };
+type MlpBackward = (params: BatchNormMlpParams, forward: BatchNormMlpForward) => MlpGradients;
 
 const stoi = new Map([[".", 0], ["a", 1], ["b", 2], ["e", 3], ["m", 4]]);
 
@@ -268,9 +279,263 @@ const trainMlp = defineExercise<TrainMlp>({
   ],
 });
 
+
+/** A BatchNorm layer of `size` units with the given gain, bias and running statistics (the caller disposes it). */
+function batchNormLayer(gain: number[], bias: number[], runningMean: number[], runningVar: number[], momentum: number, eps: number): BatchNormLayer & { dispose(): void } {
+  const layer = {
+    gain: tf.tensor1d(gain),
+    bias: tf.tensor1d(bias),
+    runningMean: tf.variable(tf.tensor1d(runningMean)),
+    runningVar: tf.variable(tf.tensor1d(runningVar)),
+    momentum,
+    eps,
+  };
+  return { ...layer, dispose: () => tf.dispose([layer.gain, layer.bias, layer.runningMean, layer.runningVar]) };
+}
+
+const batchNorm = defineExercise<BatchNorm>({
+  id: "tp04.batchnorm",
+  title: "La BatchNorm : normaliser avec le batch, prédire avec les statistiques courantes",
+  symbol: "batchNorm",
+  kind: "function",
+  points: 3,
+  offLimits: ["batchNormMlpForward"],
+  task:
+    "compléter batchNorm(x, layer, training) : en entraînement, moyenne μ et variance σ² (biaisée, 1/n) de chaque colonne du batch, sortie gain ⊙ (x − μ)/√(σ² + eps) + bias, et mise à jour runningMean ← (1 − momentum)·runningMean + momentum·μ (de même pour runningVar avec σ²) ; en inférence (training = false), la même formule avec runningMean et runningVar, sans rien mettre à jour ; avec des opérations tfjs (la sortie doit rester dérivable)",
+  hints: [
+    "μ = x.mean(0) et σ² = x.sub(μ).square().mean(0) : des vecteurs de H nombres, un par neurone (colonne). tf.moments(x, 0) donne les deux.",
+    "La normalisation : x.sub(μ).div(σ².add(eps).sqrt()), puis .mul(layer.gain).add(layer.bias) (la diffusion étend les vecteurs à toutes les lignes).",
+    "Les statistiques courantes sont des tf.Variable : layer.runningMean.assign(layer.runningMean.mul(1 - layer.momentum).add(μ.mul(layer.momentum))). Pas de tf.tidy autour de la sortie : elle doit survivre à l'appel.",
+    "En inférence, un batch d'un seul exemple a σ² = 0 et x − μ = 0 : c'est pour cela qu'on utilise runningMean et runningVar à la place.",
+  ],
+  tests: [
+    {
+      // columns [1, 3] and [2, 6]: μ = [2, 4], σ² = [1, 4], x̂ = [[−1, −1], [1, 1]]; gain [2, 1], bias [0, 10] → [[−2, 9], [2, 11]]
+      name: "entraînement, calculé à la main : x = [[1, 2], [3, 6]], gain [2, 1], biais [0, 10], eps 0 → [[−2, 9], [2, 11]]",
+      // tf.tidy frees every tensor the test and the submission create.
+      run: (f) => tf.tidy(() => {
+        const layer = batchNormLayer([2, 1], [0, 10], [0, 0], [1, 1], 0.1, 0);
+        const x = tf.tensor2d([[1, 2], [3, 6]]);
+        try {
+          const out = f(x, layer, true);
+          expectEqual(out.shape, [2, 2], "forme de la sortie");
+          expectClose(Array.from(out.dataSync()), [-2, 9, 2, 11], 1e-6, "sortie (ligne par ligne)");
+        } finally {
+          tf.dispose(x);
+          layer.dispose();
+        }
+      }),
+    },
+    {
+      // running mean 0.9·[0, 0] + 0.1·[2, 4] = [0.2, 0.4]; running var 0.9·[1, 1] + 0.1·[1, 4] = [1, 1.3]
+      name: "mise à jour des statistiques courantes (momentum 0,1) : moyenne [0, 0] → [0,2, 0,4], variance [1, 1] → [1, 1,3]",
+      // tf.tidy frees every tensor the test and the submission create.
+      run: (f) => tf.tidy(() => {
+        const layer = batchNormLayer([1, 1], [0, 0], [0, 0], [1, 1], 0.1, 1e-5);
+        const x = tf.tensor2d([[1, 2], [3, 6]]);
+        try {
+          tf.dispose(f(x, layer, true));
+          expectClose(Array.from(layer.runningMean.dataSync()), [0.2, 0.4], 1e-6, "runningMean");
+          expectClose(Array.from(layer.runningVar.dataSync()), [1, 1.3], 1e-6, "runningVar");
+        } finally {
+          tf.dispose(x);
+          layer.dispose();
+        }
+      }),
+    },
+    {
+      // (3 − 2)/√1 · 2 + 0 = 2 ; (8 − 4)/√4 · 1 + 10 = 12
+      name: "inférence sur un seul exemple : statistiques courantes μ = [2, 4], σ² = [1, 4] ; [[3, 8]] → [[2, 12]], rien n'est mis à jour",
+      // tf.tidy frees every tensor the test and the submission create.
+      run: (f) => tf.tidy(() => {
+        const layer = batchNormLayer([2, 1], [0, 10], [2, 4], [1, 4], 0.1, 0);
+        const x = tf.tensor2d([[3, 8]]);
+        try {
+          const out = f(x, layer, false);
+          expectEqual(out.shape, [1, 2], "forme de la sortie");
+          expectClose(Array.from(out.dataSync()), [2, 12], 1e-6, "sortie");
+          expectClose(Array.from(layer.runningMean.dataSync()), [2, 4], 0, "runningMean en inférence");
+          expectClose(Array.from(layer.runningVar.dataSync()), [1, 4], 0, "runningVar en inférence");
+        } finally {
+          tf.dispose(x);
+          layer.dispose();
+        }
+      }),
+    },
+    {
+      name: "32 × 10 valeurs au hasard : même sortie et mêmes gradients (x, gain, biais) que tf.moments + tf.batchNorm",
+      // tf.tidy frees every tensor the test and the submission create.
+      run: (f) => tf.tidy(() => {
+        const rng = new Random(17);
+        const values = (n: number, scale: number, offset = 0) => Array.from({ length: n }, () => offset + scale * rng.normal());
+        const layer = batchNormLayer(values(10, 0.5, 1), values(10, 0.5), values(10, 0), values(10, 0, 1), 0.01, 1e-5);
+        const x = tf.tensor2d(values(320, 3, 2), [32, 10]);
+        const weights = tf.tensor2d(values(320, 1), [32, 10]);
+        const reference = (input: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D) => {
+          const { mean, variance } = tf.moments(input, 0);
+          return tf.batchNorm(input, mean, variance, bias, gain, 1e-5);
+        };
+        try {
+          const out = f(x, layer, true);
+          expectClose(Array.from(out.dataSync()), Array.from(reference(x, layer.gain, layer.bias).dataSync()), 1e-4, "sortie");
+          const [dx, dGain, dBias] = tf.grads((input: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor) =>
+            f(input as tf.Tensor2D, { ...layer, gain: gain as tf.Tensor1D, bias: bias as tf.Tensor1D }, true).mul(weights).sum(),
+          )([x, layer.gain, layer.bias]);
+          const [rx, rGain, rBias] = tf.grads((input: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor) =>
+            reference(input as tf.Tensor2D, gain as tf.Tensor1D, bias as tf.Tensor1D).mul(weights).sum(),
+          )([x, layer.gain, layer.bias]);
+          expectClose(Array.from(dx!.dataSync()), Array.from(rx!.dataSync()), 1e-4, "gradient par rapport à x (la sortie doit être calculée avec des opérations tfjs)");
+          expectClose(Array.from(dGain!.dataSync()), Array.from(rGain!.dataSync()), 1e-4, "gradient par rapport au gain");
+          expectClose(Array.from(dBias!.dataSync()), Array.from(rBias!.dataSync()), 1e-4, "gradient par rapport au biais");
+        } finally {
+          tf.dispose([x, weights]);
+          layer.dispose();
+        }
+      }),
+    },
+  ],
+});
+
+/**
+ * Runs `compute` with tfjs autograd switched off: every gradient function of tfjs (tf.grad, tf.grads,
+ * tf.valueAndGrads, tf.variableGrads, optimizers' minimize) goes through the engine's `gradients`, which
+ * throws a French message meanwhile. Used so that the manual backward pass cannot hand its work to autograd.
+ */
+function withoutAutograd<T>(compute: () => T): T {
+  const engine = tf.engine() as unknown as { gradients: unknown };
+  const own = Object.prototype.hasOwnProperty.call(engine, "gradients");
+  const saved = engine.gradients;
+  engine.gradients = () => {
+    throw new Error("la différentiation automatique de tfjs (tf.grad, tf.grads, tf.variableGrads…) est désactivée pendant cette vérification : la rétropropagation est à écrire à la main");
+  };
+  try {
+    return compute();
+  } finally {
+    if (own) engine.gradients = saved;
+    else delete (engine as { gradients?: unknown }).gradients;
+  }
+}
+
+/** The student's gradients next to tfjs autograd's on one batch of a BatchNorm MLP: the largest |difference| per parameter. */
+function compareWithAutograd(f: MlpBackward, shape: { vocabSize: number; contextSize: number; embeddingSize: number; hiddenSize: number }, seed: number, n: number) {
+  const variables = initBatchNormMlp(shape, seed);
+  const rng = new Random(seed + 1);
+  const X = Array.from({ length: n }, () => Array.from({ length: shape.contextSize }, () => rng.int(shape.vocabSize)));
+  const Y = Array.from({ length: n }, () => rng.int(shape.vocabSize));
+  const forward = batchNormMlpForward(variables, X, Y);
+  const list = BATCHNORM_MLP_PARAMETERS.map((name) => variables[name]);
+  const autograd = tf.variableGrads(() => batchNormMlpForward(variables, X, Y).loss, list);
+  try {
+    const mine = withoutAutograd(() => f(variables, forward));
+    for (const name of BATCHNORM_MLP_PARAMETERS) {
+      const grad = mine?.[name];
+      expectTrue(grad instanceof tf.Tensor, `gradients.${name} doit être un tenseur tfjs`);
+      expectEqual(grad.shape, variables[name].shape, `forme de gradients.${name}`);
+      expectClose(Array.from(grad.dataSync()), Array.from(autograd.grads[variables[name].name]!.dataSync()), 2e-5, `gradients.${name} (comparé à tf.variableGrads)`);
+    }
+    tf.dispose(mine as unknown as tf.TensorContainer);
+  } finally {
+    tf.dispose([forward as unknown as tf.TensorContainer, autograd.value, autograd.grads as unknown as tf.TensorContainer]);
+    tf.dispose(list);
+  }
+}
+
+/** The tiny model of the hand-computed tests: V = 2, B = 1, E = 1, H = 1, two examples. */
+function tinyBatchNormMlp(w2: number) {
+  const params: BatchNormMlpParams = {
+    C: tf.tensor2d([[0], [1]]),
+    W1: tf.tensor2d([[2]]),
+    b1: tf.tensor1d([0]),
+    bnGain: tf.tensor1d([1]),
+    bnBias: tf.tensor1d([0]),
+    W2: tf.tensor2d([[w2, -w2]]),
+    b2: tf.tensor1d([0, 0]),
+  };
+  const forward = batchNormMlpForward(params, [[0], [1]], [0, 1]);
+  return { params, forward, dispose: () => tf.dispose([params as unknown as tf.TensorContainer, forward as unknown as tf.TensorContainer]) };
+}
+
+const mlpBackward = defineExercise<MlpBackward>({
+  id: "tp04.manual_backward",
+  title: "La rétropropagation du MLP à la main (avec BatchNorm), vérifiée contre l'autograd",
+  symbol: "mlpBackward",
+  kind: "function",
+  points: 5,
+  offLimits: ["batchNormMlpForward", "mlpLossAndGradients", "mlpReferenceStep", "sgdUpdate"],
+  task:
+    "compléter mlpBackward(params, forward) : à partir des intermédiaires de la passe avant (forward.probs, forward.h, forward.bnRaw, forward.bnVarInv, forward.embcat, forward.contexts, forward.targets…), calculer à la main, avec des opérations tfjs et sans différentiation automatique, le gradient de la perte moyenne par rapport à chacun des 7 paramètres C, W1, b1, bnGain, bnBias, W2, b2 (mêmes formes que les paramètres)",
+  hints: [
+    "Commencez par la fin : dlogits = (probs − oneHot(targets)) / n, puis dW2 = hᵀ · dlogits, db2 = somme des lignes de dlogits, dh = dlogits · W2ᵀ (tf.matMul(a, b, transposeA, transposeB)).",
+    "tanh : dhpreact = dh ⊙ (1 − h²). La couche affine de la BatchNorm : dbnGain = Σ_lignes dhpreact ⊙ bnRaw, dbnBias = Σ_lignes dhpreact, dbnRaw = dhpreact ⊙ bnGain.",
+    "La normalisation (variance biaisée 1/n), en une formule : dhprebn = bnVarInv / n ⊙ (n·dbnRaw − Σ_lignes dbnRaw − bnRaw ⊙ Σ_lignes(dbnRaw ⊙ bnRaw)). Vérifiez-la sur le papier en dérivant μ et σ² par rapport à chaque x.",
+    "Couche cachée : dW1 = embcatᵀ · dhprebn, db1 = Σ_lignes dhprebn (≈ 0 : la BatchNorm retire la moyenne), dembcat = dhprebn · W1ᵀ.",
+    "L'embedding : chaque position du contexte a copié une ligne de C ; renvoyez-y son gradient en l'additionnant : dC = oneHot(contexts aplatis)ᵀ · dembcat.reshape([-1, E]).",
+  ],
+  tests: [
+    {
+      // x = C[ids] = [0, 1], hprebn = 2x = [0, 2]: μ = 1, σ² = 1, bnRaw = [−s, s] with s = 1/√(1 + 1e-5), h = [−t, t] with t = tanh s.
+      // W2 = 0: logits = 0, probs = ½, loss = ln 2; dlogits = (½ − onehot)/2 = [[−¼, ¼], [¼, −¼]] (targets 0, 1);
+      // db2 = [0, 0]; dW2 = Σ h·dlogits = −t·[−¼, ¼] + t·[¼, −¼] = [t/2, −t/2]; dh = dlogits·W2ᵀ = 0, so every other gradient is 0.
+      name: "à la main, W2 = 0 : dW2 = [[t/2, −t/2]] (t = tanh 1/√(1 + 10⁻⁵)), db2 = 0 et tous les autres gradients nuls",
+      // tf.tidy frees every tensor the test and the submission create.
+      run: (f) => tf.tidy(() => {
+        const tiny = tinyBatchNormMlp(0);
+        try {
+          const t = Math.tanh(1 / Math.sqrt(1 + 1e-5));
+          const grads = withoutAutograd(() => f(tiny.params, tiny.forward));
+          expectEqual(grads.W2.shape, [1, 2], "forme de dW2");
+          expectClose(Array.from(grads.W2.dataSync()), [t / 2, -t / 2], 1e-6, "dW2");
+          expectClose(Array.from(grads.b2.dataSync()), [0, 0], 1e-6, "db2");
+          for (const name of ["C", "W1", "b1", "bnGain", "bnBias"] as const) {
+            expectClose(Array.from(grads[name].dataSync()), new Array(grads[name].size).fill(0), 1e-7, `d${name}`);
+          }
+          tf.dispose(grads as unknown as tf.TensorContainer);
+        } finally {
+          tiny.dispose();
+        }
+      }),
+    },
+    {
+      // Same batch, W2 = [[1, −1]]: logits = [[−t, t], [t, −t]], both targets have logit −t, q = σ(−2t) = 1/(1 + e^{2t}).
+      // dlogits = [[q − 1, 1 − q], [1 − q, q − 1]]/2; db2 = 0; dW2 = −t·[q − 1, 1 − q]/2 + t·[1 − q, q − 1]/2 = [t(1 − q), −t(1 − q)].
+      // dh = dlogits·[1, −1]ᵀ = [q − 1, 1 − q]; dhpreact = dh·(1 − t²) = [−k, k] with k = (1 − q)(1 − t²);
+      // dbnBias = −k + k = 0; dbnGain = (−k)(−s) + k·s = 2ks; db1 = 0 (BatchNorm subtracts the mean).
+      name: "à la main, W2 = [[1, −1]] : dW2 = [[t(1 − q), −t(1 − q)]], dbnGain = 2ks, dbnBias = 0, db1 = 0 (q = 1/(1 + e^{2t}), k = (1 − q)(1 − t²))",
+      // tf.tidy frees every tensor the test and the submission create.
+      run: (f) => tf.tidy(() => {
+        const tiny = tinyBatchNormMlp(1);
+        try {
+          const s = 1 / Math.sqrt(1 + 1e-5);
+          const t = Math.tanh(s);
+          const q = 1 / (1 + Math.exp(2 * t));
+          const k = (1 - q) * (1 - t * t);
+          const grads = withoutAutograd(() => f(tiny.params, tiny.forward));
+          expectEqual(grads.W2.shape, [1, 2], "forme de dW2");
+          expectClose(Array.from(grads.W2.dataSync()), [t * (1 - q), -t * (1 - q)], 1e-6, "dW2");
+          expectClose(Array.from(grads.b2.dataSync()), [0, 0], 1e-6, "db2");
+          expectClose(Array.from(grads.bnGain.dataSync()), [2 * k * s], 1e-6, "dbnGain");
+          expectClose(Array.from(grads.bnBias.dataSync()), [0], 1e-6, "dbnBias");
+          expectClose(Array.from(grads.b1.dataSync()), [0], 1e-6, "db1");
+          tf.dispose(grads as unknown as tf.TensorContainer);
+        } finally {
+          tiny.dispose();
+        }
+      }),
+    },
+    {
+      name: "V = 7, B = 3, E = 4, H = 10, batch de 16 : les 7 gradients égaux à ceux de tf.variableGrads à 2·10⁻⁵ près, tenseur par tenseur",
+      run: (f) => tf.tidy(() => compareWithAutograd(f, { vocabSize: 7, contextSize: 3, embeddingSize: 4, hiddenSize: 10 }, 5, 16)),
+    },
+    {
+      name: "la taille du TP (V = 28, B = 3, E = 10, H = 64), batch de 32 (des symboles reviennent dans les contextes : leurs gradients s'additionnent dans C) : mêmes gradients que tf.variableGrads",
+      run: (f) => tf.tidy(() => compareWithAutograd(f, { vocabSize: 28, contextSize: 3, embeddingSize: 10, hiddenSize: 64 }, 8, 32)),
+    },
+  ],
+});
+
 export default defineLesson({
   tp: "tp04",
   notebook: "tp04-mlp",
   title: "Modèle de langage MLP (Bengio et al., 2003)",
-  exercises: [buildContexts, mlpForward, crossEntropy, sgdStep, trainMlp],
+  exercises: [buildContexts, mlpForward, crossEntropy, sgdStep, trainMlp, batchNorm, mlpBackward],
 });
