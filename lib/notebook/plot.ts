@@ -189,14 +189,17 @@ function valueCount(value: unknown): number | undefined {
   return undefined;
 }
 
+/** Trace kinds as the one-line description names them (French: students read it where figures do not render). */
+const TRACE_KIND_NAMES: Record<string, string> = { line: "courbe", scatter: "nuage de points", bar: "barres", heatmap: "carte de chaleur", contour: "contours" };
+
 function describeTrace(trace: PlotTrace, index: number): string {
   const type = trace.type ?? "scatter";
-  const name = typeof trace.name === "string" && trace.name !== "" ? ` "${trace.name}"` : "";
+  const name = typeof trace.name === "string" && trace.name !== "" ? ` « ${trace.name} »` : "";
   if (type === "heatmap" || type === "contour") {
     const z = trace.z;
     const rows = Array.isArray(z) ? z.length : 0;
     const cols = Array.isArray(z) && Array.isArray(z[0]) ? (z[0] as unknown[]).length : 0;
-    return `${type}${name} ${rows}×${cols}`;
+    return `${TRACE_KIND_NAMES[type]}${name} ${rows}×${cols}`;
   }
   let kind = type;
   if (type === "scatter" || type === "scattergl") {
@@ -204,9 +207,9 @@ function describeTrace(trace: PlotTrace, index: number): string {
     kind = mode.includes("lines") ? "line" : "scatter";
   }
   const n = valueCount(trace.y) ?? valueCount(trace.x) ?? valueCount(trace.values) ?? valueCount(trace.z);
-  const unit = type === "bar" ? "bar" : "point";
+  const unit = type === "bar" ? "barre" : "point";
   const size = n === undefined ? "" : ` (${n} ${unit}${n === 1 ? "" : "s"})`;
-  return `${kind}${name || ` #${index + 1}`}${size}`;
+  return `${TRACE_KIND_NAMES[kind] ?? kind}${name || ` n° ${index + 1}`}${size}`;
 }
 
 /** The figure in one line of text: what a terminal prints and the notebook's text/plain fallback. */
@@ -216,9 +219,9 @@ export function describeFigure(figure: Figure): string {
   const axes: string[] = [];
   const x = titleText((figure.layout.xaxis as PlotLayout | undefined)?.title);
   const y = titleText((figure.layout.yaxis as PlotLayout | undefined)?.title);
-  if (x) axes.push(`x: ${x}`);
-  if (y) axes.push(`y: ${y}`);
-  return `Plotly figure${title ? ` "${title}"` : ""} — ${traces || "no traces"}${axes.length ? `; ${axes.join(", ")}` : ""}`;
+  if (x) axes.push(`x : ${x}`);
+  if (y) axes.push(`y : ${y}`);
+  return `Figure${title ? ` « ${title} »` : ""} — ${traces || "aucune série"}${axes.length ? ` ; ${axes.join(", ")}` : ""}`;
 }
 
 /** Shown in place of a figure when no copy of plotly.js could be found (French: students read it). */

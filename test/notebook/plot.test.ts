@@ -57,8 +57,8 @@ test("the first figure embeds plotly.js from node_modules, the next ones do not"
   assert.ok(!html2.includes("plotly.js v"), "second figure must not embed plotly again");
   assert.ok(html2.length < 5_000);
   assert.ok(html2.includes("window.Plotly.newPlot"));
-  assert.equal(first["text/plain"], 'Plotly figure "Perte" — line "train" (3 points), line "dev" (3 points); x: step, y: loss');
-  assert.equal(second["text/plain"], "Plotly figure — line #1 (3 points)");
+  assert.equal(first["text/plain"], 'Figure « Perte » — courbe « train » (3 points), courbe « dev » (3 points) ; x : step, y : loss');
+  assert.equal(second["text/plain"], "Figure — courbe n° 1 (3 points)");
   const fig = figureOf(first);
   assert.deepEqual(fig.data, [
     { type: "scatter", mode: "lines", x: [0, 1, 2], y: [3, 2.5, 2.2], name: "train" },
@@ -76,7 +76,7 @@ test("names and titles are escaped in the HTML; the JSON cannot close the script
   assert.ok(!htmlPart.includes("<img"), "no raw <img> anywhere in the HTML");
   assert.ok(htmlPart.includes("\\u003c/script\\u003e\\u003cimg src=x onerror=alert(1)\\u003e"), "JSON escapes < and >");
   assert.ok(htmlPart.includes("&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"), "placeholder text is HTML-escaped");
-  assert.ok(htmlPart.includes('Plotly figure &quot;a &amp; b&quot;'));
+  assert.ok(htmlPart.includes('Figure « a &amp; b »'));
   assert.equal(figureOf(bundle).data[0].name, evil, "the plotly JSON keeps the real name");
 });
 
@@ -90,7 +90,7 @@ test("typed arrays and tensor-like values become plain arrays; string titles are
   assert.deepEqual(fig.data[1].y, [0.5, 1.5]);
   assert.deepEqual(fig.layout.title, { text: "T" });
   assert.deepEqual(fig.layout.yaxis, { title: { text: "y" } });
-  assert.equal(bundle["text/plain"], 'Plotly figure "T" — heatmap 2×2, line #2 (2 points); y: y');
+  assert.equal(bundle["text/plain"], 'Figure « T » — carte de chaleur 2×2, courbe n° 2 (2 points) ; y : y');
 });
 
 test("heatmap: rows top-down, category axes, values in cells", () => {
@@ -108,7 +108,7 @@ test("heatmap: rows top-down, category axes, values in cells", () => {
   const yaxis = fig.layout.yaxis as Record<string, unknown>;
   assert.equal(yaxis.autorange, "reversed");
   assert.equal(yaxis.type, "category");
-  assert.equal(bundle["text/plain"], "Plotly figure — heatmap 2×3");
+  assert.equal(bundle["text/plain"], "Figure — carte de chaleur 2×3");
 });
 
 test("scatter with text labels and groups; bar charts from a record", () => {
@@ -127,7 +127,7 @@ test("scatter with text labels and groups; bar charts from a record", () => {
   );
   const b = figureOf(bars);
   assert.deepEqual(b.data, [{ type: "bar", orientation: "h", x: [12, 9], y: ["le", "la"] }]);
-  assert.equal(bars["text/plain"], "Plotly figure — bar #1 (2 bars)");
+  assert.equal(bars["text/plain"], "Figure — barres n° 1 (2 barres)");
 });
 
 test("the wrapped UMD bundle sets the global even where RequireJS defines `define` (classic Notebook)", () => {
@@ -184,7 +184,7 @@ test("in a terminal: one text line, and a standalone HTML file in LLM_COURSE_PLO
   const files = fs.readdirSync(dir);
   assert.equal(files.length, 1);
   assert.match(files[0], /^\d\d-frequences\.html$/);
-  assert.equal(out, `Plotly figure "Fréquences" — bar #1 (2 bars) → ${path.join(dir, files[0])}\n`);
+  assert.equal(out, `Figure « Fréquences » — barres n° 1 (2 barres) → ${path.join(dir, files[0])}\n`);
   const page = fs.readFileSync(path.join(dir, files[0]), "utf8");
   assert.ok(page.startsWith("<!DOCTYPE html>"));
   assert.ok(page.includes(`plotly.js ${plotlyVersion}`));
