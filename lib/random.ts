@@ -29,6 +29,14 @@ export class Random {
     this.s3 = splitmix();
   }
 
+  /**
+   * The 128-bit xoshiro state (a copy of its four words), so that a port of this generator — the word2vec
+   * WebAssembly kernel — can continue exactly the same stream.
+   */
+  get state(): Uint32Array {
+    return Uint32Array.of(this.s0, this.s1, this.s2, this.s3);
+  }
+
   /** The next 32-bit unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;

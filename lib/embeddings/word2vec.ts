@@ -1,9 +1,13 @@
 /**
- * word2vec (Mikolov et al. 2013) in plain TypeScript: skip-gram or CBOW with negative sampling, trained by
- * SGD one pair at a time, exactly the recipe of the original C code and gensim — noise distribution
- * U(w)^(3/4) from a unigram table, subsampling of frequent words, a window shrunk at random for each word
- * (so near neighbours count more), and a learning rate decaying linearly to `minAlpha`. Everything lives
- * in two Float32Arrays and the inner loop allocates nothing, which is what makes it fast in JavaScript.
+ * word2vec (Mikolov et al. 2013): skip-gram or CBOW with negative sampling, trained by SGD one pair at a
+ * time, exactly the recipe of the original C code and gensim — noise distribution U(w)^(3/4) from a
+ * unigram table, subsampling of frequent words, a window shrunk at random for each word (so near
+ * neighbours count more), and a learning rate decaying linearly to `minAlpha`.
+ *
+ * The loop below, in plain TypeScript over two Float32Arrays, is the readable reference (backend "ts").
+ * Where WebAssembly SIMD is available (Node ≥ 16.4, current browsers) training runs the same loop compiled
+ * from lib/kernels/word2vec.as.ts (backend "wasm", the default), with the same random draws, several times
+ * faster; the two differ only by float rounding (test/embeddings/word2vec-kernel.test.ts).
  */
 import { isNotebook } from "../notebook/display";
 import { progress as startProgress, type ProgressOptions } from "../notebook/progress";
@@ -14,9 +18,13 @@ import { UnigramTable } from "./unigramTable";
 import { buildVocabulary, checkSentences, type WordCounts } from "./vocabulary";
 import { WordVectors } from "./wordVectors";
 import { offLimitsDuringChecks } from "../grading/off-limits";
+import { Word2VecKernel, word2vecKernelAvailable, word2vecKernelUnavailableReason, type SentencesResult } from "../kernels/word2vec";
 
 /** Skip-gram predicts each context word from the center word; CBOW predicts the center word from its context's mean. */
 export type Word2VecArchitecture = "skipgram" | "cbow";
+
+/** Where the training loop runs: the WebAssembly SIMD kernel, or the TypeScript reference loop. */
+export type Word2VecBackend = "wasm" | "ts";
 
 /** Hyper-parameters of {@link trainWord2Vec}; defaults are gensim's (`Word2Vec(..., sg=1)` for skip-gram). */
 export interface Word2VecOptions {
@@ -46,6 +54,8 @@ export interface Word2VecOptions {
   tableSize?: number;
   /** Progress bar: false for none, or options for lib/notebook's `progress` (default: a bar labelled "word2vec"). */
   progress?: boolean | ProgressOptions;
+  /** "wasm" (the default where WebAssembly SIMD is available) or "ts" (the reference loop, slower). */
+  backend?: Word2VecBackend;
 }
 
 /** A trained model. */
@@ -57,7 +67,9 @@ export interface Word2VecModel {
   /** The vocabulary and counts the model was trained with. */
   vocabulary: WordCounts;
   /** The options used, defaults filled in. */
-  options: Required<Omit<Word2VecOptions, "progress" | "tableSize">> & { tableSize: number };
+  options: Required<Omit<Word2VecOptions, "progress" | "tableSize" | "backend">> & { tableSize: number };
+  /** Where the training ran. */
+  backend: Word2VecBackend;
   /** Mean loss per prediction (positive + negatives of one pair, in nats) for each epoch. */
   lossPerEpoch: number[];
   /** Training time in seconds (vocabulary and table included). */
@@ -101,6 +113,14 @@ function resolveOptions(options: Word2VecOptions): Word2VecModel["options"] {
   };
 }
 
+function resolveBackend(backend: Word2VecBackend | undefined): Word2VecBackend {
+  if (backend !== undefined && backend !== "wasm" && backend !== "ts") throw new RangeError(`trainWord2Vec: backend must be "wasm" or "ts", got ${JSON.stringify(backend)}`);
+  if (backend === "wasm" && !word2vecKernelAvailable()) {
+    throw new Error(`trainWord2Vec: the WebAssembly kernel cannot run here (${word2vecKernelUnavailableReason()}); use backend "ts"`);
+  }
+  return backend ?? (word2vecKernelAvailable() ? "wasm" : "ts");
+}
+
 /** Hands control back to the event loop so a notebook can redraw the progress bar. */
 function breathe(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -115,6 +135,7 @@ export const trainWord2Vec = offLimitsDuringChecks("trainWord2Vec", async functi
   const started = performance.now();
   checkSentences(sentences, "trainWord2Vec");
   const settings = resolveOptions(options);
+  const backend = resolveBackend(options.backend);
   const vocabulary = buildVocabulary(sentences, settings.minCount);
   const { vectorSize: dim, window, negative, epochs, alpha, minAlpha } = settings;
   const vocabSize = vocabulary.words.length;
@@ -126,8 +147,7 @@ export const trainWord2Vec = offLimitsDuringChecks("trainWord2Vec", async functi
 
   // The corpus as word ids, out-of-vocabulary words removed (they are not there as far as windows go).
   const ids = new Int32Array(vocabulary.totalWords);
-  const sentenceEnds: number[] = [];
-  let longest = 0;
+  const ends: number[] = [];
   {
     let at = 0;
     for (const sentence of sentences) {
@@ -136,20 +156,19 @@ export const trainWord2Vec = offLimitsDuringChecks("trainWord2Vec", async functi
         const id = vocabulary.index.get(word);
         if (id !== undefined) ids[at++] = id;
       }
-      if (at > start) {
-        sentenceEnds.push(at);
-        longest = Math.max(longest, at - start);
-      }
+      if (at > start) ends.push(at);
     }
   }
+  const sentenceEnds = Int32Array.from(ends);
 
   const input = new Float32Array(vocabSize * dim);
   for (let i = 0; i < input.length; i++) input[i] = (rng.next() - 0.5) / dim;
-  const output = new Float32Array(vocabSize * dim);
-  const hidden = new Float32Array(dim);
-  const hiddenStep = new Float32Array(dim);
-  const targets = new Int32Array(negative + 1);
-  const kept = new Int32Array(longest);
+  const cbow = settings.architecture === "cbow";
+  // Both engines continue the same random stream from here.
+  const engine: SentenceTrainer =
+    backend === "wasm"
+      ? new Word2VecKernel({ vocabSize, dim, window, negative, cbow, table: cells, keep, ids, sentenceEnds, input, rngState: rng.state })
+      : new TypeScriptTrainer({ vocabSize, dim, window, negative, cbow, table: cells, keep, ids, sentenceEnds, input, rng });
 
   // Like the C code, the learning rate decays over the in-vocabulary words (words under minCount were dropped
   // from `ids`), so it reaches minAlpha at the end of the last epoch and the bar reaches 100 %.
@@ -162,29 +181,23 @@ export const trainWord2Vec = offLimitsDuringChecks("trainWord2Vec", async functi
   let done = 0;
   let trainedWords = 0;
   let lastBreath = performance.now();
-  const cbow = settings.architecture === "cbow";
 
   for (let epoch = 0; epoch < epochs; epoch++) {
     let epochLoss = 0;
     let epochPredictions = 0;
-    let sentenceStart = 0;
-    for (const sentenceEnd of sentenceEnds) {
-      const lr = alpha - (alpha - minAlpha) * (done / totalWork);
-      // Subsampling: each occurrence is kept with its word's probability, before windows are drawn.
-      let length = 0;
-      for (let i = sentenceStart; i < sentenceEnd; i++) {
-        const word = ids[i]!;
-        if (keep[word]! >= 1 || rng.next() < keep[word]!) kept[length++] = word;
-      }
-      const sentence = cbow
-        ? cbowSentence(kept, length, input, output, dim, window, negative, cells, rng, lr, targets, hidden, hiddenStep)
-        : skipgramSentence(kept, length, input, output, dim, window, negative, cells, rng, lr, targets, hiddenStep);
-      epochLoss += sentence.loss;
-      epochPredictions += sentence.predictions;
-      trainedWords += length;
-      done += sentenceEnd - sentenceStart;
-      sentenceStart = sentenceEnd;
+    // Chunks of whole sentences, so the progress bar moves and a notebook can redraw it between them.
+    for (let first = 0; first < sentenceEnds.length; ) {
+      const chunkStart = first === 0 ? 0 : sentenceEnds[first - 1]!;
+      let last = first + 1;
+      while (last < sentenceEnds.length && sentenceEnds[last - 1]! - chunkStart < CHUNK_WORDS) last++;
+      const chunk = engine.trainSentences(first, last, done, totalWork, alpha, minAlpha);
+      epochLoss += chunk.loss;
+      epochPredictions += chunk.predictions;
+      trainedWords += chunk.trainedWords;
+      done += sentenceEnds[last - 1]! - chunkStart;
+      first = last;
       if (performance.now() - lastBreath > 100) {
+        const lr = alpha - (alpha - minAlpha) * (done / totalWork);
         bar?.update(done, { loss: epochPredictions > 0 ? epochLoss / epochPredictions : NaN, lr, epoch: epoch + 1 });
         // Only a notebook needs the event loop to redraw; elsewhere the pause would only cost time.
         if (isNotebook()) await breathe();
@@ -194,17 +207,93 @@ export const trainWord2Vec = offLimitsDuringChecks("trainWord2Vec", async functi
     lossPerEpoch.push(epochPredictions > 0 ? epochLoss / epochPredictions : NaN);
   }
   bar?.done({ loss: lossPerEpoch[lossPerEpoch.length - 1]! });
+  const trained = engine.matrices();
 
   return {
-    vectors: new WordVectors(vocabulary.words, input, dim),
-    outputVectors: output,
+    vectors: new WordVectors(vocabulary.words, trained.input, dim),
+    outputVectors: trained.output,
     vocabulary,
     options: settings,
+    backend,
     lossPerEpoch,
     seconds: (performance.now() - started) / 1000,
     trainedWords,
   };
 });
+
+/** Corpus words per call of the training loop (≈ 10 ms in WebAssembly): the bar updates between calls. */
+const CHUNK_WORDS = 10_000;
+
+/** A training loop over ranges of sentences: the WebAssembly kernel (lib/kernels/word2vec.ts) or {@link TypeScriptTrainer}. */
+interface SentenceTrainer {
+  trainSentences(first: number, last: number, done: number, totalWork: number, alpha: number, minAlpha: number): SentencesResult;
+  matrices(): { input: Float32Array; output: Float32Array };
+}
+
+/** The reference loop in TypeScript, on the same data as the kernel and drawing from `rng` in the same order. */
+class TypeScriptTrainer implements SentenceTrainer {
+  private readonly output: Float32Array;
+  private readonly hidden: Float32Array;
+  private readonly hiddenStep: Float32Array;
+  private readonly targets: Int32Array;
+  private readonly kept: Int32Array;
+
+  constructor(
+    private readonly data: {
+      vocabSize: number;
+      dim: number;
+      window: number;
+      negative: number;
+      cbow: boolean;
+      table: Int32Array;
+      keep: Float64Array;
+      ids: Int32Array;
+      sentenceEnds: Int32Array;
+      input: Float32Array;
+      rng: Random;
+    },
+  ) {
+    this.output = new Float32Array(data.vocabSize * data.dim);
+    this.hidden = new Float32Array(data.dim);
+    this.hiddenStep = new Float32Array(data.dim);
+    this.targets = new Int32Array(data.negative + 1);
+    let longest = 0;
+    data.sentenceEnds.forEach((end, i) => (longest = Math.max(longest, end - (i === 0 ? 0 : data.sentenceEnds[i - 1]!))));
+    this.kept = new Int32Array(longest);
+  }
+
+  trainSentences(first: number, last: number, done: number, totalWork: number, alpha: number, minAlpha: number): SentencesResult {
+    const { dim, window, negative, cbow, table, keep, ids, sentenceEnds, input, rng } = this.data;
+    const { output, hidden, hiddenStep, targets, kept } = this;
+    let loss = 0;
+    let predictions = 0;
+    let trainedWords = 0;
+    let sentenceStart = first === 0 ? 0 : sentenceEnds[first - 1]!;
+    for (let s = first; s < last; s++) {
+      const sentenceEnd = sentenceEnds[s]!;
+      const lr = alpha - (alpha - minAlpha) * (done / totalWork);
+      // Subsampling: each occurrence is kept with its word's probability, before windows are drawn.
+      let length = 0;
+      for (let i = sentenceStart; i < sentenceEnd; i++) {
+        const word = ids[i]!;
+        if (keep[word]! >= 1 || rng.next() < keep[word]!) kept[length++] = word;
+      }
+      const sentence = cbow
+        ? cbowSentence(kept, length, input, output, dim, window, negative, table, rng, lr, targets, hidden, hiddenStep)
+        : skipgramSentence(kept, length, input, output, dim, window, negative, table, rng, lr, targets, hiddenStep);
+      loss += sentence.loss;
+      predictions += sentence.predictions;
+      trainedWords += length;
+      done += sentenceEnd - sentenceStart;
+      sentenceStart = sentenceEnd;
+    }
+    return { loss, predictions, trainedWords };
+  }
+
+  matrices(): { input: Float32Array; output: Float32Array } {
+    return { input: this.data.input, output: this.output };
+  }
+}
 
 /** Loss summed over a sentence's predictions, and how many there were. */
 interface SentenceLoss {

@@ -12,6 +12,7 @@ export const KERNELS: readonly { source: string; output: string }[] = [
   { source: "mlp.as.ts", output: "mlp.wasm" },
   { source: "attention.as.ts", output: "attention.wasm" },
   { source: "layers.as.ts", output: "layers.wasm" },
+  { source: "word2vec.as.ts", output: "word2vec.wasm" },
 ];
 
 /**

@@ -1,7 +1,8 @@
 /**
- * Loading the course's stateless WebAssembly kernels (attention.wasm, layers.wasm): one instance each,
- * whose memory the host lays arrays out in and grows to the largest call seen. mlp.wasm, which keeps a
- * model's parameters in its own instance, has its own loader.
+ * Loading the course's WebAssembly kernels. The stateless ones (attention.wasm, layers.wasm): one instance
+ * each, whose memory the host lays arrays out in and grows to the largest call seen. word2vec.wasm keeps a
+ * training's matrices in an instance of its own ({@link KernelModule}); mlp.wasm, which keeps a model's
+ * parameters in its own instance, has its own loader.
  */
 import * as fs from "node:fs";
 
@@ -57,6 +58,49 @@ export class KernelInstance<T extends KernelExports> {
     const exports = this.exports;
     if (exports === null) throw new Error(`${where}: the WebAssembly kernel ${this.file} cannot be loaded (${this.error})`);
     return exports;
+  }
+}
+
+/**
+ * A kernel that keeps state in its own memory (the word2vec kernel keeps a training's matrices there): the
+ * module is compiled once, and each user gets a fresh instance whose memory is freed with it.
+ */
+export class KernelModule<T extends KernelExports> {
+  private module: object | null | undefined;
+  private error = "";
+
+  constructor(readonly file: string) {}
+
+  private compiled(): object | null {
+    if (this.module === undefined) {
+      try {
+        const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+        if (wasm === undefined) throw new Error("this JavaScript runtime has no WebAssembly");
+        this.module = new wasm.Module(fs.readFileSync(this.file));
+      } catch (error) {
+        this.module = null;
+        this.error = (error as Error).message;
+      }
+    }
+    return this.module;
+  }
+
+  /** Whether this runtime can run the kernel (WebAssembly with SIMD, file present). */
+  get available(): boolean {
+    return this.compiled() !== null;
+  }
+
+  /** Why the kernel cannot run, or "" when it can. */
+  get unavailableReason(): string {
+    this.compiled();
+    return this.error;
+  }
+
+  /** A new instance's exports, or an error naming the file and the reason, prefixed by `where`. */
+  instantiate(where: string): T {
+    const module = this.compiled();
+    if (module === null) throw new Error(`${where}: the WebAssembly kernel ${this.file} cannot be loaded (${this.error})`);
+    return new (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly.Instance(module, {}).exports as T;
   }
 }
 
