@@ -100,6 +100,7 @@ export interface BatchNormMlpForwardOptions {
 function checkBatch(params: BatchNormMlpParams, contexts: readonly (readonly number[])[], targets: readonly number[]): void {
   const V = params.C.shape[0];
   const B = params.W1.shape[0] / params.C.shape[1];
+  if (params.W2.shape[1] !== V) throw new RangeError(`batchNormMlpForward: W2 has ${params.W2.shape[1]} columns but C has ${V} rows (one logit per symbol)`);
   if (!Array.isArray(contexts) || contexts.length === 0) throw new RangeError("batchNormMlpForward: contexts must be a non-empty list of contexts (one list of ids per example)");
   if (!Array.isArray(targets) || targets.length !== contexts.length) {
     throw new RangeError(`batchNormMlpForward: ${contexts.length} contexts but ${Array.isArray(targets) ? targets.length : "no"} targets`);
