@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { defineExercise, defineLesson } from "../lib/grading/spec";
 import { expectClose, expectEqual, expectTrue } from "../lib/grading/expect";
 import { EncoderLayer, transformerConfig } from "../lib/models/transformer";
+import { disposeTinyGpt, tinyGptForward, tinyGptLoss, tinyGptNamedVariables, tinyGptTrainStep, tinyGptWeights, type TinyGptShape, type TinyGptWeights } from "../lib/models/gpt/tiny";
 import { Random } from "../lib/random";
 
 type LayerNormFn = (x: number[], gamma: number[], beta: number[], epsilon?: number) => number[];
@@ -21,6 +22,9 @@ type EncoderBlock = (x: Rows, p: BlockParams, placement: "pre" | "post") => Rows
 type CausalMask = (queries: number, keys?: number) => number[][];
 type BlockParameterCount = (dModel: number, dFF: number, kind: "encoder" | "decoder") => number;
 type GenerationFlops = (newTokens: number, dModel: number, useCache: boolean) => number;
+type GptForward = (w: TinyGptWeights, ids: number[][]) => tf.Tensor;
+type GptLoss = (w: TinyGptWeights, windows: number[][]) => tf.Tensor;
+type GptTrainStep = (w: TinyGptWeights, windows: number[][], optimizer: tf.Optimizer) => number;
 
 const layerNorm = defineExercise<LayerNormFn>({
   id: "tp07.layer_norm",
@@ -317,9 +321,292 @@ const encoderBlock = defineExercise<EncoderBlock>({
   ],
 });
 
+
+// ——— The tiny GPT the student writes (exercises 7–9) ———
+
+/** The library's tiny GPT with weights ~ N(0, 0.3²) and random LayerNorm γ, β and biases, so that every weight matters. */
+function randomTinyGpt(shape: TinyGptShape, seed: number): TinyGptWeights {
+  const weights = tinyGptWeights(shape, new Random(seed), { std: 0.3 });
+  const rng = new Random(seed + 1000);
+  for (const [name, variable] of tinyGptNamedVariables(weights)) {
+    const isGamma = name.endsWith("Gamma");
+    const isShift = name.endsWith("Beta") || /\.(bo|b1|b2)$/.test(name) || name === "headBias";
+    if (!isGamma && !isShift) continue;
+    const values = Float32Array.from({ length: variable.size }, () => (isGamma ? 1 : 0) + 0.2 * rng.normal());
+    tf.tidy(() => variable.assign(tf.tensor(values, variable.shape)));
+  }
+  return weights;
+}
+
+/** Sets every weight of a model from plain arrays (the hand-worked cases), the rest to 0 (γ to 1). */
+function handTinyGpt(shape: TinyGptShape, values: Record<string, number[] | number[][]>): TinyGptWeights {
+  const weights = tinyGptWeights(shape, new Random(0), { std: 0 });
+  for (const [name, variable] of tinyGptNamedVariables(weights)) {
+    const given = values[name];
+    if (given !== undefined) tf.tidy(() => variable.assign(tf.tensor(given.flat(), variable.shape)));
+  }
+  return weights;
+}
+
+/** Reads a tensor back and frees it; a clear failure when the submission returned something else. */
+function readTensor(value: unknown, shape: number[], what: string): number[] {
+  expectTrue(value instanceof tf.Tensor, `${what} : attendu un tf.Tensor, obtenu ${typeof value}`);
+  const tensor = value as tf.Tensor;
+  try {
+    expectEqual(tensor.shape, shape, `forme de ${what}`);
+    return Array.from(tensor.dataSync());
+  } finally {
+    tensor.dispose();
+  }
+}
+
+/** Random token ids [rows × length] below vocabSize. */
+function randomIds(rows: number, length: number, vocabSize: number, seed: number): number[][] {
+  const rng = new Random(seed);
+  return Array.from({ length: rows }, () => Array.from({ length }, () => rng.int(vocabSize)));
+}
+
+// Hand case of exercise 7: V = 2, d = 2, one block whose sublayers output 0 (W_V, W_O, W₁, W₂ = 0), head = I,
+// b_head = [0.5, 0]. Token 0 → [1, 0], token 1 → [0, 1], position 1 adds [2, 0]. LN_f of [a, b] with a ≠ b is
+// ±(1, −1) (up to ε): pos 0 token 0 → [1, −1]; pos 0 token 1 → [−1, 1]; pos 1 token 1 → [2, 1] → [1, −1].
+const HAND_SHAPE: TinyGptShape = { vocabSize: 2, blockSize: 2, width: 2, heads: 1, layers: 1, mlpWidth: 2 };
+const HAND_VALUES = { tokenEmbedding: [[1, 0], [0, 1]], positionEmbedding: [[0, 0], [2, 0]], head: [[1, 0], [0, 1]], headBias: [0.5, 0] };
+
+const gptForward = defineExercise<GptForward>({
+  id: "tp07.gpt_forward",
+  title: "La passe avant d'un petit GPT",
+  symbol: "gptForward",
+  kind: "function",
+  points: 5,
+  offLimits: ["tinyGptForward", "tinyGptLoss", "tinyGptTrainStep", "scaledDotProductAttention", "causalSelfAttention"],
+  task:
+    "compléter gptForward(w, ids) : les logits [B, T, V] du token suivant à chaque position — embeddings des tokens + positions 0 … T − 1, puis pour chaque bloc x ← x + attention causale multi-têtes(LN₁(x)) et x ← x + MLP(LN₂(x)) avec MLP(h) = ReLU(h·W₁ + b₁)·W₂ + b₂, enfin LN_f et la tête h·W_head + b_head (LayerNorm ε = 10⁻⁵, tête h = colonnes h·d_h … (h + 1)·d_h − 1 de Q, K, V)",
+  hints: [
+    "Les embeddings : embeddingLookup(w.tokenEmbedding, ids) donne [B, T, d] ; ajoutez w.positionEmbedding.slice([0, 0], [T, -1]) (diffusé sur B).",
+    "Un produit x [B, T, d] · W [d, k] : tf.matMul(x.reshape([-1, d]), W).reshape([B, T, k]). La LayerNorm en tenseurs : const { mean, variance } = tf.moments(x, -1, true), puis (x − mean)/√(variance + 1e-5)·γ + β.",
+    "Les têtes : q.reshape([B, T, H, d/H]).transpose([0, 2, 1, 3]) donne [B, H, T, d_h] ; scores = tf.matMul(q, k, false, true) / √d_h, de forme [B, H, T, T].",
+    "Le masque causal : tf.linalg.bandPart(tf.ones([T, T]), -1, 0) vaut 1 sur et sous la diagonale ; retirez 10⁹ aux scores où il vaut 0 avant tf.softmax.",
+    "Après softmax·V [B, H, T, d_h] : .transpose([0, 2, 1, 3]).reshape([B, T, d]) recolle les têtes, puis · W_O + b_O. Entourez le tout de tf.tidy(() => …) et renvoyez les logits.",
+  ],
+  tests: [
+    {
+      name: "calcul à la main (V = 2, d = 2, sous-couches nulles, tête = identité, b_head = [0,5 ; 0]) : [[0, 1], [1, 1]] → [[1,5 ; −1], [1,5 ; −1]] et [[−0,5 ; 1], [1,5 ; −1]]",
+      run: (f) => {
+        const w = handTinyGpt(HAND_SHAPE, HAND_VALUES);
+        try {
+          expectClose(readTensor(f(w, [[0, 1], [1, 1]]), [2, 2, 2], "les logits"), [1.5, -1, 1.5, -1, -0.5, 1, 1.5, -1], 1e-4, "logits");
+        } finally {
+          disposeTinyGpt(w);
+        }
+      },
+    },
+    {
+      name: "causalité : changer les tokens après la position 2 ne change pas les logits des positions 0 … 2, et change ceux de la position 3",
+      run: (f) => {
+        const w = randomTinyGpt({ vocabSize: 7, blockSize: 6, width: 8, heads: 2, layers: 2 }, 3);
+        try {
+          const a = [[1, 2, 3, 4, 5, 6]];
+          const b = [[1, 2, 3, 0, 0, 1]];
+          const la = readTensor(f(w, a), [1, 6, 7], "les logits");
+          const lb = readTensor(f(w, b), [1, 6, 7], "les logits");
+          expectClose(lb.slice(0, 21), la.slice(0, 21), 1e-5, "logits des positions 0 … 2");
+          const gap = Math.max(...la.slice(21, 28).map((v, i) => Math.abs(v - lb[21 + i]!)));
+          expectTrue(gap > 1e-3, `les logits de la position 3 devraient changer avec le token 3 (écart ${gap})`);
+        } finally {
+          disposeTinyGpt(w);
+        }
+      },
+    },
+    {
+      name: "2 blocs, 2 têtes, d = 8, V = 7, γ, β et biais aléatoires, 2 séquences de 6 tokens : les logits de la référence de la bibliothèque (mêmes poids)",
+      run: (f) => {
+        const w = randomTinyGpt({ vocabSize: 7, blockSize: 6, width: 8, heads: 2, layers: 2 }, 5);
+        try {
+          const ids = randomIds(2, 6, 7, 6);
+          const expected = tf.tidy(() => Array.from(tinyGptForward(w, ids).dataSync()));
+          expectClose(readTensor(f(w, ids), [2, 6, 7], "les logits"), expected, 1e-4, "logits");
+        } finally {
+          disposeTinyGpt(w);
+        }
+      },
+    },
+    {
+      name: "4 têtes, d = 16, MLP de 24, contexte de 8 mais séquences de 5 tokens (positions 0 … 4 seulement), lot de 3 : les logits de la référence",
+      run: (f) => {
+        const w = randomTinyGpt({ vocabSize: 11, blockSize: 8, width: 16, heads: 4, layers: 1, mlpWidth: 24 }, 7);
+        try {
+          const ids = randomIds(3, 5, 11, 8);
+          const expected = tf.tidy(() => Array.from(tinyGptForward(w, ids).dataSync()));
+          expectClose(readTensor(f(w, ids), [3, 5, 11], "les logits"), expected, 1e-4, "logits");
+        } finally {
+          disposeTinyGpt(w);
+        }
+      },
+    },
+  ],
+});
+
+const gptLoss = defineExercise<GptLoss>({
+  id: "tp07.gpt_loss",
+  title: "La perte du token suivant",
+  symbol: "gptLoss",
+  kind: "function",
+  points: 2,
+  offLimits: ["tinyGptForward", "tinyGptLoss", "tinyGptTrainStep"],
+  task:
+    "compléter gptLoss(w, windows) : chaque fenêtre a T + 1 tokens, les T premiers sont l'entrée de votre gptForward, les T derniers les cibles (la cible de la position t est windows[b][t + 1]) ; renvoyer le scalaire tf de l'entropie croisée moyenne sur les B·T positions",
+  hints: [
+    "inputs = windows.map((row) => row.slice(0, -1)) ; targets = windows.map((row) => row.slice(1)).",
+    "logits = gptForward(w, inputs).reshape([-1, V]) : une ligne par position, B·T lignes.",
+    "tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(targets.flat(), \"int32\"), V), logits) est la moyenne de −ln softmax(logits)[cible].",
+  ],
+  tests: [
+    {
+      // Every weight 0: LN(0) = 0, so the logits are b_head. b_head = [0, ln 3]: p = (1/4, 3/4).
+      // Windows [[0, 1, 1], [1, 1, 0]] → targets 1, 1 | 1, 0: loss = (3·(−ln 3/4) + (−ln 1/4)) / 4
+      name: "poids nuls sauf b_head = [0, ln 3] (p = 1/4, 3/4), fenêtres [[0, 1, 1], [1, 1, 0]] : (3·ln(4/3) + ln 4) / 4",
+      run: (f) => {
+        const w = handTinyGpt(HAND_SHAPE, { headBias: [0, Math.log(3)] });
+        try {
+          const loss = readTensor(f(w, [[0, 1, 1], [1, 1, 0]]), [], "la perte");
+          expectClose(loss[0]!, (3 * Math.log(4 / 3) + Math.log(4)) / 4, 1e-5, "perte");
+        } finally {
+          disposeTinyGpt(w);
+        }
+      },
+    },
+    {
+      name: "tous les poids nuls, V = 5 : la perte vaut ln 5 (tous les tokens équiprobables)",
+      run: (f) => {
+        const w = handTinyGpt({ vocabSize: 5, blockSize: 4, width: 4, heads: 2, layers: 1 }, {});
+        try {
+          expectClose(readTensor(f(w, [[0, 1, 2, 3, 4], [4, 4, 4, 4, 4]]), [], "la perte")[0]!, Math.log(5), 1e-5, "perte");
+        } finally {
+          disposeTinyGpt(w);
+        }
+      },
+    },
+    {
+      name: "poids aléatoires, 3 fenêtres de 7 tokens : la perte de la référence (mêmes poids)",
+      run: (f) => {
+        const w = randomTinyGpt({ vocabSize: 7, blockSize: 6, width: 8, heads: 2, layers: 2 }, 9);
+        try {
+          const windows = randomIds(3, 7, 7, 10);
+          const expected = tf.tidy(() => tinyGptLoss(w, windows).dataSync()[0]!);
+          expectClose(readTensor(f(w, windows), [], "la perte")[0]!, expected, 1e-4, "perte");
+        } finally {
+          disposeTinyGpt(w);
+        }
+      },
+    },
+  ],
+});
+
+const TRAIN_SHAPE: TinyGptShape = { vocabSize: 7, blockSize: 6, width: 8, heads: 2, layers: 2 };
+
+const gptTrainStep = defineExercise<GptTrainStep>({
+  id: "tp07.gpt_train_step",
+  title: "Le pas d'entraînement du GPT",
+  symbol: "gptTrainStep",
+  kind: "function",
+  points: 4,
+  offLimits: ["tinyGptForward", "tinyGptLoss", "tinyGptTrainStep"],
+  task:
+    "compléter gptTrainStep(w, windows, optimizer) : la perte de vos fenêtres (gptLoss), ses gradients par rapport à toutes les variables du modèle (tf.variableGrads), puis optimizer.applyGradients ; renvoyer la perte (un nombre, avant la mise à jour) sans laisser de tenseur derrière soi",
+  hints: [
+    "tinyGptVariables(w) donne la liste de toutes les variables du modèle.",
+    "const { value, grads } = tf.variableGrads(() => gptLoss(w, windows) as tf.Scalar, tinyGptVariables(w)) ; puis optimizer.applyGradients(grads).",
+    "Entourez le pas de tf.tidy(() => { … ; return value.dataSync()[0]; }) : gradients et intermédiaires sont libérés.",
+  ],
+  tests: [
+    {
+      // All weights 0 → logits = b_head = 0, loss ln 4. The only non-zero gradient is b_head's: mean over the 4
+      // positions of (p − onehot) = 1/4 − freq. Targets 1, 1 | 1, 3: freq = (0, 3/4, 0, 1/4). SGD with lr 1:
+      // b_head ← freq − 1/4 = (−0.25, 0.5, −0.25, 0).
+      name: "poids nuls, V = 4, fenêtres [[0, 1, 1], [2, 1, 3]], SGD lr = 1 : perte ln 4, puis b_head = (−0,25 ; 0,5 ; −0,25 ; 0)",
+      run: (f) => {
+        const w = handTinyGpt({ vocabSize: 4, blockSize: 2, width: 2, heads: 1, layers: 1 }, {});
+        const sgd = tf.train.sgd(1);
+        try {
+          expectClose(f(w, [[0, 1, 1], [2, 1, 3]], sgd), Math.log(4), 1e-5, "perte renvoyée");
+          expectClose(Array.from(w.headBias.dataSync()), [-0.25, 0.5, -0.25, 0], 1e-5, "b_head après le pas");
+        } finally {
+          sgd.dispose();
+          disposeTinyGpt(w);
+        }
+      },
+    },
+    {
+      name: "4 pas d'Adam (lr 0,01) sur les mêmes lots : mêmes pertes et mêmes poids que le pas de la bibliothèque",
+      run: (f) => {
+        const mine = randomTinyGpt(TRAIN_SHAPE, 11);
+        const reference = randomTinyGpt(TRAIN_SHAPE, 11);
+        const myAdam = tf.train.adam(0.01);
+        const referenceAdam = tf.train.adam(0.01);
+        try {
+          const batches = Array.from({ length: 4 }, (_, i) => randomIds(3, 7, 7, 20 + i));
+          const losses = batches.map((batch) => f(mine, batch, myAdam));
+          const expected = batches.map((batch) => tinyGptTrainStep(reference, batch, referenceAdam));
+          expectClose(losses, expected, 1e-4, "pertes des 4 pas");
+          const mineNamed = tinyGptNamedVariables(mine);
+          for (const [i, [name, variable]] of tinyGptNamedVariables(reference).entries()) {
+            if (["head", "blocks.0.wq", "blocks.1.w1", "tokenEmbedding", "positionEmbedding", "lnfGamma"].includes(name)) {
+              expectClose(Array.from(mineNamed[i]![1].dataSync()), Array.from(variable.dataSync()), 1e-4, `${name} après 4 pas`);
+            }
+          }
+        } finally {
+          myAdam.dispose();
+          referenceAdam.dispose();
+          disposeTinyGpt(mine);
+          disposeTinyGpt(reference);
+        }
+      },
+    },
+    {
+      name: "aucune fuite de mémoire : autant de tenseurs avant et après 3 pas de SGD (tf.tidy)",
+      run: (f) => {
+        const w = randomTinyGpt(TRAIN_SHAPE, 13);
+        const sgd = tf.train.sgd(0.1);
+        try {
+          const before = tf.memory().numTensors;
+          for (let i = 0; i < 3; i++) f(w, randomIds(2, 7, 7, 30 + i), sgd);
+          expectEqual(tf.memory().numTensors - before, 0, "tenseurs laissés par 3 pas");
+        } finally {
+          sgd.dispose();
+          disposeTinyGpt(w);
+        }
+      },
+    },
+    {
+      // The sequence 0 1 2 3 4 5 6 0 1 2 … is fully predictable from the previous token.
+      name: "texte périodique 0 1 2 … 6 0 1 …, 40 pas d'Adam (lr 0,02) : la perte passe de ln 7 ≈ 1,95 à moins de 0,5",
+      run: (f) => {
+        const w = tinyGptWeights(TRAIN_SHAPE, new Random(17));
+        const adam = tf.train.adam(0.02);
+        const rng = new Random(18);
+        try {
+          const losses: number[] = [];
+          for (let step = 0; step < 40; step++) {
+            const windows = Array.from({ length: 4 }, () => {
+              const start = rng.int(7);
+              return Array.from({ length: 7 }, (_, t) => (start + t) % 7);
+            });
+            losses.push(f(w, windows, adam));
+          }
+          expectClose(losses[0]!, Math.log(7), 0.05, "perte du premier pas");
+          expectTrue(losses[39]! < 0.5, `perte au 40e pas : ${losses[39]}, attendu < 0,5`);
+        } finally {
+          adam.dispose();
+          disposeTinyGpt(w);
+        }
+      },
+    },
+  ],
+});
+
 export default defineLesson({
   tp: "tp07",
   notebook: "tp07-transformer",
   title: "Le Transformer : traducteur encodeur–décodeur et mini-GPT",
-  exercises: [layerNorm, residualStep, encoderBlock, causalMask, blockParameterCount, generationFlops],
+  exercises: [layerNorm, residualStep, encoderBlock, causalMask, blockParameterCount, gptForward, gptLoss, gptTrainStep, generationFlops],
 });

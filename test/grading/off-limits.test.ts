@@ -20,6 +20,7 @@ import { CountBigram } from "../../lib/models/bigram";
 import "../../lib/embeddings";
 import "../../lib/models/layers";
 import "../../lib/models/logistic";
+import { tinyGptForward, tinyGptTrainStep, type TinyGptWeights } from "../../lib/models/gpt/tiny";
 import "../../lib/models/mlp-math";
 import "../../lib/models/rnn";
 import "../../lib/models/transformer/model";
@@ -167,6 +168,8 @@ describe("the issue's delegating one-liners score 0 with the message (and full m
       if (relevant.size === 0) throw new Error("vide");
       return { recall: recallAtK(ranked, relevant, k), reciprocalRank: reciprocalRank(ranked, relevant, k), ndcg: ndcgAtK(ranked, relevant, k) };
     }, "recallAtK"],
+    ["tp07.gpt_forward", (w: TinyGptWeights, ids: number[][]) => tinyGptForward(w, ids), "tinyGptForward"],
+    ["tp07.gpt_train_step", (w: TinyGptWeights, windows: number[][], optimizer: tf.Optimizer) => tinyGptTrainStep(w, windows, optimizer), "tinyGptTrainStep"],
     ["tp12.fuse_rankings", (rankings: string[][], k: number) =>
       reciprocalRankFusion(rankings, { k }).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)), "reciprocalRankFusion"],
   ];
