@@ -221,8 +221,11 @@ export const trainWord2Vec = offLimitsDuringChecks("trainWord2Vec", async functi
   };
 });
 
-/** Corpus words per call of the training loop (≈ 10 ms in WebAssembly): the bar updates between calls. */
-const CHUNK_WORDS = 10_000;
+/**
+ * Corpus words per call of the training loop, a few milliseconds in WebAssembly: the bar updates between
+ * calls, and short calls let V8 switch to its optimised compile of the kernel early in the first epoch.
+ */
+const CHUNK_WORDS = 2_000;
 
 /** A training loop over ranges of sentences: the WebAssembly kernel (lib/kernels/word2vec.ts) or {@link TypeScriptTrainer}. */
 interface SentenceTrainer {

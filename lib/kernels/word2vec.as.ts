@@ -91,36 +91,96 @@ let s3: u32 = 0;
   for (let j = 0; j < dim; j += 4) v128.store(at(y, j), f32x4.add(v128.load(at(y, j)), v128.load(at(x, j))));
 }
 
+// Loss and number of predictions of the sentence being trained, written by the two sentence loops.
+let sentenceLoss: f64 = 0;
+let sentencePredictions: i32 = 0;
+
+// The loss, −log σ(positive score) − Σ log σ(−negative score), is a sum of logs: the kernel multiplies the
+// probabilities σ(±score) instead and takes one log when the product gets small, which saves a log per
+// target. With scores clamped to ±30, each factor is at least σ(−30) ≈ 9e-14, so a product still above
+// 1e-280 before a factor stays a normal float64 after it.
+let probabilityProduct: f64 = 1;
+
+// One target's update over 4 lanes at j: row += g·hidden, and step = g·row (first target) or step += g·row.
+@inline function update4(row: usize, hidden: usize, step: usize, gv: v128, j: i32, first: bool): v128 {
+  const h = v128.load(at(hidden, j));
+  const o = v128.load(at(row, j));
+  v128.store(at(step, j), first ? f32x4.mul(gv, o) : f32x4.add(v128.load(at(step, j)), f32x4.mul(gv, o)));
+  v128.store(at(row, j), f32x4.add(o, f32x4.mul(gv, h)));
+  return h;
+}
+
+/** One target's update over the whole row. */
+@inline function update(row: usize, hidden: usize, step: usize, gv: v128, dim: i32, first: bool): void {
+  for (let j = 0; j < dim; j += 4) update4(row, hidden, step, gv, j, first);
+}
+
+/**
+ * One target's update fused with the next target's dot product hidden · next (next ≠ row), so the hidden
+ * vector is read once for both: returns that dot product.
+ */
+@inline function updateThenDot(row: usize, next: usize, hidden: usize, step: usize, gv: v128, dim: i32, first: bool): f32 {
+  let acc0 = f32x4.splat(0);
+  let acc1 = f32x4.splat(0);
+  let j = 0;
+  for (; j + 8 <= dim; j += 8) {
+    acc0 = f32x4.add(acc0, f32x4.mul(update4(row, hidden, step, gv, j, first), v128.load(at(next, j))));
+    acc1 = f32x4.add(acc1, f32x4.mul(update4(row, hidden, step, gv, j + 4, first), v128.load(at(next, j + 4))));
+  }
+  if (j < dim) acc0 = f32x4.add(acc0, f32x4.mul(update4(row, hidden, step, gv, j, first), v128.load(at(next, j))));
+  const s = f32x4.add(acc0, acc1);
+  return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3);
+}
+
 /**
  * lib/embeddings/negativeSampling.ts's negativeSamplingUpdate: for each target (the word to predict, then
- * the negatives) its output row moves by g·hidden and g·row is added to `step`, with g = lr·(label − σ(score)).
- * Returns the prediction's loss, −log σ(positive score) − Σ log σ(−negative score), in nats.
+ * the negatives) its output row moves by g·hidden and `step` gets Σ g·row (written by the first target, so
+ * it needs no zeroing), with g = lr·(label − σ(score)). Multiplies the probabilities the model gave the
+ * right answers into probabilityProduct. Each target's update and the next one's dot product share one
+ * pass over the vectors, except when a negative repeats the previous target (the dot must then see the
+ * updated row, as in the sequential loop).
  */
-function predict(hidden: usize, output: usize, dim: i32, targets: usize, count: i32, lr: f64, step: usize): f64 {
-  let loss: f64 = 0;
+function predict(hidden: usize, output: usize, dim: i32, targets: usize, count: i32, lr: f64, step: usize): void {
+  let product = probabilityProduct;
+  const rowBytes = <usize>dim << 2;
+  let row = output + <usize>load<i32>(targets) * rowBytes;
+  let score = dot(hidden, row, dim);
   for (let d = 0; d < count; d++) {
-    const row = output + ((<usize>load<i32>(targets + (<usize>d << 2)) * <usize>dim) << 2);
-    const score = <f64>dot(hidden, row, dim);
     // Clamped so exp never overflows, as in the TypeScript loop.
-    const s = score > 30 ? 30 : score < -30 ? -30 : score;
+    const s: f64 = score > 30 ? 30 : score < -30 ? -30 : <f64>score;
     const e = Math.exp(-s);
     const p = 1 / (1 + e);
     let g: f64;
     if (d == 0) {
       g = (1 - p) * lr;
-      loss += Math.log1p(e);
+      product *= p;
     } else {
       g = -p * lr;
-      loss += s + Math.log1p(e);
+      // σ(−s) = e/(1 + e), exact even where 1 − p would round to 0.
+      product *= e * p;
+    }
+    if (product < 1e-280) {
+      sentenceLoss -= Math.log(product);
+      product = 1;
     }
     const gv = f32x4.splat(<f32>g);
-    for (let j = 0; j < dim; j += 4) {
-      const o = v128.load(at(row, j));
-      v128.store(at(step, j), f32x4.add(v128.load(at(step, j)), f32x4.mul(gv, o)));
-      v128.store(at(row, j), f32x4.add(o, f32x4.mul(gv, v128.load(at(hidden, j)))));
+    if (d + 1 < count) {
+      const next = output + <usize>load<i32>(targets + (<usize>(d + 1) << 2)) * rowBytes;
+      if (next != row) {
+        score = d == 0 ? updateThenDot(row, next, hidden, step, gv, dim, true) : updateThenDot(row, next, hidden, step, gv, dim, false);
+      } else {
+        if (d == 0) update(row, hidden, step, gv, dim, true);
+        else update(row, hidden, step, gv, dim, false);
+        score = dot(hidden, next, dim);
+      }
+      row = next;
+    } else if (d == 0) {
+      update(row, hidden, step, gv, dim, true);
+    } else {
+      update(row, hidden, step, gv, dim, false);
     }
   }
-  return loss;
+  probabilityProduct = product;
 }
 
 /** Fills the targets with `word` then NEGATIVE draws from the table, skipping `word` itself; returns how many. */
@@ -138,9 +198,6 @@ function predict(hidden: usize, output: usize, dim: i32, targets: usize, count: 
   return count;
 }
 
-// Loss and number of predictions of the sentence being trained, written by the two sentence loops.
-let sentenceLoss: f64 = 0;
-let sentencePredictions: i32 = 0;
 
 function skipgramSentence(desc: usize, length: i32, lr: f64): void {
   const dim = slot(desc, DIM);
@@ -162,8 +219,7 @@ function skipgramSentence(desc: usize, length: i32, lr: f64): void {
       // The context word's input vector predicts the center word.
       const row = input + <usize>load<i32>(kept + (<usize>c << 2)) * bytes;
       const count = drawTargets(desc, word);
-      memory.fill(step, 0, bytes);
-      sentenceLoss += predict(row, output, dim, targets, count, lr, step);
+        predict(row, output, dim, targets, count, lr, step);
       sentencePredictions++;
       addTo(row, step, dim);
     }
@@ -194,8 +250,7 @@ function cbowSentence(desc: usize, length: i32, lr: f64): void {
     const scale = f32x4.splat(<f32>(1 / <f64>(to - from)));
     for (let j = 0; j < dim; j += 4) v128.store(at(hidden, j), f32x4.mul(v128.load(at(hidden, j)), scale));
     const count = drawTargets(desc, word);
-    memory.fill(step, 0, bytes);
-    sentenceLoss += predict(hidden, output, dim, targets, count, lr, step);
+    predict(hidden, output, dim, targets, count, lr, step);
     sentencePredictions++;
     // gensim's cbow_mean=1: every context word gets the whole step.
     for (let c = from; c <= to; c++) {
@@ -238,8 +293,10 @@ export function trainSentences(desc: usize, first: i32, last: i32, done: f64, to
     }
     sentenceLoss = 0;
     sentencePredictions = 0;
+    probabilityProduct = 1;
     if (cbow) cbowSentence(desc, length, lr);
     else skipgramSentence(desc, length, lr);
+    sentenceLoss -= Math.log(probabilityProduct);
     loss += sentenceLoss;
     predictions += <f64>sentencePredictions;
     trained += <f64>length;
