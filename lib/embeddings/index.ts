@@ -21,7 +21,7 @@ export {
   sigmoid,
   type NegativeSamplingGradients,
 } from "./negativeSampling";
-export { trainWord2Vec, type Word2VecArchitecture, type Word2VecModel, type Word2VecOptions } from "./word2vec";
+export { trainWord2Vec, type Word2VecArchitecture, type Word2VecBackend, type Word2VecModel, type Word2VecOptions } from "./word2vec";
 export { EMBEDDING_WORD_PATTERN, mobyDickSentences, sentencesOf } from "./corpus";
 export { plantedSynonymCorpus, type PlantedCorpus, type PlantedCorpusOptions } from "./plantedCorpus";
 export { FAST_MODE_WORDS, trainMobyDickWord2Vec } from "./mobyDick";
