@@ -6,7 +6,7 @@
  *    between our cosine similarities and gensim's; the yardstick is the correlation between two gensim runs
  *    that differ only by their seed (word2vec is noisy on a 215k-word book), and the ratio
  *    ours-vs-gensim / gensim-vs-gensim should be ≥ 0.8;
- *  - speed: our training time (1 thread) against gensim's with 1 and 2 worker threads, as our speed over
+ *  - speed: our training time (1 thread; the WebAssembly SIMD kernel where it can run) against gensim's with 1 and 2 worker threads, as our speed over
  *    gensim's (> 1 = ours faster); withheld when other processes load the machine (bench/support/machine.ts).
  *
  * Run: `npm run bench -- word2vec`, or `npx tsx bench/word2vec.ts`. Needs /usr/bin/python3 with gensim
@@ -137,7 +137,7 @@ export function runGensim(
 }
 
 
-async function compareArchitecture(architecture: Word2VecArchitecture, sentences: string[][], pairs: [string, string][]): Promise<Record<string, number | null>> {
+async function compareArchitecture(architecture: Word2VecArchitecture, sentences: string[][], pairs: [string, string][]): Promise<Record<string, number | string | null>> {
   const params = fullParams(architecture);
   const reference = runGensim(sentences, params, [{ seed: 1, workers: 1 }, { seed: 2, workers: 1 }, { seed: 3, workers: 2 }], pairs);
   const [g1, g2, g3] = reference.runs as [GensimRun, GensimRun, GensimRun];
@@ -151,7 +151,7 @@ async function compareArchitecture(architecture: Word2VecArchitecture, sentences
       `ratio ${ratio.toFixed(3)} (≥ 0.8 wanted)${ratio >= 0.8 ? "" : "  ← BELOW 0.8"}`,
   );
   console.log(
-    `${architecture}: training time ours ${model.seconds.toFixed(2)} s (1 thread), gensim ${g1.seconds.toFixed(2)} s (1 worker), ${g3.seconds.toFixed(2)} s (2 workers); ` +
+    `${architecture}: training time ours ${model.seconds.toFixed(2)} s (1 thread, ${model.backend === "wasm" ? "WebAssembly SIMD kernel" : "TypeScript loop"}), gensim ${g1.seconds.toFixed(2)} s (1 worker), ${g3.seconds.toFixed(2)} s (2 workers); ` +
       `our speed ${shownRatio(g1.seconds / model.seconds)} gensim's at 1 thread each, ${shownRatio(g3.seconds / model.seconds)} gensim's with 2 workers; vocabulary ${model.vectors.size} vs ${g1.vocab_size}`,
   );
   console.log(machineLine({ ours: 1, reference: "1 and 2 (gensim workers)" }));
@@ -162,6 +162,7 @@ async function compareArchitecture(architecture: Word2VecArchitecture, sentences
     [`${architecture}_speed_ratio_1_thread_each`]: reportedRatio(g1.seconds / model.seconds, 3),
     [`${architecture}_speed_ratio_vs_2_workers`]: reportedRatio(g3.seconds / model.seconds, 3),
     [`${architecture}_ours_s`]: round(model.seconds, 2),
+    [`${architecture}_ours_backend`]: model.backend,
     [`${architecture}_gensim_1worker_s`]: round(g1.seconds, 2),
     [`${architecture}_gensim_2workers_s`]: round(g3.seconds, 2),
     [`${architecture}_vocab`]: model.vectors.size,
