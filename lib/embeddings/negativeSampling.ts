@@ -7,7 +7,8 @@
  *
  * v_c: the center word's input vector; u_o: the true context word's output vector; u_k: the negatives'
  * output vectors. The functions taking plain arrays are the lesson's (and its exercise's) version; the
- * in-place one on Float32Arrays is what training runs millions of times.
+ * in-place one on Float32Arrays is the TypeScript training loop's step (the reference; the WebAssembly
+ * kernel lib/kernels/word2vec.as.ts does the same in f32x4 lanes).
  */
 import type { Vector } from "./vectors";
 import { offLimitsDuringChecks } from "../grading/off-limits";
