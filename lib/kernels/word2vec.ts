@@ -111,7 +111,16 @@ export class Word2VecKernel {
       rng: place(16),
     };
     const memory = this.exports.memory;
-    if (offset > memory.buffer.byteLength) memory.grow(Math.ceil((offset - memory.buffer.byteLength) / PAGE));
+    if (offset > memory.buffer.byteLength) {
+      try {
+        memory.grow(Math.ceil((offset - memory.buffer.byteLength) / PAGE));
+      } catch (error) {
+        throw new RangeError(
+          `Word2VecKernel: this training needs ${(offset / 2 ** 20).toFixed(0)} MiB of WebAssembly memory (matrices, corpus, unigram table), ` +
+            `more than the runtime gives (${(error as Error).message}); use a smaller tableSize or backend "ts"`,
+        );
+      }
+    }
     const buffer = memory.buffer;
     const i32 = new Int32Array(buffer);
     for (const [name, value] of Object.entries(slots)) i32[this.desc / 4 + SLOT[name as keyof typeof SLOT]] = value;
