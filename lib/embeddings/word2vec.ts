@@ -18,7 +18,7 @@ import { UnigramTable } from "./unigramTable";
 import { buildVocabulary, checkSentences, type WordCounts } from "./vocabulary";
 import { WordVectors } from "./wordVectors";
 import { offLimitsDuringChecks } from "../grading/off-limits";
-import { Word2VecKernel, word2vecKernelAvailable, word2vecKernelUnavailableReason, type SentencesResult } from "../kernels/word2vec";
+import { longestSentence, Word2VecKernel, word2vecKernelAvailable, word2vecKernelUnavailableReason, type SentencesResult, type Word2VecKernelSetup } from "../kernels/word2vec";
 
 /** Skip-gram predicts each context word from the center word; CBOW predicts the center word from its context's mean. */
 export type Word2VecArchitecture = "skipgram" | "cbow";
@@ -242,27 +242,13 @@ class TypeScriptTrainer implements SentenceTrainer {
   private readonly kept: Int32Array;
 
   constructor(
-    private readonly data: {
-      vocabSize: number;
-      dim: number;
-      window: number;
-      negative: number;
-      cbow: boolean;
-      table: Int32Array;
-      keep: Float64Array;
-      ids: Int32Array;
-      sentenceEnds: Int32Array;
-      input: Float32Array;
-      rng: Random;
-    },
+    private readonly data: Omit<Word2VecKernelSetup, "rngState"> & { rng: Random },
   ) {
     this.output = new Float32Array(data.vocabSize * data.dim);
     this.hidden = new Float32Array(data.dim);
     this.hiddenStep = new Float32Array(data.dim);
     this.targets = new Int32Array(data.negative + 1);
-    let longest = 0;
-    data.sentenceEnds.forEach((end, i) => (longest = Math.max(longest, end - (i === 0 ? 0 : data.sentenceEnds[i - 1]!))));
-    this.kept = new Int32Array(longest);
+    this.kept = new Int32Array(longestSentence(data.sentenceEnds));
   }
 
   trainSentences(first: number, last: number, done: number, totalWork: number, alpha: number, minAlpha: number): SentencesResult {

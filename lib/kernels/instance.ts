@@ -25,45 +25,10 @@ export interface KernelExports {
 
 const PAGE = 65536;
 
-/** A lazily loaded kernel: its exports, or the reason it cannot run here. */
-export class KernelInstance<T extends KernelExports> {
-  private instance: T | null | undefined;
-  private error = "";
-
-  constructor(readonly file: string) {}
-
-  /** The exports, or null when this runtime cannot run the kernel (no WebAssembly SIMD, file missing). */
-  get exports(): T | null {
-    if (this.instance === undefined) {
-      try {
-        const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-        if (wasm === undefined) throw new Error("this JavaScript runtime has no WebAssembly");
-        this.instance = new wasm.Instance(new wasm.Module(fs.readFileSync(this.file)), {}).exports as T;
-      } catch (error) {
-        this.instance = null;
-        this.error = (error as Error).message;
-      }
-    }
-    return this.instance;
-  }
-
-  /** Why the kernel cannot run, or "" when it can. */
-  get unavailableReason(): string {
-    void this.exports;
-    return this.error;
-  }
-
-  /** The exports, or an error naming the file and the reason, prefixed by `where`. */
-  require(where: string): T {
-    const exports = this.exports;
-    if (exports === null) throw new Error(`${where}: the WebAssembly kernel ${this.file} cannot be loaded (${this.error})`);
-    return exports;
-  }
-}
-
 /**
- * A kernel that keeps state in its own memory (the word2vec kernel keeps a training's matrices there): the
- * module is compiled once, and each user gets a fresh instance whose memory is freed with it.
+ * A compiled kernel module: compiled once, then instantiated on demand. A kernel that keeps state in its own
+ * memory (the word2vec kernel keeps a training's matrices there) gives each user a fresh instance, whose
+ * memory is freed with it; {@link KernelInstance} shares one instance of a stateless kernel.
  */
 export class KernelModule<T extends KernelExports> {
   private module: object | null | undefined;
@@ -101,6 +66,34 @@ export class KernelModule<T extends KernelExports> {
     const module = this.compiled();
     if (module === null) throw new Error(`${where}: the WebAssembly kernel ${this.file} cannot be loaded (${this.error})`);
     return new (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly.Instance(module, {}).exports as T;
+  }
+}
+
+/** A lazily loaded stateless kernel: one shared instance's exports, or the reason it cannot run here. */
+export class KernelInstance<T extends KernelExports> {
+  private readonly module: KernelModule<T>;
+  private instance: T | null | undefined;
+
+  constructor(readonly file: string) {
+    this.module = new KernelModule<T>(file);
+  }
+
+  /** The exports, or null when this runtime cannot run the kernel (no WebAssembly SIMD, file missing). */
+  get exports(): T | null {
+    if (this.instance === undefined) this.instance = this.module.available ? this.module.instantiate("KernelInstance") : null;
+    return this.instance;
+  }
+
+  /** Why the kernel cannot run, or "" when it can. */
+  get unavailableReason(): string {
+    return this.module.unavailableReason;
+  }
+
+  /** The exports, or an error naming the file and the reason, prefixed by `where`. */
+  require(where: string): T {
+    const exports = this.exports;
+    if (exports === null) throw new Error(`${where}: the WebAssembly kernel ${this.file} cannot be loaded (${this.unavailableReason})`);
+    return exports;
   }
 }
 

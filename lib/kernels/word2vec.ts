@@ -58,6 +58,13 @@ export interface Word2VecKernelSetup {
   rngState: Uint32Array;
 }
 
+/** The length of the longest sentence, from the sentences' ends (the size of the subsampled-sentence buffer). */
+export function longestSentence(sentenceEnds: Int32Array): number {
+  let longest = 0;
+  for (let i = 0; i < sentenceEnds.length; i++) longest = Math.max(longest, sentenceEnds[i]! - (i === 0 ? 0 : sentenceEnds[i - 1]!));
+  return longest;
+}
+
 /** What training a range of sentences gave. */
 export interface SentencesResult {
   /** Loss summed over the predictions, in nats. */
@@ -84,7 +91,7 @@ export class Word2VecKernel {
     this.vocabSize = vocabSize;
     this.dim = dim;
     this.stride = Math.ceil(dim / 4) * 4;
-    const longest = setup.sentenceEnds.reduce((max, end, i) => Math.max(max, end - (i === 0 ? 0 : setup.sentenceEnds[i - 1]!)), 0);
+    const longest = longestSentence(setup.sentenceEnds);
     this.desc = align(this.exports.heapBase());
     let offset = this.desc + DESC_BYTES;
     const place = (bytes: number) => {
