@@ -105,6 +105,8 @@ export interface GensimRun {
   seed: number;
   workers: number;
   seconds: number;
+  /** CPU time of the training, all of gensim's threads together (its "1 worker" runs a producer thread besides the worker). */
+  cpu_seconds: number;
   vocab_size: number;
   similarities: number[];
 }
@@ -141,7 +143,10 @@ async function compareArchitecture(architecture: Word2VecArchitecture, sentences
   const params = fullParams(architecture);
   const reference = runGensim(sentences, params, [{ seed: 1, workers: 1 }, { seed: 2, workers: 1 }, { seed: 3, workers: 2 }], pairs);
   const [g1, g2, g3] = reference.runs as [GensimRun, GensimRun, GensimRun];
+  const cpuStart = process.cpuUsage();
   const model = await trainWord2Vec(sentences, oursOptions(params, 1));
+  const cpu = process.cpuUsage(cpuStart);
+  const oursCpuSeconds = (cpu.user + cpu.system) / 1e6;
   const ours = pairs.map(([a, b]) => model.vectors.similarity(a, b));
   const oursVsGensim = (spearman(ours, g1.similarities) + spearman(ours, g2.similarities)) / 2;
   const gensimVsGensim = spearman(g1.similarities, g2.similarities);
@@ -154,6 +159,12 @@ async function compareArchitecture(architecture: Word2VecArchitecture, sentences
     `${architecture}: training time ours ${model.seconds.toFixed(2)} s (1 thread, ${model.backend === "wasm" ? "WebAssembly SIMD kernel" : "TypeScript loop"}), gensim ${g1.seconds.toFixed(2)} s (1 worker), ${g3.seconds.toFixed(2)} s (2 workers); ` +
       `our speed ${shownRatio(g1.seconds / model.seconds)} gensim's at 1 thread each, ${shownRatio(g3.seconds / model.seconds)} gensim's with 2 workers; vocabulary ${model.vectors.size} vs ${g1.vocab_size}`,
   );
+  // Raw CPU times, printed whatever the load: on a loaded machine they say more than wall times, where a
+  // two-thread process (gensim's worker and its producer thread) gets a larger share than a one-thread one.
+  console.log(
+    `${architecture}: CPU time ours ${oursCpuSeconds.toFixed(2)} s, gensim ${g1.cpu_seconds.toFixed(2)} s (1 worker, its threads together), ` +
+      `${g3.cpu_seconds.toFixed(2)} s (2 workers)`,
+  );
   console.log(machineLine({ ours: 1, reference: "1 and 2 (gensim workers)" }));
   return {
     [`${architecture}_spearman_ours_gensim`]: round(oursVsGensim, 3),
@@ -162,6 +173,9 @@ async function compareArchitecture(architecture: Word2VecArchitecture, sentences
     [`${architecture}_speed_ratio_1_thread_each`]: reportedRatio(g1.seconds / model.seconds, 3),
     [`${architecture}_speed_ratio_vs_2_workers`]: reportedRatio(g3.seconds / model.seconds, 3),
     [`${architecture}_ours_s`]: round(model.seconds, 2),
+    [`${architecture}_ours_cpu_s`]: round(oursCpuSeconds, 2),
+    [`${architecture}_gensim_1worker_cpu_s`]: round(g1.cpu_seconds, 2),
+    [`${architecture}_gensim_2workers_cpu_s`]: round(g3.cpu_seconds, 2),
     [`${architecture}_ours_backend`]: model.backend,
     [`${architecture}_gensim_1worker_s`]: round(g1.seconds, 2),
     [`${architecture}_gensim_2workers_s`]: round(g3.seconds, 2),

@@ -10,7 +10,8 @@ JOB.json (written by the TypeScript side):
   runs     [{"seed": int, "workers": int}, ...]  -- one training per entry
   pairs    [[word, word], ...]  -- cosine similarities reported for these pairs
   output   path where this script writes its JSON answer:
-           {"gensim": version, "runs": [{"seed", "workers", "seconds", "vocab_size", "similarities": [...]}]}
+           {"gensim": version, "runs": [{"seed", "workers", "seconds", "cpu_seconds", "vocab_size", "similarities": [...]}]}
+           (cpu_seconds: the process's CPU time during the training, all of gensim's threads together)
 
 Only runs with workers=1 are reproducible: with more threads the order of updates depends on scheduling.
 """
@@ -32,8 +33,10 @@ def main(job_path):
     runs = []
     for run in job["runs"]:
         start = time.perf_counter()
+        cpu_start = time.process_time()
         model = Word2Vec(sentences=sentences, hs=0, cbow_mean=1, seed=run["seed"], workers=run["workers"], **params)
         seconds = time.perf_counter() - start
+        cpu_seconds = time.process_time() - cpu_start
         missing = sorted({w for pair in pairs for w in pair if w not in model.wv.key_to_index})
         if missing:
             raise SystemExit(f"word2vec_reference: words missing from gensim's vocabulary: {missing[:10]}")
@@ -41,6 +44,7 @@ def main(job_path):
             "seed": run["seed"],
             "workers": run["workers"],
             "seconds": seconds,
+            "cpu_seconds": cpu_seconds,
             "vocab_size": len(model.wv),
             "similarities": [float(model.wv.similarity(a, b)) for a, b in pairs],
         })
