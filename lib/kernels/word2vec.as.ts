@@ -219,7 +219,7 @@ function skipgramSentence(desc: usize, length: i32, lr: f64): void {
       // The context word's input vector predicts the center word.
       const row = input + <usize>load<i32>(kept + (<usize>c << 2)) * bytes;
       const count = drawTargets(desc, word);
-        predict(row, output, dim, targets, count, lr, step);
+      predict(row, output, dim, targets, count, lr, step);
       sentencePredictions++;
       addTo(row, step, dim);
     }
