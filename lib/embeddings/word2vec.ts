@@ -161,14 +161,12 @@ export const trainWord2Vec = offLimitsDuringChecks("trainWord2Vec", async functi
   }
   const sentenceEnds = Int32Array.from(ends);
 
-  const input = new Float32Array(vocabSize * dim);
-  for (let i = 0; i < input.length; i++) input[i] = (rng.next() - 0.5) / dim;
   const cbow = settings.architecture === "cbow";
-  // Both engines continue the same random stream from here.
+  // Both engines continue the same random stream from here, starting with the input vectors' initial values.
   const engine: SentenceTrainer =
     backend === "wasm"
-      ? new Word2VecKernel({ vocabSize, dim, window, negative, cbow, table: cells, keep, ids, sentenceEnds, input, rngState: rng.state })
-      : new TypeScriptTrainer({ vocabSize, dim, window, negative, cbow, table: cells, keep, ids, sentenceEnds, input, rng });
+      ? new Word2VecKernel({ vocabSize, dim, window, negative, cbow, table: cells, keep, ids, sentenceEnds, rngState: rng.state })
+      : new TypeScriptTrainer({ vocabSize, dim, window, negative, cbow, table: cells, keep, ids, sentenceEnds, rng });
 
   // Like the C code, the learning rate decays over the in-vocabulary words (words under minCount were dropped
   // from `ids`), so it reaches minAlpha at the end of the last epoch and the bar reaches 100 %.
@@ -235,6 +233,7 @@ interface SentenceTrainer {
 
 /** The reference loop in TypeScript, on the same data as the kernel and drawing from `rng` in the same order. */
 class TypeScriptTrainer implements SentenceTrainer {
+  private readonly input: Float32Array;
   private readonly output: Float32Array;
   private readonly hidden: Float32Array;
   private readonly hiddenStep: Float32Array;
@@ -244,6 +243,9 @@ class TypeScriptTrainer implements SentenceTrainer {
   constructor(
     private readonly data: Omit<Word2VecKernelSetup, "rngState"> & { rng: Random },
   ) {
+    // word2vec's initialisation: uniform in ±0.5/dim for the input vectors, zero for the output vectors.
+    this.input = new Float32Array(data.vocabSize * data.dim);
+    for (let i = 0; i < this.input.length; i++) this.input[i] = (data.rng.next() - 0.5) / data.dim;
     this.output = new Float32Array(data.vocabSize * data.dim);
     this.hidden = new Float32Array(data.dim);
     this.hiddenStep = new Float32Array(data.dim);
@@ -252,8 +254,8 @@ class TypeScriptTrainer implements SentenceTrainer {
   }
 
   trainSentences(first: number, last: number, done: number, totalWork: number, alpha: number, minAlpha: number): SentencesResult {
-    const { dim, window, negative, cbow, table, keep, ids, sentenceEnds, input, rng } = this.data;
-    const { output, hidden, hiddenStep, targets, kept } = this;
+    const { dim, window, negative, cbow, table, keep, ids, sentenceEnds, rng } = this.data;
+    const { input, output, hidden, hiddenStep, targets, kept } = this;
     let loss = 0;
     let predictions = 0;
     let trainedWords = 0;
@@ -280,7 +282,7 @@ class TypeScriptTrainer implements SentenceTrainer {
   }
 
   matrices(): { input: Float32Array; output: Float32Array } {
-    return { input: this.data.input, output: this.output };
+    return { input: this.input, output: this.output };
   }
 }
 

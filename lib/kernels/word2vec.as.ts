@@ -261,6 +261,27 @@ function cbowSentence(desc: usize, length: i32, lr: f64): void {
 }
 
 /**
+ * The input vectors' initial values, drawn as the TypeScript loop draws them: (next() − 0.5) / vectorSize
+ * in float64, rounded to float32, row after row (the padding lanes stay zero); the generator's state moves on.
+ */
+export function initInput(desc: usize, vocabSize: i32, vectorSize: i32): void {
+  const rng = ptr(desc, P_RNG);
+  s0 = load<u32>(rng);
+  s1 = load<u32>(rng, 4);
+  s2 = load<u32>(rng, 8);
+  s3 = load<u32>(rng, 12);
+  const input = ptr(desc, P_INPUT);
+  const dim = slot(desc, DIM);
+  for (let w = 0; w < vocabSize; w++) {
+    for (let i = 0; i < vectorSize; i++) store<f32>(at(input, w * dim + i), <f32>((nextFloat() - 0.5) / <f64>vectorSize));
+  }
+  store<u32>(rng, s0);
+  store<u32>(rng, s1, 4);
+  store<u32>(rng, s2, 8);
+  store<u32>(rng, s3, 12);
+}
+
+/**
  * Trains sentences first … last − 1 of one epoch. `done` is the number of corpus words (before
  * subsampling) trained before `first`, over all epochs: each sentence's learning rate is
  * alpha − (alpha − minAlpha)·done / totalWork, as in the TypeScript loop. Writes the loss summed over the

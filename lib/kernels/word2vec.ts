@@ -11,6 +11,7 @@ import { KernelModule, type KernelExports } from "./instance";
 export const WORD2VEC_WASM_PATH = path.join(__dirname, "word2vec.wasm");
 
 interface Word2VecExports extends KernelExports {
+  initInput(desc: number, vocabSize: number, vectorSize: number): void;
   trainSentences(desc: number, first: number, last: number, done: number, totalWork: number, alpha: number, minAlpha: number): void;
 }
 
@@ -52,9 +53,10 @@ export interface Word2VecKernelSetup {
   ids: Int32Array;
   /** End (exclusive) of each non-empty sentence in `ids`. */
   sentenceEnds: Int32Array;
-  /** The initial input vectors, vocabSize × dim (the output vectors start at zero). */
-  input: Float32Array;
-  /** The xoshiro128** state to continue from (lib/random's `Random.state`). */
+  /**
+   * The xoshiro128** state to continue from (lib/random's `Random.state`): the kernel first draws the input
+   * vectors' initial values with it, as the TypeScript loop does (the output vectors start at zero).
+   */
   rngState: Uint32Array;
 }
 
@@ -134,13 +136,12 @@ export class Word2VecKernel {
     // A fresh instance's memory is zero: the output matrix and the rows' padding need no writing.
     this.inputAt = slots.input;
     this.outputAt = slots.output;
-    const input = new Float32Array(buffer, slots.input, vocabSize * this.stride);
-    for (let w = 0; w < vocabSize; w++) input.set(setup.input.subarray(w * dim, (w + 1) * dim), w * this.stride);
     i32.set(setup.table, slots.table / 4);
     new Float64Array(buffer, slots.keep, setup.keep.length).set(setup.keep);
     i32.set(setup.ids, slots.ids / 4);
     i32.set(setup.sentenceEnds, slots.ends / 4);
     new Uint32Array(buffer, slots.rng, 4).set(setup.rngState);
+    this.exports.initInput(this.desc, vocabSize, dim);
   }
 
   /**
