@@ -56,8 +56,8 @@ export function writeGptMoby(model: GPT, tokenizer: CharTokenizer, info: GptMoby
 
 /**
  * Trains gpt-moby and writes it to `directory` (default data/models/gpt-moby/); `steps` overrides the
- * recipe's (a shorter run to check the pipeline: do not commit its output). 34 minutes of wall time on the
- * shared, loaded 2-core machine it was built on (about 8 minutes at the speed it reached once the load dropped).
+ * recipe's (a shorter run to check the pipeline: do not commit its output). 15 minutes of wall time on the
+ * shared 2-core machine it was built on (load average ~7).
  */
 export async function buildGptMoby(options: { directory?: string; steps?: number } = {}): Promise<GptMobyInfo> {
   const recipe = GPT_MOBY_RECIPE;
