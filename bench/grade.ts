@@ -3,7 +3,7 @@
  * lesson's correct submission (three small exercises, one hidden-test file), with `--jobs 1` and `--jobs 2`,
  * each with the kernels isolated by bubblewrap and without (the cost of the isolation). N is 6 by default
  * (`LLM_COURSE_BENCH_GRADE_N`), so that the four runs take a few minutes on a 2-core machine; the issue's
- * 100 submissions is `LLM_COURSE_BENCH_GRADE_N=100` (about 25 minutes there).
+ * 100 submissions is `LLM_COURSE_BENCH_GRADE_N=100` (about 27 minutes there, under load).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
