@@ -42,7 +42,7 @@ executorModule.createExecutor = function (root, convs, output, ...rest) {
   const executorOutput = {
     ...output,
     error: (...values) => {
-      if (values.length === 1 && todoStop === null && session.isTodoStop(values[0])) todoStop = values[0];
+      if (values.length === 1 && todoStop === null && session.isTodoError(values[0])) todoStop = values[0];
       else output.error(...values);
     },
   };

@@ -10,6 +10,9 @@
  */
 import { isTodoError } from "../grading/todo-error";
 
+/** The kernel launcher recognises a cell stopped on an unfinished exercise with it. */
+export { isTodoError };
+
 /** One TypeScript diagnostic of a cell, as tslab reports it (line and column from 1). */
 export interface CellDiagnostic {
   line: number;
@@ -44,7 +47,7 @@ export interface WaitingCell {
   exerciseId: string;
   /** What that exercise asks to complete (the TodoError's task). */
   task: string;
-  /** Top-level names the cell declares: undefined until it runs to the end. */
+  /** Top-level names the cell declares: they wait until a version of the cell runs to the end. */
   names: string[];
 }
 
@@ -170,11 +173,6 @@ export function clearCompileFailures(): void {
   record().failures.clear();
 }
 
-/** True when a cell's uncaught exception is an unfinished exercise's TodoError. */
-export function isTodoStop(error: unknown): boolean {
-  return isTodoError(error);
-}
-
 /**
  * Called by the kernel launcher when a cell stopped on an unfinished exercise (tslab caught the TodoError):
  * the cell's names wait for that exercise. Returns the French notice to print.
@@ -200,13 +198,12 @@ export function recordTodoStop(source: string, error: unknown): string {
 export function waitingDependency(source: string): string | undefined {
   const { waiting } = record();
   if (waiting.size === 0) return undefined;
-  const own = new Set(declaredNames(source));
+  const names = declaredNames(source);
   // Strings are left out so that a word in a message is not taken for a use of the variable.
   const code = withoutComments(source).replace(/"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'/g, '""');
   for (const [name, cell] of waiting) {
-    if (own.has(name)) continue;
+    if (names.includes(name)) continue;
     if (!new RegExp(`(?<![\\w$.])${name.replace(/\$/g, "\\$")}(?![\\w$])`).test(code)) continue;
-    const names = declaredNames(source);
     const dependent: WaitingCell = { ...cell, names };
     for (const declared of names) waiting.set(declared, dependent);
     return (
