@@ -104,13 +104,13 @@ test("trains with the course's loop: reversing short sequences, exact match on h
   model.dispose();
 });
 
-test("no tensor leak across training steps, evaluation, decoding and attention maps", () => {
+test("no tensor leak across training steps, evaluation, decoding and attention maps", async () => {
   const model = new Transformer({ ...tiny, seed: 2 });
   const data = randomPairs(new Random(4), 20, 10, 1, 5);
   const indices = Int32Array.from({ length: 8 }, (_, i) => i);
-  model.trainStep(data, indices, 1e-3); // creates the optimiser's moment variables once
+  await model.trainStep(data, indices, 1e-3); // creates the optimiser's moment variables once
   const before = tf.memory().numTensors;
-  for (let i = 0; i < 3; i++) model.trainStep(data, indices, 1e-3);
+  for (let i = 0; i < 3; i++) await model.trainStep(data, indices, 1e-3);
   model.evaluate(data);
   model.greedyDecode(data.sources.slice(0, 5), { maxTokens: 6 });
   model.greedyDecode(data.sources.slice(0, 5), { maxTokens: 6, noCache: true });

@@ -20,6 +20,7 @@
  * No dropout: the number-words corpus offers hundreds of thousands of pairs, more than a few minutes of
  * training can over-fit. Call `await initBackend()` (lib/backend) first.
  */
+import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { Random } from "../../random";
 import type { Trainable } from "../../training/trainable";
@@ -36,6 +37,9 @@ import { loadCheckpoint, saveCheckpoint, type CheckpointManifest } from "../chec
 import { AdamW, type AdamWOptions } from "../optim";
 import { makePairBatch, type PairBatch, type SequencePairs, type SpecialIds } from "./data";
 import { offLimitsDuringChecks } from "../../grading/off-limits";
+import { onnxRuntimeAvailable } from "../../onnx/runtime";
+import type { TrainingEngine } from "../gpt/config";
+import { TransformerTrainingRunner } from "./training-graph";
 
 /** Where the LayerNorms sit: "post" = LN(x + f(x)) as in the paper, "pre" = x + f(LN(x)). */
 export type NormPlacement = "pre" | "post";
@@ -72,6 +76,14 @@ export type TransformerOptions = Pick<TransformerConfig, "sourceVocabSize" | "ta
   optimizer?: AdamWOptions;
   /** Label smoothing ε of the training loss (default 0): the target gets 1 − ε, the rest ε spread over the vocabulary. */
   labelSmoothing?: number;
+  /**
+   * What computes the training step's gradients: "onnxruntime" (the step as one compiled ONNX graph,
+   * ./training-graph, run by native kernels), "tfjs" (autograd on the tfjs backend), or "auto" (default:
+   * onnxruntime when onnxruntime-node loads). Same numbers to float32 rounding.
+   */
+  trainingEngine?: TrainingEngine | "auto";
+  /** onnxruntime threads for training (default: the machine's cores, at most 8). */
+  trainingThreads?: number;
 };
 
 /** Fills the defaults and checks a configuration; throws naming the first bad field. */
@@ -275,6 +287,9 @@ export class Transformer implements Trainable<SequencePairs>, Module {
   readonly decoderNorm: LayerNorm | null;
   readonly output: Linear;
   readonly labelSmoothing: number;
+  /** What computes the training step's gradients (see `TransformerOptions.trainingEngine`). */
+  readonly trainingEngine: TrainingEngine;
+  private readonly trainingRunner: TransformerTrainingRunner | null;
   private readonly positions: tf.Tensor2D;
   private readonly optimizerOptions: AdamWOptions;
   private optimizer: AdamW | null = null;
@@ -287,6 +302,8 @@ export class Transformer implements Trainable<SequencePairs>, Module {
     this.config = config;
     this.labelSmoothing = smoothing;
     this.optimizerOptions = { clipNorm: 1, ...options.optimizer };
+    this.trainingEngine = chooseTrainingEngine(options.trainingEngine ?? "auto");
+    this.trainingRunner = this.trainingEngine === "onnxruntime" ? new TransformerTrainingRunner(config, smoothing, options.trainingThreads ?? Math.min(8, os.cpus().length)) : null;
     const rng = new Random(config.seed);
     const { dModel } = config;
     this.sourceEmbedding = new Embedding(config.sourceVocabSize, dModel, { rng, name: "sourceEmbedding" });
@@ -297,6 +314,11 @@ export class Transformer implements Trainable<SequencePairs>, Module {
     this.decoderNorm = config.norm === "pre" ? new LayerNorm(dModel, { name: "decoderNorm" }) : null;
     this.output = new Linear(dModel, config.targetVocabSize, { rng, name: "output" });
     this.positions = sinusoidalPositionalEncoding(config.maxLength, dModel);
+  }
+
+  /** onnxruntime's threads for training steps, or null when tfjs trains. */
+  get trainingThreads(): number | null {
+    return this.trainingRunner?.threads ?? null;
   }
 
   /** The special ids (padding, start, end). */
@@ -382,14 +404,35 @@ export class Transformer implements Trainable<SequencePairs>, Module {
     });
   }
 
-  /** One AdamW step on the examples `indices` of `data` at learning rate `lr`; returns the mean token loss before the update. */
-  trainStep(data: SequencePairs, indices: Int32Array, lr: number): number {
+  /** The training loss of a padded minibatch: mean label-smoothed −log p(label) over its non-padding labels. */
+  loss(batch: PairBatch): tf.Scalar {
+    this.checkAlive("loss");
+    return tf.tidy(() => tf.div(this.lossSum(batch, this.labelSmoothing), batch.labelCount) as tf.Scalar);
+  }
+
+  /**
+   * One AdamW step on the examples `indices` of `data` at learning rate `lr`; resolves to the mean token
+   * loss before the update. Steps must be awaited one after the other.
+   */
+  async trainStep(data: SequencePairs, indices: Int32Array, lr: number): Promise<number> {
     this.checkAlive("trainStep");
     const batch = makePairBatch(data, indices, this.special, this.config.maxLength, this.config.maxLength);
     this.optimizer ??= new AdamW(this.namedParameters(), this.optimizerOptions);
     const optimizer = this.optimizer;
+    if (this.trainingRunner !== null) {
+      const named = this.namedParameters();
+      const values = new Map(named.map(([name, variable]) => [name, variable.dataSync() as Float32Array]));
+      const { loss, gradients } = await this.trainingRunner.lossAndGradients(values, batch);
+      this.checkAlive("trainStep");
+      tf.tidy(() => {
+        const grads: tf.NamedTensorMap = {};
+        for (const [name, variable] of named) grads[variable.name] = tf.tensor(gradients.get(name)!, variable.shape, "float32");
+        optimizer.apply(grads, lr);
+      });
+      return loss;
+    }
     const loss = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => tf.div(this.lossSum(batch, this.labelSmoothing), batch.labelCount) as tf.Scalar, optimizer.variables);
+      const { value, grads } = tf.variableGrads(() => this.loss(batch), optimizer.variables);
       optimizer.apply(grads, lr);
       return value;
     });
@@ -576,5 +619,16 @@ export class Transformer implements Trainable<SequencePairs>, Module {
     this.positions.dispose();
     this.optimizer?.dispose();
     this.optimizer = null;
+    void this.trainingRunner?.dispose();
   }
+}
+
+function chooseTrainingEngine(requested: TrainingEngine | "auto"): TrainingEngine {
+  if (requested !== "auto" && requested !== "onnxruntime" && requested !== "tfjs") {
+    throw new RangeError(`Transformer: trainingEngine must be "auto", "onnxruntime" or "tfjs", got ${String(requested)}`);
+  }
+  if (requested === "tfjs") return "tfjs";
+  if (onnxRuntimeAvailable()) return "onnxruntime";
+  if (requested === "onnxruntime") throw new Error('Transformer: trainingEngine "onnxruntime" needs onnxruntime-node (npm install); use "tfjs" or "auto"');
+  return "tfjs";
 }
