@@ -96,6 +96,33 @@ export interface SelfAttentionLayer {
   shape: AttentionShape;
 }
 
+/** ReLU's output and the 0/1 mask of its positive inputs. */
+export interface ReluSaved {
+  y: string;
+  active: string;
+}
+
+/** Sizes of a cross-attention layer: `batch` pairs, `queries` positions attending to `keys` positions. */
+export interface CrossAttentionShape {
+  batch: number;
+  queries: number;
+  keys: number;
+  heads: number;
+  width: number;
+}
+
+/** A cross-attention layer's output [batch·queries, width] and what its backward pass reads. */
+export interface CrossAttentionLayer {
+  y: string;
+  name: string;
+  memory: string;
+  wkv: string;
+  query: LinearLayer;
+  core: AttentionCore;
+  output: LinearLayer;
+  shape: CrossAttentionShape;
+}
+
 /** How {@link TrainingGraphBuilder.softmaxCrossEntropy} averages: over `rows` fixed rows, by weights (any shape, one per row), or over however many rows the run brings. */
 export type LossAverage = { rows: number } | { weights: string } | { dynamicRows: true };
 
@@ -294,6 +321,79 @@ export class TrainingGraphBuilder {
     const g = this.g;
     const zeros = g.op("ConstantOfShape", [g.ints([rows, width])], { value: tensorProto("zero", new Float32Array([0]), [1]) });
     return g.op("ScatterND", [zeros, g.unsqueeze(ids, [1]), dy], { reduction: "add" });
+  }
+
+  /** ReLU, max(u, 0), keeping the 0/1 mask of the positive inputs its backward pass multiplies by. */
+  relu(u: string): ReluSaved {
+    const g = this.g;
+    const active = g.cast(g.op("Greater", [u, g.scalar(0)]), "float32");
+    return { y: g.mul(u, active), active };
+  }
+
+  /** ReLU's backward pass: du = dy·[u > 0] (tfjs's step(0) = 0). */
+  reluBackward(dy: string, saved: ReluSaved): string {
+    return this.g.mul(dy, saved.active);
+  }
+
+  /**
+   * Multi-head cross-attention: queries from x [batch·queries, width], keys and values from `memory`
+   * [batch·keys, width] (an encoder's output), with parameters `${name}.wq|wk|wv|wo.weight|bias`; the key and
+   * value projections run as one product. `mask` is additive, broadcasting to [batch, heads, queries, keys]
+   * (a source padding mask [batch, 1, 1, keys]), or null.
+   */
+  crossAttention(x: string, memory: string, name: string, shape: CrossAttentionShape, mask: string | null): CrossAttentionLayer {
+    const g = this.g;
+    const { batch: B, queries: Tq, keys: Tk, heads: H, width: d } = shape;
+    const hd = d / H;
+    if (!Number.isInteger(hd)) throw new RangeError(`${g.name}: heads (${H}) must divide width (${d}) in ${name}`);
+    const query = this.linear(x, `${name}.wq`, d, d);
+    const kvWeights = (["wk", "wv"] as const).map((p) => ({ weight: this.parameter(`${name}.${p}.weight`, [d, d]), bias: this.parameter(`${name}.${p}.bias`, [d]) }));
+    const wkv = g.concat(kvWeights.map((w) => w.weight), 1);
+    const bkv = g.concat(kvWeights.map((w) => w.bias), 0);
+    const kv = g.transpose(g.reshape(this.gemm(memory, wkv, 0, 0, bkv), [B, Tk, 2, H, hd]), [2, 0, 3, 1, 4]);
+    const [k, v] = g.node("Split", [kv], { axis: 0 }, { outputs: 2 }).map((part) => g.reshape(part, [B, H, Tk, hd])) as [string, string];
+    const q = g.transpose(g.reshape(query.y, [B, Tq, H, hd]), [0, 2, 1, 3]);
+    const core = this.attentionCore(q, k, v, mask, 1 / Math.sqrt(hd));
+    const attended = g.reshape(g.transpose(core.output, [0, 2, 1, 3]), [B * Tq, d]);
+    const wo = this.linear(attended, `${name}.wo`, d, d);
+    return { y: wo.y, name, memory, wkv, query, core, output: wo, shape };
+  }
+
+  /** Cross-attention's backward pass: records its eight parameters' gradients; returns dx and d(memory) (to add up over the layers that read it). */
+  crossAttentionBackward(dy: string, layer: CrossAttentionLayer): { dx: string; dMemory: string } {
+    const g = this.g;
+    const { batch: B, queries: Tq, keys: Tk, heads: H, width: d } = layer.shape;
+    const hd = d / H;
+    const dAttended = g.transpose(g.reshape(this.linearBackward(dy, layer.output), [B, Tq, H, hd]), [0, 2, 1, 3]);
+    const { dq, dk, dv } = this.attentionCoreBackward(dAttended, layer.core);
+    const dx = this.linearBackward(g.reshape(g.transpose(dq, [0, 2, 1, 3]), [B * Tq, d]), layer.query);
+    const dkv = g.reshape(g.transpose(g.concat([dk, dv].map((part) => g.unsqueeze(part, [0])), 0), [1, 3, 0, 2, 4]), [B * Tk, 2 * d]);
+    const [dwk, dwv] = g.node("Split", [this.gemm(layer.memory, dkv, 1, 0)], { axis: 1 }, { outputs: 2 });
+    const [dbk, dbv] = g.node("Split", [this.sumRows(dkv)], { axis: 0 }, { outputs: 2 });
+    this.setGradient(`${layer.name}.wk.weight`, dwk!);
+    this.setGradient(`${layer.name}.wv.weight`, dwv!);
+    this.setGradient(`${layer.name}.wk.bias`, dbk!);
+    this.setGradient(`${layer.name}.wv.bias`, dbv!);
+    return { dx, dMemory: this.gemm(dkv, layer.wkv, 0, 1) };
+  }
+
+  /**
+   * Label-smoothed cross-entropy, weighted: loss = Σ w·((1 − ε)·(−log p[target]) + ε·mean(−log p)) / Σ w,
+   * written to `loss`; returns dlogits = (softmax − (1 − ε)·onehot − ε/classes)·w / Σ w. With ε = 0 it is
+   * {@link softmaxCrossEntropy} by weights. `weights`: one per row of `logits` [rows, classes] (0 leaves a row out).
+   */
+  labelSmoothedCrossEntropy(logits: string, targets: string, classes: number, weights: string, smoothing: number): string {
+    if (!(smoothing >= 0 && smoothing < 1)) throw new RangeError(`${this.g.name}: label smoothing must be in [0, 1), got ${smoothing}`);
+    if (smoothing === 0) return this.softmaxCrossEntropy(logits, targets, classes, { weights });
+    const g = this.g;
+    const logProbabilities = g.op("LogSoftmax", [logits], { axis: -1 });
+    const targetOneHot = this.oneHot(targets, classes);
+    const rowWeights = g.op("Div", [g.reshape(weights, [-1, 1]), g.op("ReduceSum", [weights], { keepdims: 0 })]);
+    const targetTerm = g.mul(g.op("ReduceSum", [g.mul(logProbabilities, targetOneHot), g.ints([-1])], { keepdims: 1 }), g.scalar(-(1 - smoothing)));
+    const rowLoss = g.add(targetTerm, g.mul(this.meanLast(logProbabilities), g.scalar(-smoothing)));
+    g.op("ReduceSum", [g.mul(rowLoss, rowWeights)], { keepdims: 0 }, "loss");
+    const smoothed = g.sub(g.sub(g.op("Exp", [logProbabilities]), g.mul(targetOneHot, g.scalar(1 - smoothing))), g.scalar(smoothing / classes));
+    return g.mul(smoothed, rowWeights);
   }
 
   /** Declares the outputs `loss` and one `<name>.grad` per parameter (each must have its gradient), and returns the graph. */
