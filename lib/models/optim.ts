@@ -119,6 +119,22 @@ export class AdamW {
     });
   }
 
+  /**
+   * {@link apply} with gradients keyed by parameter name as plain arrays (what a compiled training graph
+   * returns, lib/onnx/training-layers); every parameter needs one.
+   */
+  applyNamed(gradients: ReadonlyMap<string, Float32Array>, lr: number): void {
+    tf.tidy(() => {
+      const grads: tf.NamedTensorMap = {};
+      for (const { name, variable } of this.slots) {
+        const values = gradients.get(name);
+        if (values === undefined || values.length !== variable.size) throw new RangeError(`AdamW.applyNamed: parameter ${name} needs a gradient of ${variable.size} values, got ${values?.length ?? "none"}`);
+        grads[variable.name] = tf.tensor(values, variable.shape, "float32");
+      }
+      this.apply(grads, lr);
+    });
+  }
+
   /** Frees the moment estimates (not the parameters). */
   dispose(): void {
     for (const slot of this.slots) {

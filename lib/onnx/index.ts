@@ -12,8 +12,8 @@ export { attentionMask, geluErf, geluTanh, layerNorm, linear, mergeHeads, scaled
 export type { AttentionMaskInputs, AttentionWeights, KeyValueNames, LayerNormWeights, LinearWeights } from "./layers";
 export { quantizeModelQ8, quantizeSymmetricInt8 } from "./quantize";
 export type { QuantizationReport, QuantizedWeight } from "./quantize";
-export { int64Feed, MASKED_SCORE, TrainingGraphBuilder, TrainingGraphSessions } from "./training-layers";
-export type { AttentionCore, AttentionShape, CompiledTrainingGraph, GeluSaved, LinearLayer, LossAndGradients, LossAverage, NormSaved, SelfAttentionLayer, TrainingGraphParameter } from "./training-layers";
+export { chooseTrainingEngine, int64Feed, MASKED_SCORE, TrainingGraphBuilder, TrainingGraphSessions } from "./training-layers";
+export type { AttentionCore, AttentionShape, CompiledTrainingGraph, GeluSaved, LinearLayer, LossAndGradients, LossAverage, NormSaved, SelfAttentionLayer, TrainingEngine, TrainingGraphParameter } from "./training-layers";
 export { createSession, onnxRuntime, onnxRuntimeAvailable, runSession } from "./runtime";
 export type { FeedTensor, OutputTensor, SessionOptions } from "./runtime";
 export { GPT_ONNX_NAMES, gptToOnnx, gptWeights } from "./gpt";

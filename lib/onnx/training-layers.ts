@@ -23,7 +23,7 @@
 import type * as Ort from "onnxruntime-node";
 import { GraphBuilder } from "./builder";
 import { float } from "./proto";
-import { createSession, onnxRuntime } from "./runtime";
+import { createSession, onnxRuntime, onnxRuntimeAvailable } from "./runtime";
 import { tensorProto } from "./tensor";
 
 /** GELU's constants as the tfjs models write it (x·σ(z), z = 2√(2/π)·(x + 0.044715·x³)). */
@@ -478,4 +478,21 @@ export class TrainingGraphSessions {
 /** int64 tensor of `ids` with shape `dims`, for a training graph's feeds. */
 export function int64Feed(ids: ArrayLike<number>, dims: number[]): Ort.Tensor {
   return new (onnxRuntime().Tensor)("int64", BigInt64Array.from(ids, (id) => BigInt(id)), dims);
+}
+
+/** What computes a model's training step: the compiled graph on onnxruntime-node, or tfjs autograd. */
+export type TrainingEngine = "onnxruntime" | "tfjs";
+
+/**
+ * The engine for a requested one: "auto" is onnxruntime when onnxruntime-node loads, tfjs otherwise;
+ * "onnxruntime" without it is an error. `model` names the model in errors ("GPT").
+ */
+export function chooseTrainingEngine(requested: TrainingEngine | "auto", model: string): TrainingEngine {
+  if (requested !== "auto" && requested !== "onnxruntime" && requested !== "tfjs") {
+    throw new RangeError(`${model}: trainingEngine must be "auto", "onnxruntime" or "tfjs", got ${String(requested)}`);
+  }
+  if (requested === "tfjs") return "tfjs";
+  if (onnxRuntimeAvailable()) return "onnxruntime";
+  if (requested === "onnxruntime") throw new Error(`${model}: trainingEngine "onnxruntime" needs onnxruntime-node (npm install); use "tfjs" or "auto"`);
+  return "tfjs";
 }

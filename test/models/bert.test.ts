@@ -129,7 +129,7 @@ test("pre-training: the masked-LM loss falls from ln V, evaluation is determinis
     assert.equal(model.evaluate(dev), before.loss, "the evaluation masks are the same at every call");
     const rng = new Random(2);
     const started = Date.now();
-    for (let step = 0; step < 40; step++) model.trainStep(data, Int32Array.from({ length: 16 }, () => rng.int(data.size)), 3e-3);
+    for (let step = 0; step < 40; step++) await model.trainStep(data, Int32Array.from({ length: 16 }, () => rng.int(data.size)), 3e-3);
     const afterTraining = model.evaluateMlm(dev);
     console.log(`40 steps in ${((Date.now() - started) / 1000).toFixed(1)} s: dev MLM loss ${before.loss.toFixed(3)} → ${afterTraining.loss.toFixed(3)}, accuracy ${(100 * afterTraining.accuracy).toFixed(1)} % over ${afterTraining.predicted} tokens`);
     assert.ok(afterTraining.loss < before.loss - 1, "the loss falls by more than a nat");
@@ -171,7 +171,7 @@ test("fine-tuning: the [CLS] classifier learns which texts mention the sea", asy
   try {
     const before = classifier.evaluate(data);
     const rng = new Random(4);
-    for (let step = 0; step < 60; step++) classifier.trainStep(data, Int32Array.from({ length: 16 }, () => rng.int(data.size)), 3e-3);
+    for (let step = 0; step < 60; step++) await classifier.trainStep(data, Int32Array.from({ length: 16 }, () => rng.int(data.size)), 3e-3);
     const predicted = classifier.predict(data);
     const accuracy = predicted.reduce((n, p, i) => n + (p === labels[i] ? 1 : 0), 0) / labels.length;
     const majority = Math.max(...[0, 1].map((c) => labels.filter((l) => l === c).length)) / labels.length;

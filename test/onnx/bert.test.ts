@@ -66,7 +66,7 @@ test("export of a freshly trained BERT: ONNX logits = tfjs logits on a padded ba
   try {
     const data = bertMlmData(tokenizer, book.split(/\n\s*\n/), { maxLength: 48 });
     const rng = new Random(3);
-    for (let step = 0; step < 10; step++) model.trainStep(data, Int32Array.from({ length: 8 }, () => rng.int(data.size)), 2e-3);
+    for (let step = 0; step < 10; step++) await model.trainStep(data, Int32Array.from({ length: 8 }, () => rng.int(data.size)), 2e-3);
     const texts = ["Call me Ishmael.", "Some years ago, never mind how long precisely, having little or no money in my purse", "the [MASK] whale"];
     const diffs = await compareOnBatch(model, tokenizer, encodeModel(bertToOnnx(bertWeights(model))), texts);
     console.log(`fresh model, ${diffs.padded} padded rows: max |ONNX − tfjs| logits ${diffs.logits.toExponential(2)}, hidden ${diffs.hidden.toExponential(2)}`);

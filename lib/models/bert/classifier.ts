@@ -7,15 +7,18 @@
  *
  * The [CLS] position attends to every token in every layer, so after fine-tuning its vector summarises
  * what the task needs. The pooler is new here: BERT trains it with next-sentence prediction, which the
- * course's pre-training leaves out. The masked-LM head is not used and not updated.
+ * course's pre-training leaves out. The masked-LM head is not used and not updated. Training steps run on
+ * the encoder's engine (onnxruntime's compiled graph, ./training-graph, or tfjs autograd).
  */
 import * as tf from "@tensorflow/tfjs";
+import { chooseTrainingEngine, type TrainingEngine } from "../../onnx/training-layers";
 import { Random } from "../../random";
 import type { Trainable } from "../../training/trainable";
 import { Linear, normalValues, type Module } from "../layers";
 import { AdamW, type AdamWOptions } from "../optim";
 import { batchRows, type ClassificationDataset, type SequenceDataset } from "./data";
-import type { BERT } from "./model";
+import { defaultTrainingThreads, type BERT } from "./model";
+import { BertTrainingRunner } from "./training-graph";
 
 /** Options of {@link BertClassifier}. */
 export interface BertClassifierOptions {
@@ -25,6 +28,10 @@ export interface BertClassifierOptions {
   seed?: number;
   /** AdamW settings (default: the encoder's). */
   optimizer?: AdamWOptions;
+  /** What computes the training step (default: the encoder's engine; see `BertOptions.trainingEngine`). */
+  trainingEngine?: TrainingEngine | "auto";
+  /** onnxruntime threads for training (default: the encoder's, else the machine's cores, at most 8). */
+  trainingThreads?: number;
 }
 
 /** Rows per forward pass when predicting. */
@@ -38,6 +45,9 @@ export class BertClassifier implements Trainable<ClassificationDataset>, Module 
   readonly classifier: Linear;
   readonly numLabels: number;
   readonly optimizerOptions: AdamWOptions;
+  /** What computes the training step's gradients. */
+  readonly trainingEngine: TrainingEngine;
+  private readonly trainingRunner: BertTrainingRunner | null;
   private optimizer: AdamW | null = null;
   private disposed = false;
 
@@ -50,6 +60,9 @@ export class BertClassifier implements Trainable<ClassificationDataset>, Module 
     this.bert = bert;
     this.numLabels = numLabels;
     this.optimizerOptions = { ...bert.optimizerOptions, ...options.optimizer };
+    this.trainingEngine = chooseTrainingEngine(options.trainingEngine ?? bert.trainingEngine, "BertClassifier");
+    const threads = options.trainingThreads ?? bert.trainingThreads ?? defaultTrainingThreads();
+    this.trainingRunner = this.trainingEngine === "onnxruntime" ? new BertTrainingRunner(bert.config, threads) : null;
     this.pooler = new Linear(width, width, { rng, name: "pooler" });
     this.classifier = new Linear(width, numLabels, { rng, name: "classifier" });
     // BERT's initialisation for the new layers too: N(0, 0.02²), biases 0.
@@ -89,13 +102,25 @@ export class BertClassifier implements Trainable<ClassificationDataset>, Module 
     return tf.losses.softmaxCrossEntropy(labels, this.logits(ids)) as tf.Scalar;
   }
 
-  /** One AdamW step on the rows `indices` at learning rate `lr`; returns the minibatch's mean loss before the update. */
-  trainStep(data: ClassificationDataset, indices: Int32Array, lr: number): number {
+  /**
+   * One AdamW step on the rows `indices` at learning rate `lr`; resolves to the minibatch's mean loss
+   * before the update. Steps must be awaited one after the other.
+   */
+  async trainStep(data: ClassificationDataset, indices: Int32Array, lr: number): Promise<number> {
     this.checkAlive("trainStep");
     this.checkData(data);
     if (data.numLabels !== this.numLabels) throw new RangeError(`BertClassifier: the dataset has ${data.numLabels} classes, the classifier ${this.numLabels}`);
     this.optimizer ??= new AdamW(this.namedParameters(), this.optimizerOptions);
     const optimizer = this.optimizer;
+    if (this.trainingRunner !== null) {
+      const rows = batchRows(data, indices);
+      const labels = Int32Array.from(indices, (i) => data.labels[i]!);
+      const values = new Map(this.namedParameters().map(([name, variable]) => [name, variable.dataSync() as Float32Array]));
+      const { loss, gradients } = await this.trainingRunner.classificationLossAndGradients(values, rows.ids, labels, this.numLabels, rows.batch, rows.length);
+      this.checkAlive("trainStep");
+      optimizer.applyNamed(gradients, lr);
+      return loss;
+    }
     const loss = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => this.batchLoss(data, indices), optimizer.variables);
       optimizer.apply(grads, lr);
@@ -148,5 +173,6 @@ export class BertClassifier implements Trainable<ClassificationDataset>, Module 
     this.pooler.dispose();
     this.classifier.dispose();
     this.optimizer?.dispose();
+    void this.trainingRunner?.dispose();
   }
 }

@@ -2,6 +2,7 @@
  * The architecture of the course's BERT (encoder-only Transformer), its defaults, and its parameter count
  * by formula.
  */
+import type { TrainingEngine } from "../../onnx/training-layers";
 import type { AdamWOptions } from "../optim";
 
 /** Everything needed to rebuild a BERT (saved in checkpoints, and in config.json of the exported folder). */
@@ -35,6 +36,14 @@ export type BertOptions = Pick<BertConfig, "vocabSize"> &
   Partial<BertConfig> & {
     /** AdamW settings (default BERT's: β = (0.9, 0.999), ε = 1e-6, weight decay 0.01 on matrices and embeddings, clipping at norm 1). */
     optimizer?: AdamWOptions;
+    /**
+     * What computes the training step's loss and gradients: "onnxruntime" (the step compiled to one ONNX
+     * graph, ./training-graph, run by native kernels), "tfjs" (autograd on the tfjs backend), or "auto"
+     * (default: onnxruntime when onnxruntime-node loads). Same numbers to float32 rounding.
+     */
+    trainingEngine?: TrainingEngine | "auto";
+    /** onnxruntime threads for training (default: the machine's cores, at most 8). */
+    trainingThreads?: number;
   };
 
 /** The optimiser BERT was pre-trained with (Devlin et al. 2019, appendix A.2), plus clipping at 1 as in its code. */

@@ -12,6 +12,8 @@ export type { MaskedSequence, MaskingRuleOptions, MaskingRules, MaskingShares } 
 export { batchRows, bertClassificationData, bertMlmData, classificationDataset, mlmDataset, mlmSequences, sequenceDataset } from "./data";
 export type { BertMlmDataOptions, ClassificationDataset, MlmDataset, MlmDatasetOptions, PaddedRows, SequenceDataset, SequenceDatasetOptions } from "./data";
 export { BertClassifier } from "./classifier";
+export { BertTrainingRunner, buildBertTrainingGraph } from "./training-graph";
+export type { BertTrainingTask } from "./training-graph";
 export type { BertClassifierOptions } from "./classifier";
 export { featureExtraction, fillMask } from "./pipelines";
 export type { FeatureExtractionOptions, FillMaskResult } from "./pipelines";

@@ -11,11 +11,14 @@
  *
  * Attention, LayerNorm, Linear and Embedding are the shared layers of ../attention and ../layers, GELU is
  * the mini-GPT's (the tanh form, fast on wasm: Hugging Face's "gelu_new", which BERT configs accept),
- * AdamW comes from ../optim, checkpoints from ../checkpoint. No next-sentence prediction (RoBERTa showed
+ * AdamW comes from ../optim, checkpoints from ../checkpoint. Training steps run on onnxruntime's native
+ * kernels when it loads (./training-graph: the same maths as one compiled graph), on tfjs otherwise. No next-sentence prediction (RoBERTa showed
  * it is not needed) and no dropout (a few minutes of pre-training do not over-fit). The classification
  * head for fine-tuning is ./classifier. Call `await initBackend()` (lib/backend) first.
  */
+import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
+import { chooseTrainingEngine, type TrainingEngine } from "../../onnx/training-layers";
 import { embeddingLookup } from "../../backend/embedding";
 import { Random } from "../../random";
 import type { Trainable } from "../../training/trainable";
@@ -27,6 +30,12 @@ import { AdamW, type AdamWOptions } from "../optim";
 import { BERT_OPTIMIZER_DEFAULTS, bertConfig, bertParameterCount, type BertConfig, type BertOptions } from "./config";
 import { batchRows, type MlmDataset } from "./data";
 import { maskTokens } from "./masking";
+import { BertTrainingRunner } from "./training-graph";
+
+/** onnxruntime's threads for training when none are asked for: the machine's cores, at most 8. */
+export function defaultTrainingThreads(): number {
+  return Math.min(8, os.cpus().length);
+}
 
 function collect(...modules: Module[]): [string, tf.Variable][] {
   return modules.flatMap((m) => m.namedParameters());
@@ -165,6 +174,9 @@ export class BERT implements Trainable<MlmDataset>, Module {
   readonly layers: BertLayer[];
   readonly mlmHead: MlmHead;
   readonly optimizerOptions: AdamWOptions;
+  /** What computes the training step's gradients (see `BertOptions.trainingEngine`). */
+  readonly trainingEngine: TrainingEngine;
+  private readonly trainingRunner: BertTrainingRunner | null;
   private optimizer: AdamW | null = null;
   private disposed = false;
 
@@ -172,6 +184,8 @@ export class BERT implements Trainable<MlmDataset>, Module {
     const config = bertConfig(options);
     this.config = config;
     this.optimizerOptions = { ...BERT_OPTIMIZER_DEFAULTS, ...options.optimizer };
+    this.trainingEngine = chooseTrainingEngine(options.trainingEngine ?? "auto", "BERT");
+    this.trainingRunner = this.trainingEngine === "onnxruntime" ? new BertTrainingRunner(config, options.trainingThreads ?? defaultTrainingThreads()) : null;
     const rng = new Random(config.seed);
     this.embeddings = new BertEmbeddings(config, rng);
     this.layers = Array.from({ length: config.layers }, (_, i) => new BertLayer(config, rng, `layers.${i}`));
@@ -189,6 +203,11 @@ export class BERT implements Trainable<MlmDataset>, Module {
 
   namedParameters(): [string, tf.Variable][] {
     return collect(this.embeddings, ...this.layers, this.mlmHead);
+  }
+
+  /** onnxruntime's threads for training steps, or null when tfjs trains. */
+  get trainingThreads(): number | null {
+    return this.trainingRunner?.threads ?? null;
   }
 
   /** Trainable numbers (equal to {@link bertParameterCount} of the config). */
@@ -254,8 +273,8 @@ export class BERT implements Trainable<MlmDataset>, Module {
     });
   }
 
-  /** Corrupts the rows `indices` of `data` with `rng`: the inputs, the predicted flat positions and their original tokens. */
-  private maskedBatch(data: MlmDataset, indices: ArrayLike<number>, rng: Random): { inputs: tf.Tensor2D; positions: tf.Tensor1D; targets: tf.Tensor1D; count: number } {
+  /** Corrupts the rows `indices` of `data` with `rng`: the padded ids [batch × length], the predicted flat positions and their original tokens. */
+  private maskedRows(data: MlmDataset, indices: ArrayLike<number>, rng: Random): { ids: Int32Array; batch: number; length: number; positions: Int32Array; targets: Int32Array } {
     if (data.maxLength > this.config.maxPositions) throw new RangeError(`BERT: the dataset's rows (${data.maxLength} tokens) are longer than the position table (${this.config.maxPositions})`);
     const rows = batchRows(data, indices);
     const positions: number[] = [];
@@ -270,19 +289,36 @@ export class BERT implements Trainable<MlmDataset>, Module {
       }
     }
     if (positions.length === 0) throw new Error("BERT: no token of this batch can be masked (only special tokens)");
+    return { ...rows, positions: Int32Array.from(positions), targets: Int32Array.from(targets) };
+  }
+
+  /** {@link maskedRows} as tensors. */
+  private maskedBatch(data: MlmDataset, indices: ArrayLike<number>, rng: Random): { inputs: tf.Tensor2D; positions: tf.Tensor1D; targets: tf.Tensor1D; count: number } {
+    const rows = this.maskedRows(data, indices, rng);
     return {
       inputs: tf.tensor2d(rows.ids, [rows.batch, rows.length], "int32"),
-      positions: tf.tensor1d(positions, "int32"),
-      targets: tf.tensor1d(targets, "int32"),
-      count: positions.length,
+      positions: tf.tensor1d(rows.positions, "int32"),
+      targets: tf.tensor1d(rows.targets, "int32"),
+      count: rows.positions.length,
     };
   }
 
-  /** One AdamW step on the rows `indices` of `data`, freshly masked with `data.rng`, at learning rate `lr`; returns the loss before the update. */
-  trainStep(data: MlmDataset, indices: Int32Array, lr: number): number {
+  /**
+   * One AdamW step on the rows `indices` of `data`, freshly masked with `data.rng`, at learning rate `lr`;
+   * resolves to the loss before the update. Steps must be awaited one after the other.
+   */
+  async trainStep(data: MlmDataset, indices: Int32Array, lr: number): Promise<number> {
     this.checkAlive("trainStep");
     this.optimizer ??= new AdamW(this.namedParameters(), this.optimizerOptions);
     const optimizer = this.optimizer;
+    if (this.trainingRunner !== null) {
+      const rows = this.maskedRows(data, indices, data.rng);
+      const values = new Map(this.namedParameters().map(([name, variable]) => [name, variable.dataSync() as Float32Array]));
+      const { loss, gradients } = await this.trainingRunner.mlmLossAndGradients(values, rows.ids, rows.positions, rows.targets, rows.batch, rows.length);
+      this.checkAlive("trainStep");
+      optimizer.applyNamed(gradients, lr);
+      return loss;
+    }
     const loss = tf.tidy(() => {
       const { inputs, positions, targets } = this.maskedBatch(data, indices, data.rng);
       const { value, grads } = tf.variableGrads(() => this.mlmLoss(inputs, positions, targets), optimizer.variables);
@@ -349,6 +385,7 @@ export class BERT implements Trainable<MlmDataset>, Module {
     this.disposed = true;
     for (const [, variable] of this.namedParameters()) variable.dispose();
     this.optimizer?.dispose();
+    void this.trainingRunner?.dispose();
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * The architecture of the course's mini-GPT, its defaults, and its parameter count by formula.
  */
+import type { TrainingEngine } from "../../onnx/training-layers";
 import type { AdamWOptions } from "../optim";
 
 /** How positions enter the model: a learned table (GPT-2) or fixed sinusoids (the Transformer paper). */
@@ -45,8 +46,8 @@ export type GptOptions = Pick<GptConfig, "vocabSize" | "blockSize"> &
     trainingThreads?: number;
   };
 
-/** How a GPT computes its training step (see {@link GptOptions.trainingEngine}). */
-export type TrainingEngine = "onnxruntime" | "tfjs";
+/** How a GPT computes its training step (see {@link GptOptions.trainingEngine}); shared by every model the course compiles training for. */
+export type { TrainingEngine };
 
 /** The optimiser nanoGPT trains its character-level model with. */
 export const GPT_OPTIMIZER_DEFAULTS: Readonly<Required<Pick<AdamWOptions, "beta1" | "beta2" | "epsilon" | "weightDecay">>> = Object.freeze({

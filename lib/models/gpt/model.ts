@@ -26,7 +26,7 @@ import { decodeTokens, type DecodeOptions, type DecodeResult, type NextTokenLogi
 import type { Trainable } from "../../training/trainable";
 import { MultiHeadAttention, sinusoidalPositionalEncoding, type KeyValues } from "../attention";
 import { geluBackward, geluForward } from "../../kernels/layers";
-import { onnxRuntimeAvailable } from "../../onnx/runtime";
+import { chooseTrainingEngine } from "../../onnx/training-layers";
 import { isCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointManifest } from "../checkpoint";
 import { Embedding, frozenLinear, fusedLayerKernelsAvailable, LayerNorm, linear, Linear, normalValues, type Module } from "../layers";
 import { AdamW, type AdamWOptions } from "../optim";
@@ -171,7 +171,7 @@ export class GPT implements Trainable<GptDataset>, Module {
     const config = gptConfig(options);
     this.config = config;
     this.optimizerOptions = { ...GPT_OPTIMIZER_DEFAULTS, ...options.optimizer };
-    this.trainingEngine = chooseTrainingEngine(options.trainingEngine ?? "auto");
+    this.trainingEngine = chooseTrainingEngine(options.trainingEngine ?? "auto", "GPT");
     this.trainingRunner = this.trainingEngine === "onnxruntime" ? new GptTrainingRunner(config, options.trainingThreads ?? Math.min(8, os.cpus().length)) : null;
     const rng = new Random(config.seed);
     const { vocabSize, blockSize, width, layers } = config;
@@ -319,11 +319,7 @@ export class GPT implements Trainable<GptDataset>, Module {
       const values = new Map(named.map(([name, variable]) => [name, variable.dataSync() as Float32Array]));
       const { loss, gradients } = await this.trainingRunner.lossAndGradients(values, inputs, targets, indices.length, data.blockSize, weights);
       this.checkAlive("trainStep");
-      tf.tidy(() => {
-        const grads: tf.NamedTensorMap = {};
-        for (const [name, variable] of named) grads[variable.name] = tf.tensor(gradients.get(name)!, variable.shape, "float32");
-        optimizer.apply(grads, lr);
-      });
+      optimizer.applyNamed(gradients, lr);
       return loss;
     }
     const loss = tf.tidy(() => {
@@ -502,16 +498,6 @@ export class GPT implements Trainable<GptDataset>, Module {
     this.sinusoids?.dispose();
     void this.trainingRunner?.dispose();
   }
-}
-
-function chooseTrainingEngine(requested: TrainingEngine | "auto"): TrainingEngine {
-  if (requested !== "auto" && requested !== "onnxruntime" && requested !== "tfjs") {
-    throw new RangeError(`GPT: trainingEngine must be "auto", "onnxruntime" or "tfjs", got ${String(requested)}`);
-  }
-  if (requested === "tfjs") return "tfjs";
-  if (onnxRuntimeAvailable()) return "onnxruntime";
-  if (requested === "onnxruntime") throw new Error('GPT: trainingEngine "onnxruntime" needs onnxruntime-node (npm install); use "tfjs" or "auto"');
-  return "tfjs";
 }
 
 /** A GPT and its checkpoint's manifest (configuration and metadata) from a folder written by `GPT.save`. */
