@@ -6,7 +6,7 @@
 import { Random } from "../../random";
 import { bertEncode, bertEncodePieces, bertSpecialIds, type WordTokenizer } from "../../tokenizers";
 import type { Examples } from "../../training/trainable";
-import { maskingRules, type MaskingRules, type MaskingShares } from "./masking";
+import { maskingRules, maskTokens, type MaskingRules, type MaskingShares } from "./masking";
 
 /** Rows of token ids, each padded to `maxLength`. */
 export interface SequenceDataset extends Examples {
@@ -112,6 +112,36 @@ export function batchRows(data: SequenceDataset, indices: ArrayLike<number>): Pa
     ids.set(data.ids.subarray(start, start + length), b * length);
   }
   return { ids, batch: indices.length, length };
+}
+
+/** A masked-LM minibatch: padded rows with their chosen tokens corrupted, and what to predict where. */
+export interface MaskedRows extends PaddedRows {
+  /** Flat positions b·length + t of the chosen tokens, row by row. */
+  positions: Int32Array;
+  /** The original token at each of those positions. */
+  targets: Int32Array;
+}
+
+/**
+ * The rows `indices` of `data`, padded to the longest, each corrupted by {@link maskTokens} with `rng` in
+ * row order (the draws BERT's training step makes: replaying them with a generator in the same state gives
+ * the same minibatch, as the PyTorch benchmark does).
+ */
+export function maskedRows(data: MlmDataset, indices: ArrayLike<number>, rng: Random): MaskedRows {
+  const rows = batchRows(data, indices);
+  const positions: number[] = [];
+  const targets: number[] = [];
+  for (let b = 0; b < rows.batch; b++) {
+    const row = rows.ids.subarray(b * rows.length, (b + 1) * rows.length);
+    const masked = maskTokens(row, rng, data.rules);
+    row.set(masked.inputs);
+    for (const p of masked.positions) {
+      positions.push(b * rows.length + p);
+      targets.push(masked.labels[p]!);
+    }
+  }
+  if (positions.length === 0) throw new Error("BERT: no token of this batch can be masked (only special tokens)");
+  return { ...rows, positions: Int32Array.from(positions), targets: Int32Array.from(targets) };
 }
 
 /**

@@ -9,8 +9,8 @@ export { BERT_OPTIMIZER_DEFAULTS, bertConfig, bertParameterCount } from "./confi
 export type { BertConfig, BertOptions } from "./config";
 export { IGNORE_INDEX, maskingRules, maskTokens } from "./masking";
 export type { MaskedSequence, MaskingRuleOptions, MaskingRules, MaskingShares } from "./masking";
-export { batchRows, bertClassificationData, bertMlmData, classificationDataset, mlmDataset, mlmSequences, sequenceDataset } from "./data";
-export type { BertMlmDataOptions, ClassificationDataset, MlmDataset, MlmDatasetOptions, PaddedRows, SequenceDataset, SequenceDatasetOptions } from "./data";
+export { batchRows, bertClassificationData, maskedRows, bertMlmData, classificationDataset, mlmDataset, mlmSequences, sequenceDataset } from "./data";
+export type { BertMlmDataOptions, ClassificationDataset, MaskedRows, MlmDataset, MlmDatasetOptions, PaddedRows, SequenceDataset, SequenceDatasetOptions } from "./data";
 export { BertClassifier } from "./classifier";
 export { BertTrainingRunner, buildBertTrainingGraph } from "./training-graph";
 export type { BertTrainingTask } from "./training-graph";

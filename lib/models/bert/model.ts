@@ -28,8 +28,7 @@ import { gelu } from "../gpt/model";
 import { Embedding, LayerNorm, Linear, matMul, normalValues, variableFrom, type Module } from "../layers";
 import { AdamW, type AdamWOptions } from "../optim";
 import { BERT_OPTIMIZER_DEFAULTS, bertConfig, bertParameterCount, type BertConfig, type BertOptions } from "./config";
-import { batchRows, type MlmDataset } from "./data";
-import { maskTokens } from "./masking";
+import { maskedRows, type MaskedRows, type MlmDataset } from "./data";
 import { BertTrainingRunner } from "./training-graph";
 
 /** onnxruntime's threads for training when none are asked for: the machine's cores, at most 8. */
@@ -273,23 +272,10 @@ export class BERT implements Trainable<MlmDataset>, Module {
     });
   }
 
-  /** Corrupts the rows `indices` of `data` with `rng`: the padded ids [batch × length], the predicted flat positions and their original tokens. */
-  private maskedRows(data: MlmDataset, indices: ArrayLike<number>, rng: Random): { ids: Int32Array; batch: number; length: number; positions: Int32Array; targets: Int32Array } {
+  /** {@link maskedRows} of `data` after checking that its rows fit the position table. */
+  private maskedRows(data: MlmDataset, indices: ArrayLike<number>, rng: Random): MaskedRows {
     if (data.maxLength > this.config.maxPositions) throw new RangeError(`BERT: the dataset's rows (${data.maxLength} tokens) are longer than the position table (${this.config.maxPositions})`);
-    const rows = batchRows(data, indices);
-    const positions: number[] = [];
-    const targets: number[] = [];
-    for (let b = 0; b < rows.batch; b++) {
-      const row = rows.ids.subarray(b * rows.length, (b + 1) * rows.length);
-      const masked = maskTokens(row, rng, data.rules);
-      row.set(masked.inputs);
-      for (const p of masked.positions) {
-        positions.push(b * rows.length + p);
-        targets.push(masked.labels[p]!);
-      }
-    }
-    if (positions.length === 0) throw new Error("BERT: no token of this batch can be masked (only special tokens)");
-    return { ...rows, positions: Int32Array.from(positions), targets: Int32Array.from(targets) };
+    return maskedRows(data, indices, rng);
   }
 
   /** {@link maskedRows} as tensors. */
