@@ -291,7 +291,8 @@ export class Transformer implements Trainable<SequencePairs>, Module {
   readonly trainingEngine: TrainingEngine;
   private readonly trainingRunner: TransformerTrainingRunner | null;
   private readonly positions: tf.Tensor2D;
-  private readonly optimizerOptions: AdamWOptions;
+  /** The optimiser's settings (AdamW's defaults, clipping at norm 1, and the options given). */
+  readonly optimizerOptions: AdamWOptions;
   private optimizer: AdamW | null = null;
   private disposed = false;
 
