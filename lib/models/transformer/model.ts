@@ -37,8 +37,7 @@ import { loadCheckpoint, saveCheckpoint, type CheckpointManifest } from "../chec
 import { AdamW, type AdamWOptions } from "../optim";
 import { makePairBatch, type PairBatch, type SequencePairs, type SpecialIds } from "./data";
 import { offLimitsDuringChecks } from "../../grading/off-limits";
-import { onnxRuntimeAvailable } from "../../onnx/runtime";
-import type { TrainingEngine } from "../gpt/config";
+import { chooseTrainingEngine, type TrainingEngine } from "../../onnx/training-layers";
 import { TransformerTrainingRunner } from "./training-graph";
 
 /** Where the LayerNorms sit: "post" = LN(x + f(x)) as in the paper, "pre" = x + f(LN(x)). */
@@ -303,7 +302,7 @@ export class Transformer implements Trainable<SequencePairs>, Module {
     this.config = config;
     this.labelSmoothing = smoothing;
     this.optimizerOptions = { clipNorm: 1, ...options.optimizer };
-    this.trainingEngine = chooseTrainingEngine(options.trainingEngine ?? "auto");
+    this.trainingEngine = chooseTrainingEngine(options.trainingEngine ?? "auto", "Transformer");
     this.trainingRunner = this.trainingEngine === "onnxruntime" ? new TransformerTrainingRunner(config, smoothing, options.trainingThreads ?? Math.min(8, os.cpus().length)) : null;
     const rng = new Random(config.seed);
     const { dModel } = config;
@@ -425,11 +424,7 @@ export class Transformer implements Trainable<SequencePairs>, Module {
       const values = new Map(named.map(([name, variable]) => [name, variable.dataSync() as Float32Array]));
       const { loss, gradients } = await this.trainingRunner.lossAndGradients(values, batch);
       this.checkAlive("trainStep");
-      tf.tidy(() => {
-        const grads: tf.NamedTensorMap = {};
-        for (const [name, variable] of named) grads[variable.name] = tf.tensor(gradients.get(name)!, variable.shape, "float32");
-        optimizer.apply(grads, lr);
-      });
+      optimizer.applyNamed(gradients, lr);
       return loss;
     }
     const loss = tf.tidy(() => {
@@ -622,14 +617,4 @@ export class Transformer implements Trainable<SequencePairs>, Module {
     this.optimizer = null;
     void this.trainingRunner?.dispose();
   }
-}
-
-function chooseTrainingEngine(requested: TrainingEngine | "auto"): TrainingEngine {
-  if (requested !== "auto" && requested !== "onnxruntime" && requested !== "tfjs") {
-    throw new RangeError(`Transformer: trainingEngine must be "auto", "onnxruntime" or "tfjs", got ${String(requested)}`);
-  }
-  if (requested === "tfjs") return "tfjs";
-  if (onnxRuntimeAvailable()) return "onnxruntime";
-  if (requested === "onnxruntime") throw new Error('Transformer: trainingEngine "onnxruntime" needs onnxruntime-node (npm install); use "tfjs" or "auto"');
-  return "tfjs";
 }
