@@ -166,6 +166,36 @@ test("AdamW: the first step moves each weight by lr (Adam's bias correction), pl
   clipped.dispose();
 });
 
+test("AdamW.applyNamed (gradients as arrays, a compiled graph's) makes apply's updates: decay, clipping, bias correction", () => {
+  const rng = new Random(6);
+  const start = { w: Float32Array.from({ length: 6 }, () => rng.normal()), b: Float32Array.from({ length: 3 }, () => rng.normal()) };
+  const make = () => {
+    const w = tf.variable(tf.tensor2d(start.w, [2, 3]));
+    const b = tf.variable(tf.tensor1d(start.b));
+    return { w, b, opt: new AdamW([["w", w], ["b", b]], { weightDecay: 0.1, clipNorm: 1 }) };
+  };
+  const byTensors = make();
+  const byArrays = make();
+  for (let step = 0; step < 4; step++) {
+    // Norms above and below the clipping threshold, so that both branches run.
+    const size = step % 2 === 0 ? 3 : 0.05;
+    const gw = Float32Array.from({ length: 6 }, () => size * rng.normal());
+    const gb = Float32Array.from({ length: 3 }, () => size * rng.normal());
+    tf.tidy(() => byTensors.opt.apply({ [byTensors.w.name]: tf.tensor2d(gw, [2, 3]), [byTensors.b.name]: tf.tensor1d(gb) }, 0.05));
+    byArrays.opt.applyNamed(new Map([["w", gw], ["b", gb]]), 0.05);
+  }
+  for (const key of ["w", "b"] as const) {
+    const expected = byTensors[key].dataSync();
+    byArrays[key].dataSync().forEach((value, i) => near(value, expected[i]!, 1e-6, `${key}[${i}]`));
+  }
+  assert.equal(byArrays.opt.steps, 4);
+  assert.throws(() => byArrays.opt.applyNamed(new Map([["w", new Float32Array(6)]]), 0.05), /parameter b needs a gradient of 3 values, got none/);
+  for (const side of [byTensors, byArrays]) {
+    side.opt.dispose();
+    tf.dispose([side.w, side.b]);
+  }
+});
+
 test("learning-rate schedules with warm-up", () => {
   const cosine = warmupCosineLr(1e-3, 10, 1e-4);
   near(cosine(0, 100), 1e-4, 1e-12, "first warm-up step: peak / 10");
