@@ -2,9 +2,10 @@
  * TP8's comparison, spam vs ham on the SpamAssassin test split (seed 42, 1,209 messages, never seen in
  * pre-training), with the course's bert-tiny (data/models/bert-tiny):
  *
- *   (a) bert-tiny fine-tuned end to end in tfjs: [CLS] → pooler → classifier, every weight trained
+ *   (a) bert-tiny fine-tuned end to end (the compiled onnxruntime step, or tfjs autograd without onnxruntime):
+ *       [CLS] → pooler → classifier, every weight trained
  *   (b) logistic regression on frozen feature-extraction vectors (transformers.js on the exported folder,
- *       mean pooling): the only option for a Hub model, since onnxruntime runs but does not train
+ *       mean pooling): the only option for a Hub model, which comes as an inference graph only
  *   (c) bag of words + logistic regression, on the whole text and on the 62 first words BERT sees
  *
  * plus (a) from random weights, to show what pre-training brings. Accuracy and F1 (spam = positive).
@@ -102,7 +103,7 @@ export async function run(): Promise<Record<string, unknown>> {
   // (a) Fine-tuning end to end, from the pre-trained weights and from random ones.
   {
     const started = Date.now();
-    rows.push(row("(a) bert-tiny fine-tuned end to end (tfjs)", await fineTune(model, trainTexts, trainLabels, testTexts, testLabels, tokenizer, 1), started));
+    rows.push(row("(a) bert-tiny fine-tuned end to end", await fineTune(model, trainTexts, trainLabels, testTexts, testLabels, tokenizer, 1), started));
   }
   model.dispose();
   {
