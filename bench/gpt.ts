@@ -19,7 +19,6 @@
  * Run: `npm run bench -- gpt`, or `npx tsx bench/gpt.ts`. GPT_BENCH_STEPS changes the number of training
  * steps (default 100); GPT_BENCH_PYTHON picks the interpreter (default /usr/bin/python3).
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -32,6 +31,7 @@ import { CharTokenizer } from "../lib/tokenizers/char";
 import { train } from "../lib/training/loop";
 import { median, round } from "./support/figures";
 import { machineLine, reportedRatio, shownRatio } from "./support/machine";
+import { runPythonReference } from "./support/python";
 
 /** The benchmark's configuration. */
 export const GPT_BENCH = {
@@ -91,17 +91,8 @@ function runTorch(dir: string, job: TorchJob): TorchResult[] {
   const python = process.env.GPT_BENCH_PYTHON ?? "/usr/bin/python3";
   writeInt32(path.join(dir, "ids.bin"), job.ids);
   writeInt32(path.join(dir, "offsets.bin"), job.offsets);
-  const jobFile = path.join(dir, "job.json");
   const { ids: _ids, offsets: _offsets, ...rest } = job;
-  fs.writeFileSync(jobFile, JSON.stringify({ ...rest, ids: path.join(dir, "ids.bin"), offsets: path.join(dir, "offsets.bin") }));
-  const result = spawnSync(python, [path.join(__dirname, "gpt_reference.py"), jobFile], { encoding: "utf8", maxBuffer: 1 << 24 });
-  if (result.error) throw new Error(`cannot run ${python}: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`bench/gpt_reference.py failed (exit ${result.status}):\n${result.stderr.trim().split("\n").slice(-5).join("\n")}`);
-  return result.stdout
-    .trim()
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as TorchResult);
+  return runPythonReference<TorchResult>("gpt_reference.py", path.join(dir, "job.json"), { ...rest, ids: path.join(dir, "ids.bin"), offsets: path.join(dir, "offsets.bin") }, python);
 }
 
 

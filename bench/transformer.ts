@@ -20,7 +20,6 @@
  * the number of training steps (default 100); TRANSFORMER_BENCH_PYTHON picks the interpreter (default
  * /usr/bin/python3).
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -32,6 +31,7 @@ import { TP07_RECIPE } from "../lib/models/transformer/tp07";
 import { Random } from "../lib/random";
 import { median, round } from "./support/figures";
 import { machineLine, reportedRatio, shownRatio } from "./support/machine";
+import { runPythonReference } from "./support/python";
 
 /** The benchmark's configuration: TP7's model, a constant learning rate. */
 export const TRANSFORMER_BENCH = {
@@ -75,16 +75,7 @@ function writeBatches(file: string, batches: readonly PairBatch[]): number[][] {
 
 /** Runs bench/transformer_reference.py; one result per run. */
 function runTorch(jobFile: string, job: Record<string, unknown>): TorchResult[] {
-  const python = process.env.TRANSFORMER_BENCH_PYTHON ?? "/usr/bin/python3";
-  fs.writeFileSync(jobFile, JSON.stringify(job));
-  const result = spawnSync(python, [path.join(__dirname, "transformer_reference.py"), jobFile], { encoding: "utf8", maxBuffer: 1 << 24 });
-  if (result.error) throw new Error(`cannot run ${python}: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`bench/transformer_reference.py failed (exit ${result.status}):\n${result.stderr.trim().split("\n").slice(-5).join("\n")}`);
-  return result.stdout
-    .trim()
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as TorchResult);
+  return runPythonReference<TorchResult>("transformer_reference.py", jobFile, job, process.env.TRANSFORMER_BENCH_PYTHON ?? "/usr/bin/python3");
 }
 
 /** Trains `model` on `indices` (one Int32Array per step) at `lr`; the step times (s) and losses. */
