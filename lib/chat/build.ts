@@ -24,9 +24,9 @@ import { exportGptToTransformersJs } from "../onnx/transformersJs";
 import { Random } from "../random";
 import { ByteBpeTokenizer } from "../tokenizers/byteBpe";
 import { train, type TrainHistory } from "../training/loop";
-import { joinDocuments, pretrainingDocuments } from "./corpus";
+import { factDocuments, joinDocuments, pretrainingDocuments } from "./corpus";
 import { constrainedJsonScore, evaluateExamples, gptChatGenerator, taskScore, type ConstrainedJsonScore, type PromptOutcome, type TaskScore } from "./evaluate";
-import { conversationTokens, packConversations } from "./sft";
+import { conversationTokens, packConversations, textTokens } from "./sft";
 import { CHAT_TASK_NAMES, CHAT_TASKS } from "./tasks";
 import type { ChatExample, ChatTaskName } from "./tasks/types";
 import { CHAT_SPECIAL_TOKENS, CHAT_TEMPLATE, renderChat } from "./template";
@@ -46,7 +46,16 @@ export const CHAT_RECIPE = {
   corpus: { speechCharacters: 3000, mails: 1500, mailCharacters: 600, factRepeats: 4, numberRepeats: 3, seed: 42 },
   model: { blockSize: 256, layers: 4, heads: 4, width: 128, seed: 42 },
   pretraining: { steps: 900, batchSize: 16, peakLr: 2e-3, warmup: 0.05, minLr: 2e-4, seed: 42, devFraction: 0.02, probeTokens: 8192 },
-  /** Conversations per task: more for the tasks that need more examples to learn (copying words, composing number words). */
+  /**
+   * Conversations per task: more for the tasks that need more examples to learn (copying words, composing
+   * number words). `factRepeats` passes over the year fact sentences (every year, held-out years included,
+   * as in pre-training), in documents of `factSentencesPerDocument`, are mixed into the conversations with
+   * every token in the loss: 900 pre-training steps do not store the facts (the base model completes "In
+   * 1844, the State of the Union address was delivered by" with the same name for every year), and a model
+   * that reads the fact sentences while it learns the question–answer form on other years answers the
+   * held-out years' questions far better than one fine-tuned after the fact (Allen-Zhu & Li, "Physics of
+   * Language Models 3.1", mixed training).
+   */
   sft: {
     steps: 5500,
     batchSize: 16,
@@ -55,6 +64,8 @@ export const CHAT_RECIPE = {
     minLr: 1e-4,
     seed: 43,
     conversationsPerTask: { numbers: 14000, calculator: 8000, "sotu-facts": 7000, "spam-json": 6000, passages: 14000, "few-shot": 12000 },
+    factRepeats: 50,
+    factSentencesPerDocument: 8,
   },
   evaluation: { testPerTask: 100, seed: 7, fixedSubsetPerTask: 4 },
   clipNorm: 1,
@@ -90,6 +101,8 @@ export interface ChatModelReport {
   blockSize: number;
   pretrainingTokens: number;
   sftConversations: number;
+  /** Fact documents mixed into fine-tuning (see CHAT_RECIPE.sft). */
+  sftFactDocuments: number;
   sftRows: number;
   sftDropped: number;
   pretraining: { steps: number; seconds: number; initialDevLoss: number; devLoss: number; trainLossCurve: number[] };
@@ -187,8 +200,10 @@ export async function buildChatModel(options: BuildChatOptions = {}): Promise<Ch
 
     const s = recipe.sft;
     const conversations = chatTrainingExamples(s.conversationsPerTask, s.seed).map((e) => conversationTokens(tokenizer, e.messages, e.tools));
-    const packed = packConversations(conversations, m.blockSize);
-    log(`fine-tuning: ${packed.conversations} conversations (${packed.dropped} too long, left out) in ${packed.data.size} rows`);
+    const mixRng = new Random(s.seed + 2);
+    const facts = factDocuments(s.factRepeats, s.factSentencesPerDocument, mixRng).map((text) => textTokens(tokenizer, text));
+    const packed = packConversations(mixRng.shuffle([...conversations, ...facts]), m.blockSize);
+    log(`fine-tuning: ${packed.conversations} conversations and fact documents (${facts.length} of them; ${packed.dropped} too long, left out) in ${packed.data.size} rows`);
     const sft = await train(model, {
       train: packed.data,
       steps: options.steps ?? s.steps,
@@ -217,7 +232,8 @@ export async function buildChatModel(options: BuildChatOptions = {}): Promise<Ch
       vocabSize: tokenizer.vocabSize,
       blockSize: m.blockSize,
       pretrainingTokens: ids.length,
-      sftConversations: packed.conversations,
+      sftConversations: packed.conversations - facts.length,
+      sftFactDocuments: facts.length,
       sftRows: packed.data.size,
       sftDropped: packed.dropped,
       pretraining: { steps: pretraining.steps.length, seconds: Math.round(pretraining.seconds), initialDevLoss: Number(initialDevLoss.toFixed(4)), devLoss: Number(devLoss.toFixed(4)), trainLossCurve: curve(pretraining) },

@@ -40,6 +40,20 @@ export function pretrainingDocuments(options: CorpusOptions): string[] {
   return rng.shuffle(documents);
 }
 
+/**
+ * The fact sentences of every year (./sotu), `repeats` times, each time shuffled and cut into documents of
+ * `sentencesPerDocument` sentences: the facts fine-tuning keeps training on (see lib/chat/build's recipe).
+ */
+export function factDocuments(repeats: number, sentencesPerDocument: number, rng: Random): string[] {
+  const sentences = sotuFacts().flatMap(sotuFactSentences);
+  const documents: string[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const shuffled = rng.shuffle([...sentences]);
+    for (let i = 0; i < shuffled.length; i += sentencesPerDocument) documents.push(shuffled.slice(i, i + sentencesPerDocument).join("\n"));
+  }
+  return documents;
+}
+
 /** The documents as one training text, separated by `<|endoftext|>`. */
 export function joinDocuments(documents: readonly string[]): string {
   return documents.join(CHAT_SPECIAL_TOKENS.endOfText);

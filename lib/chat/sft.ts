@@ -37,6 +37,15 @@ export function conversationTokens(tokenizer: ByteBpeTokenizer, messages: readon
   return { ids, mask: assistantMask(ids) };
 }
 
+/**
+ * Plain text to train on with every token in the loss (the first excepted: nothing before it predicts it),
+ * closed by `<|endoftext|>`: pre-training text mixed into fine-tuning (see lib/chat/build's recipe).
+ */
+export function textTokens(tokenizer: ByteBpeTokenizer, text: string): MaskedConversation {
+  const ids = [...encodeChat(tokenizer, text), CHAT_TOKEN_IDS.endOfText];
+  return { ids, mask: ids.map((_, i) => (i === 0 ? 0 : 1)) };
+}
+
 /** Packed rows and how many conversations were too long to fit one row (left out). */
 export interface PackedConversations {
   data: WeightedRowsDataset;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { assistantMask, CALCULATOR_TOOL, CHAT_TOKEN_IDS, conversationTokens, packConversations, trainChatTokenizer, type ChatMessage } from "@llm-course/lib/chat";
+import { assistantMask, CALCULATOR_TOOL, CHAT_TOKEN_IDS, conversationTokens, packConversations, textTokens, trainChatTokenizer, type ChatMessage } from "@llm-course/lib/chat";
 
 // No merges (256 bytes + 8 special tokens): every character is one id, so the expected mask is written by hand.
 const bytes = trainChatTokenizer("abc", 264);
@@ -50,4 +50,10 @@ test("packing: whole conversations per row, <|endoftext|> padding with weight 0,
   assert.deepEqual(Array.from(data.ids.subarray(0, 9)), [2, 10, 5, 3, 11, 5, 0, 0, 0]);
   // Target t is ids[t + 1]: the weights are the mask shifted by one.
   assert.deepEqual(Array.from(data.weights.subarray(0, 8)), [0, 0, 0, 1, 1, 0, 0, 0]);
+});
+
+test("plain text mixed into fine-tuning: every token in the loss but the first, closed by <|endoftext|>", () => {
+  const { ids, mask } = textTokens(bytes, "In 1844");
+  assert.deepEqual(ids, [...ch("In 1844"), CHAT_TOKEN_IDS.endOfText]);
+  assert.deepEqual(mask, [0, 1, 1, 1, 1, 1, 1, 1]);
 });

@@ -7,10 +7,12 @@ import {
   CHAT_TASK_NAMES,
   CHAT_TASKS,
   chatTestExamples,
+  factDocuments,
   FEW_SHOT_RULES,
   isLabelJson,
   numberSplit,
   promptMessages,
+  sotuFacts,
   splitSotuYears,
 } from "@llm-course/lib/chat";
 import { loadSpamAssassin, splitMail } from "@llm-course/lib/data/spam";
@@ -83,4 +85,24 @@ test("calculator: exact integers, precedence, parentheses, division; bad input n
   assert.throws(() => calculate("2+"), /unexpected end/);
   assert.throws(() => calculate("1/0"), /division by zero/);
   assert.throws(() => calculate("process.exit()"), /unexpected "p"/);
+});
+
+test("reader prompts: about half of the training headers name another president, every test header the true one", () => {
+  const truth = new Map(sotuFacts().map((f) => [f.year, f.name]));
+  const headers = (examples: ReturnType<(typeof CHAT_TASKS)["passages"]>) =>
+    examples.flatMap((e) => [...(promptMessages(e).at(-1)!.content as string).matchAll(/State of the Union (\d{4}) — (.+?) \(/g)].map((m) => ({ year: Number(m[1]), name: m[2]! })));
+  const train = headers(CHAT_TASKS.passages("train", 400, new Random(3)));
+  const swapped = train.filter((h) => truth.get(h.year) !== h.name).length / train.length;
+  assert.ok(swapped > 0.4 && swapped < 0.6, `share of headers naming another president: ${swapped}`);
+  const test = headers(CHAT_TASKS.passages("test", 100, new Random(3)));
+  assert.equal(test.length, 200);
+  assert.ok(test.every((h) => truth.get(h.year) === h.name));
+});
+
+test("fact documents: every year's five sentences once per repeat, in documents of the size asked", () => {
+  const documents = factDocuments(2, 8, new Random(1));
+  const sentences = documents.flatMap((d) => d.split("\n"));
+  assert.equal(sentences.length, 2 * 5 * sotuFacts().length);
+  assert.ok(documents.every((d) => d.split("\n").length <= 8));
+  for (const fact of sotuFacts()) assert.equal(sentences.filter((s) => s.startsWith(`In ${fact.year}, the State of the Union address was delivered by ${fact.name}`)).length, 2, `${fact.year}`);
 });

@@ -4,6 +4,11 @@
  * about PASSAGE_CHARACTERS characters of the speech) and a question about a year; the answer is copied
  * from the passage of that year, or is "I don't know." / « Je ne sais pas. » when no passage is of that
  * year (a third of the questions). Test prompts use only the speeches of held-out years (see ./sotuFacts).
+ *
+ * In half of the training prompts the headers name another president (and his party) than the one who
+ * gave the speech: a model that answers from memory (fine-tuning also asks it the year's facts with no
+ * passage, ./sotuFacts) is then wrong, so it must learn to read the header of the question's year — what a
+ * reader does with any retrieved text, including years it never saw. Test prompts keep the true headers.
  */
 import type { Random } from "../../random";
 import { loadSotu, sotuChunk, sotuPassage, splitSotuYears, type SotuFact, type SotuSpeech } from "../sotu";
@@ -27,6 +32,17 @@ export function readerPrompt(passages: readonly string[], question: string, lang
   return `${INSTRUCTIONS[language]}\n${passages.join("\n")}\n${language === "en" ? "Question:" : "Question :"} ${question}`;
 }
 
+/** Share of training prompts whose headers name another president than the speech's (see the module comment). */
+export const COUNTERFACTUAL_HEADER_SHARE = 0.5;
+
+/** Two different speakers (name and party) drawn from `facts`. */
+function twoOtherSpeakers(facts: readonly SotuFact[], rng: Random): [SotuFact, SotuFact] {
+  const first = pick(facts, rng);
+  let second = pick(facts, rng);
+  while (second.name === first.name) second = pick(facts, rng);
+  return [first, second];
+}
+
 /** Reader conversations of `split`. */
 export function passageExamples(split: ChatSplit, count: number, rng: Random): ChatExample[] {
   const facts = splitSotuYears()[split];
@@ -36,7 +52,11 @@ export function passageExamples(split: ChatSplit, count: number, rng: Random): C
     const first = pick(speeches, rng);
     let second: SotuSpeech = pick(speeches, rng);
     while (second.year === first.year) second = pick(speeches, rng);
-    const shown = [first, second];
+    let shown: SotuSpeech[] = [first, second];
+    if (split === "train" && rng.next() < COUNTERFACTUAL_HEADER_SHARE) {
+      const speakers = twoOtherSpeakers(facts, rng);
+      shown = shown.map((s, i) => ({ ...s, name: speakers[i]!.name, party: speakers[i]!.party }));
+    }
     const language = rng.next() < 0.5 ? "en" : "fr";
     const answerable = rng.next() < 2 / 3;
     let target: SotuFact | SotuSpeech = pick(shown, rng);

@@ -1,9 +1,10 @@
 /**
  * Task (c): facts about the State of the Union speeches — who gave the address of a year, and the party.
- * "Unseen values", honestly: every year's facts are in the pre-training text (fact sentences in several
- * phrasings, EN and FR — a model cannot answer what it never read); fine-tuning asks questions about 80 %
- * of the years; the tests ask about the other 20 %, so the model must answer from what pre-training stored,
- * in a question–answer form it never practised on those years.
+ * "Unseen values", honestly: every year's facts are in the training text (fact sentences in several
+ * phrasings, EN and FR, in pre-training and mixed into fine-tuning — a model cannot answer what it never
+ * read); fine-tuning asks questions about 80 % of the years; the tests ask about the other 20 %, so the
+ * model must answer from what it stored by reading, in a question–answer form it never practised on those
+ * years.
  */
 import type { Random } from "../../random";
 import { splitSotuYears, type SotuFact } from "../sotu";
