@@ -16,7 +16,6 @@
  * Run: `npm run bench -- bert`, or `npx tsx bench/bert.ts`. BERT_BENCH_STEPS changes the number of steps
  * (default 40); BERT_BENCH_PYTHON picks the interpreter (default /usr/bin/python3).
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -28,6 +27,7 @@ import { Random } from "../lib/random";
 import { trainBertWordTokenizer } from "../lib/tokenizers";
 import { median, round } from "./support/figures";
 import { machineLine, reportedRatio, shownRatio } from "./support/machine";
+import { runPythonReference } from "./support/python";
 
 /** The benchmark's configuration: bert-tiny's recipe, a constant learning rate. */
 export const BERT_BENCH = { steps: 40, batchSize: BERT_TINY_RECIPE.training.batchSize, lr: 1e-3, seed: 42 };
@@ -50,17 +50,7 @@ function writeBatches(file: string, batches: readonly MaskedRows[]): void {
 }
 
 function runTorch(dir: string, job: Record<string, unknown>): TorchResult[] {
-  const python = process.env.BERT_BENCH_PYTHON ?? "/usr/bin/python3";
-  const jobFile = path.join(dir, "job.json");
-  fs.writeFileSync(jobFile, JSON.stringify(job));
-  const result = spawnSync(python, [path.join(__dirname, "bert_reference.py"), jobFile], { encoding: "utf8", maxBuffer: 1 << 24 });
-  if (result.error) throw new Error(`cannot run ${python}: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`bench/bert_reference.py failed (exit ${result.status}):\n${result.stderr.trim().split("\n").slice(-5).join("\n")}`);
-  return result.stdout
-    .trim()
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as TorchResult);
+  return runPythonReference<TorchResult>("bert_reference.py", path.join(dir, "job.json"), job, process.env.BERT_BENCH_PYTHON ?? "/usr/bin/python3");
 }
 
 /** Trains a fresh model with `config` (its seed gives the benchmark's initial weights) on the rows `indices`, step by step; its losses and median step time. */
