@@ -29,17 +29,14 @@ clipNorm, constant learning rate.
 """
 import json
 import math
-import sys
 import time
 
 import numpy as np
 
-try:
-    import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
-except ImportError:
-    sys.exit("bert_reference.py needs PyTorch: `sudo apt-get install -y python3-torch` (Debian's torch 1.13, CPU), then run it with /usr/bin/python3")
+from reference_support import read_checkpoint, read_job
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
 
 
 class Layer(nn.Module):
@@ -91,15 +88,8 @@ class Bert(nn.Module):
 
 def load_course_checkpoint(folder):
     """A Bert with the weights of a lib/models/bert checkpoint (every [in, out] matrix transposed to torch's [out, in])."""
-    with open(folder + "/config.json") as f:
-        manifest = json.load(f)
+    manifest, weights = read_checkpoint(folder)
     model = Bert(manifest["config"])
-    values = np.fromfile(folder + "/weights.bin", dtype="<f4")
-    weights, offset = {}, 0
-    for p in manifest["parameters"]:
-        n = int(np.prod(p["shape"]))
-        weights[p["name"]] = torch.from_numpy(values[offset:offset + n].reshape(p["shape"]).copy())
-        offset += n
     linear = lambda module, name: (module.weight.copy_(weights[name + ".weight"].t()), module.bias.copy_(weights[name + ".bias"]))
     norm = lambda module, name: (module.weight.copy_(weights[name + ".gamma"]), module.bias.copy_(weights[name + ".beta"]))
     with torch.no_grad():
@@ -168,10 +158,7 @@ def train(job, batches, threads):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: bert_reference.py JOB.json")
-    with open(sys.argv[1]) as f:
-        job = json.load(f)
+    job = read_job()
     batches = read_batches(job["batches"], job["steps"])
     for run in job["runs"]:
         print(json.dumps(train(job, batches, run["threads"])), flush=True)

@@ -33,10 +33,10 @@ s = trainEnd, trainEnd+blockSize, … — every validation token predicted once,
 """
 import json
 import math
-import sys
 import time
 
 import numpy as np
+from reference_support import read_checkpoint, read_job
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -101,14 +101,7 @@ class GPT(nn.Module):
 def load_course_checkpoint(model, folder):
     """Copies the weights of a lib/models/gpt checkpoint into `model` (W_Q|W_K|W_V side by side in qkv,
     every [in, out] matrix transposed to torch's [out, in])."""
-    with open(folder + "/config.json") as f:
-        manifest = json.load(f)
-    values = np.fromfile(folder + "/weights.bin", dtype="<f4")
-    weights, offset = {}, 0
-    for p in manifest["parameters"]:
-        n = int(np.prod(p["shape"]))
-        weights[p["name"]] = torch.from_numpy(values[offset:offset + n].reshape(p["shape"]).copy())
-        offset += n
+    _, weights = read_checkpoint(folder)
     if "positionEmbedding.table" not in weights or "head.weight" in weights:
         raise SystemExit("gpt_reference: only learned positions and a tied head are mirrored here")
     with torch.no_grad():
@@ -188,10 +181,7 @@ def train(cfg, ids, train_end, steps, threads, seed, init=None, offsets=None, ev
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: gpt_reference.py JOB.json")
-    with open(sys.argv[1]) as f:
-        job = json.load(f)
+    job = read_job()
     ids = torch.from_numpy(np.fromfile(job["ids"], dtype="<i4").astype(np.int64))
     offsets = None
     if job.get("offsets"):

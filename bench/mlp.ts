@@ -12,7 +12,6 @@
  * test/fixtures/mlp/pytorch-reference.json, which test/models/mlp-training.test.ts compares against, so
  * `npm test` never needs torch.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -21,6 +20,7 @@ import { MlpLanguageModel, type MlpInitScales } from "../lib/models/mlp";
 import { Random } from "../lib/random";
 import { stepDecayLr, train as trainLoop } from "../lib/training/loop";
 import type { ContextDataset } from "../lib/training/trainable";
+import { runPythonReference } from "./support/python";
 import { machineLine, reportedRatio, shownRatio } from "./support/machine";
 import { round } from "./support/figures";
 
@@ -124,15 +124,7 @@ function runTorch(train: ContextDataset, dev: ContextDataset, vocabSize: number,
       train: { contexts: Array.from(train.contexts.subarray(0, train.size * train.width)), targets: Array.from(train.targets.subarray(0, train.size)) },
       dev: { contexts: Array.from(dev.contexts.subarray(0, dev.size * dev.width)), targets: Array.from(dev.targets.subarray(0, dev.size)) },
     };
-    fs.writeFileSync(file, JSON.stringify(spec));
-    const result = spawnSync(python, [path.join(__dirname, "mlp_reference.py"), file], { encoding: "utf8", maxBuffer: 1 << 24 });
-    if (result.error) throw new Error(`cannot run ${python}: ${result.error.message}`);
-    if (result.status !== 0) throw new Error(`bench/mlp_reference.py failed (exit ${result.status}):\n${result.stderr.trim().split("\n").slice(-5).join("\n")}`);
-    return result.stdout
-      .trim()
-      .split("\n")
-      .filter((line) => line.startsWith("{"))
-      .map((line) => JSON.parse(line) as TorchResult);
+    return runPythonReference<TorchResult>("mlp_reference.py", file, spec, python);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -16,9 +16,9 @@ with SGD p -= lr * grad, lr = lrs[i] for the steps of segment i. Optional L2 wei
 the gradients of C, W1 and W2; optional dropout zeroes hidden units with probability p during training.
 """
 import json
-import sys
 import time
 
+from reference_support import read_job
 import torch
 import torch.nn.functional as F
 
@@ -98,10 +98,7 @@ def tensors(split, width):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: mlp_reference.py SPLIT.json")
-    with open(sys.argv[1]) as f:
-        spec = json.load(f)
+    spec = read_job()
     cfg = spec["config"]
     data = {name: tensors(spec[name], cfg["contextSize"]) for name in ("train", "dev")}
     for threads in spec.get("threads", [1]):

@@ -32,20 +32,9 @@ import sys
 import time
 
 import numpy as np
+from reference_support import read_checkpoint, read_job
 import torch
 import torch.nn.functional as F
-
-
-def load_checkpoint(folder):
-    with open(folder + "/config.json") as f:
-        manifest = json.load(f)
-    values = np.fromfile(folder + "/weights.bin", dtype="<f4")
-    weights, offset = {}, 0
-    for p in manifest["parameters"]:
-        n = int(np.prod(p["shape"]))
-        weights[p["name"]] = torch.from_numpy(values[offset:offset + n].reshape(p["shape"]).copy())
-        offset += n
-    return manifest["config"], weights
 
 
 def sinusoids(length, d):
@@ -138,7 +127,8 @@ def read_batches(path, shapes):
 def train(job, batches, dev, threads):
     torch.set_num_threads(threads)
     cfg = job["config"]
-    model_config, weights = load_checkpoint(job["init"])
+    manifest, weights = read_checkpoint(job["init"])
+    model_config = manifest["config"]
     model = Translator(model_config, weights, cfg)
     params = list(model.p.values())
     decay = [p for p in params if p.dim() >= 2]
@@ -191,10 +181,7 @@ def train(job, batches, dev, threads):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: transformer_reference.py JOB.json")
-    with open(sys.argv[1]) as f:
-        job = json.load(f)
+    job = read_job()
     batches = read_batches(job["batches"], job["shapes"])
     if len(batches) < job["steps"]:
         sys.exit(f"transformer_reference: {job['steps']} steps but only {len(batches)} minibatches")
