@@ -201,7 +201,7 @@ export async function buildChatModel(options: BuildChatOptions = {}): Promise<Ch
     const s = recipe.sft;
     const conversations = chatTrainingExamples(s.conversationsPerTask, s.seed).map((e) => conversationTokens(tokenizer, e.messages, e.tools));
     const mixRng = new Random(s.seed + 2);
-    const facts = factDocuments(s.factRepeats, s.factSentencesPerDocument, mixRng).map((text) => textTokens(tokenizer, text));
+    const facts = factDocuments(s.factRepeats, mixRng, s.factSentencesPerDocument).map((text) => textTokens(tokenizer, text));
     const packed = packConversations(mixRng.shuffle([...conversations, ...facts]), m.blockSize);
     log(`fine-tuning: ${packed.conversations} conversations and fact documents (${facts.length} of them; ${packed.dropped} too long, left out) in ${packed.data.size} rows`);
     const sft = await train(model, {

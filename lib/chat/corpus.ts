@@ -33,8 +33,7 @@ export function pretrainingDocuments(options: CorpusOptions): string[] {
   for (const speech of loadSotu()) documents.push(`State of the Union, ${speech.year}, ${speech.name}.\n${speech.text.slice(0, options.speechCharacters)}`);
   const mails = splitMail(loadSpamAssassin()).train.slice(0, options.mails);
   for (const mail of mails) documents.push(mail.text.slice(0, options.mailCharacters));
-  const facts = sotuFacts().flatMap(sotuFactSentences);
-  for (let r = 0; r < options.factRepeats; r++) documents.push(rng.shuffle([...facts]).join("\n"));
+  documents.push(...factDocuments(options.factRepeats, rng));
   const numbers = numberSplit().train.map((n) => `${n} = ${englishNumberWords(n)} = ${frenchNumberWords(n)}.`);
   for (let r = 0; r < options.numberRepeats; r++) documents.push(rng.shuffle([...numbers]).join("\n"));
   return rng.shuffle(documents);
@@ -42,9 +41,10 @@ export function pretrainingDocuments(options: CorpusOptions): string[] {
 
 /**
  * The fact sentences of every year (./sotu), `repeats` times, each time shuffled and cut into documents of
- * `sentencesPerDocument` sentences: the facts fine-tuning keeps training on (see lib/chat/build's recipe).
+ * `sentencesPerDocument` sentences (default: one document per pass, as pre-training reads them; fine-tuning
+ * reads them in short documents, see lib/chat/build's recipe).
  */
-export function factDocuments(repeats: number, sentencesPerDocument: number, rng: Random): string[] {
+export function factDocuments(repeats: number, rng: Random, sentencesPerDocument = Number.POSITIVE_INFINITY): string[] {
   const sentences = sotuFacts().flatMap(sotuFactSentences);
   const documents: string[] = [];
   for (let r = 0; r < repeats; r++) {

@@ -100,7 +100,7 @@ test("reader prompts: about half of the training headers name another president,
 });
 
 test("fact documents: every year's five sentences once per repeat, in documents of the size asked", () => {
-  const documents = factDocuments(2, 8, new Random(1));
+  const documents = factDocuments(2, new Random(1), 8);
   const sentences = documents.flatMap((d) => d.split("\n"));
   assert.equal(sentences.length, 2 * 5 * sotuFacts().length);
   assert.ok(documents.every((d) => d.split("\n").length <= 8));
