@@ -34,6 +34,11 @@ interface Slot {
   m: tf.Variable;
   v: tf.Variable;
   decays: boolean;
+  /**
+   * The compiled path's plain copies (see {@link AdamW.applyNamed}): the weights, valid while the variable
+   * still holds the tensor applyNamed gave it (`weightsOf`: its dataId), and the moments.
+   */
+  arrays: { weights: Float32Array; weightsOf: object; m: Float32Array; v: Float32Array } | null;
 }
 
 /**
@@ -73,6 +78,7 @@ export class AdamW {
       m: tf.variable(tf.zerosLike(variable), false),
       v: tf.variable(tf.zerosLike(variable), false),
       decays: decays(name, variable),
+      arrays: null,
     }));
   }
 
@@ -92,6 +98,7 @@ export class AdamW {
    */
   apply(grads: tf.NamedTensorMap, lr: number): void {
     if (typeof lr !== "number" || !(lr >= 0) || !Number.isFinite(lr)) throw new RangeError(`AdamW.apply: lr must be a finite number ≥ 0, got ${lr}`);
+    this.momentsToTensors();
     this.t += 1;
     const t = this.t;
     tf.tidy(() => {
@@ -122,8 +129,10 @@ export class AdamW {
   /**
    * {@link apply} with gradients keyed by parameter name as plain arrays (what a compiled training graph
    * returns, lib/onnx/training-layers); every parameter needs one. The same update computed over the arrays
-   * in one loop per parameter, written back with one assignment per tensor: through tfjs, its dozen
-   * element-wise operations per parameter took a third of a small model's compiled step.
+   * in one loop per parameter: through tfjs, its dozen element-wise operations per parameter took a third of
+   * a small model's compiled step. The weights and moments stay in plain arrays between steps (reading them
+   * back out of the tfjs backend at every step cost as much as the update); each variable gets the new
+   * weights with one assignment, and the arrays are read again only if something else assigned the variable.
    */
   applyNamed(gradients: ReadonlyMap<string, Float32Array>, lr: number): void {
     if (typeof lr !== "number" || !(lr >= 0) || !Number.isFinite(lr)) throw new RangeError(`AdamW.applyNamed: lr must be a finite number ≥ 0, got ${lr}`);
@@ -145,10 +154,7 @@ export class AdamW {
     const epsilon = this.epsilon * Math.sqrt(correction2);
     for (const slot of this.slots) {
       const g = gradients.get(slot.name)!;
-      // Copies: the backend's arrays are not ours to write.
-      const w = (slot.variable.dataSync() as Float32Array).slice();
-      const m = (slot.m.dataSync() as Float32Array).slice();
-      const v = (slot.v.dataSync() as Float32Array).slice();
+      const { weights: w, m, v } = this.arraysOf(slot);
       const decay = slot.decays ? lr * this.weightDecay : 0;
       for (let i = 0; i < w.length; i++) {
         const gi = g[i]! * scale;
@@ -156,11 +162,44 @@ export class AdamW {
         const vi = (v[i] = beta2 * v[i]! + (1 - beta2) * gi * gi);
         w[i] = w[i]! - (stepSize * mi) / (Math.sqrt(vi) + epsilon) - decay * w[i]!;
       }
+      // A copy: a backend may keep the array it is given (tfjs's cpu backend does), and ours changes next step.
+      tf.tidy(() => slot.variable.assign(tf.tensor(w.slice(), slot.variable.shape, "float32")));
+      slot.arrays!.weightsOf = dataIdOf(slot.variable);
+    }
+  }
+
+  /**
+   * The parameters' current values by name, as plain arrays (what a compiled training graph is fed): the
+   * optimizer's own copies after {@link applyNamed}, read from the variables otherwise. Read-only: the
+   * next update writes into them.
+   */
+  parameterValues(): Map<string, Float32Array> {
+    return new Map(this.slots.map((slot) => [slot.name, this.arraysOf(slot).weights]));
+  }
+
+  /** The slot's plain arrays, the weights read again if the variable was assigned by someone else. */
+  private arraysOf(slot: Slot): NonNullable<Slot["arrays"]> {
+    if (slot.arrays === null) {
+      // Copies: the backend's arrays are not ours to write.
+      const read = (x: tf.Variable) => (x.dataSync() as Float32Array).slice();
+      slot.arrays = { weights: read(slot.variable), weightsOf: dataIdOf(slot.variable), m: read(slot.m), v: read(slot.v) };
+    } else if (slot.arrays.weightsOf !== dataIdOf(slot.variable)) {
+      slot.arrays.weights = (slot.variable.dataSync() as Float32Array).slice();
+      slot.arrays.weightsOf = dataIdOf(slot.variable);
+    }
+    return slot.arrays;
+  }
+
+  /** Hands the moments kept in plain arrays back to their tfjs variables (before a tfjs update). */
+  private momentsToTensors(): void {
+    for (const slot of this.slots) {
+      if (slot.arrays === null) continue;
+      const { m, v } = slot.arrays;
       tf.tidy(() => {
         slot.m.assign(tf.tensor(m, slot.m.shape, "float32"));
         slot.v.assign(tf.tensor(v, slot.v.shape, "float32"));
-        slot.variable.assign(tf.tensor(w, slot.variable.shape, "float32"));
       });
+      slot.arrays = null;
     }
   }
 
@@ -169,8 +208,14 @@ export class AdamW {
     for (const slot of this.slots) {
       slot.m.dispose();
       slot.v.dispose();
+      slot.arrays = null;
     }
   }
+}
+
+/** The identity of the tensor a variable holds now: tfjs gives a variable a new dataId at every assign. */
+function dataIdOf(variable: tf.Variable): object {
+  return (variable as unknown as { dataId: object }).dataId;
 }
 
 /**

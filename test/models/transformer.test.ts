@@ -196,6 +196,34 @@ test("AdamW.applyNamed (gradients as arrays, a compiled graph's) makes apply's u
   }
 });
 
+test("AdamW keeps applyNamed's weights and moments in arrays: a variable assigned elsewhere is read again, apply after applyNamed continues the moments", () => {
+  const rng = new Random(7);
+  const start = Float32Array.from({ length: 6 }, () => rng.normal());
+  const make = () => {
+    const w = tf.variable(tf.tensor2d(start, [2, 3]));
+    return { w, opt: new AdamW([["w", w]], { weightDecay: 0.1 }) };
+  };
+  const byTensors = make();
+  const mixed = make();
+  const gradients = Array.from({ length: 5 }, () => Float32Array.from({ length: 6 }, () => rng.normal()));
+  const reset = Float32Array.from({ length: 6 }, () => rng.normal());
+  gradients.forEach((g, step) => {
+    if (step === 1) for (const side of [byTensors, mixed]) side.w.assign(tf.tensor2d(reset, [2, 3]));
+    tf.tidy(() => byTensors.opt.apply({ [byTensors.w.name]: tf.tensor2d(g, [2, 3]) }, 0.05));
+    // Steps 0, 1 (just after the outside assignment) and 4 through the arrays; 2 and 3 through tfjs.
+    if (step === 2 || step === 3) tf.tidy(() => mixed.opt.apply({ [mixed.w.name]: tf.tensor2d(g, [2, 3]) }, 0.05));
+    else mixed.opt.applyNamed(new Map([["w", g]]), 0.05);
+    const values = mixed.opt.parameterValues().get("w")!;
+    mixed.w.dataSync().forEach((value, i) => assert.equal(values[i], value, `parameterValues after step ${step}`));
+  });
+  const expected = byTensors.w.dataSync();
+  mixed.w.dataSync().forEach((value, i) => near(value, expected[i]!, 1e-6, `w[${i}]`));
+  for (const side of [byTensors, mixed]) {
+    side.opt.dispose();
+    side.w.dispose();
+  }
+});
+
 test("learning-rate schedules with warm-up", () => {
   const cosine = warmupCosineLr(1e-3, 10, 1e-4);
   near(cosine(0, 100), 1e-4, 1e-12, "first warm-up step: peak / 10");

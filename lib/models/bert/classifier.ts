@@ -115,7 +115,7 @@ export class BertClassifier implements Trainable<ClassificationDataset>, Module 
     if (this.trainingRunner !== null) {
       const rows = batchRows(data, indices);
       const labels = Int32Array.from(indices, (i) => data.labels[i]!);
-      const values = new Map(this.namedParameters().map(([name, variable]) => [name, variable.dataSync() as Float32Array]));
+      const values = optimizer.parameterValues();
       const { loss, gradients } = await this.trainingRunner.classificationLossAndGradients(values, rows.ids, labels, this.numLabels, rows.batch, rows.length);
       this.checkAlive("trainStep");
       optimizer.applyNamed(gradients, lr);

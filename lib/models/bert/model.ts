@@ -299,7 +299,7 @@ export class BERT implements Trainable<MlmDataset>, Module {
     const optimizer = this.optimizer;
     if (this.trainingRunner !== null) {
       const rows = this.maskedRows(data, indices, data.rng);
-      const values = new Map(this.namedParameters().map(([name, variable]) => [name, variable.dataSync() as Float32Array]));
+      const values = optimizer.parameterValues();
       const { loss, gradients } = await this.trainingRunner.mlmLossAndGradients(values, rows.ids, rows.positions, rows.targets, rows.batch, rows.length);
       this.checkAlive("trainStep");
       optimizer.applyNamed(gradients, lr);

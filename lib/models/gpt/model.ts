@@ -315,8 +315,7 @@ export class GPT implements Trainable<GptDataset>, Module {
     const optimizer = this.optimizer;
     if (this.trainingRunner !== null) {
       const { inputs, targets, weights } = this.batchIds(data, indices);
-      const named = this.namedParameters();
-      const values = new Map(named.map(([name, variable]) => [name, variable.dataSync() as Float32Array]));
+      const values = optimizer.parameterValues();
       const { loss, gradients } = await this.trainingRunner.lossAndGradients(values, inputs, targets, indices.length, data.blockSize, weights);
       this.checkAlive("trainStep");
       optimizer.applyNamed(gradients, lr);

@@ -420,8 +420,7 @@ export class Transformer implements Trainable<SequencePairs>, Module {
     this.optimizer ??= new AdamW(this.namedParameters(), this.optimizerOptions);
     const optimizer = this.optimizer;
     if (this.trainingRunner !== null) {
-      const named = this.namedParameters();
-      const values = new Map(named.map(([name, variable]) => [name, variable.dataSync() as Float32Array]));
+      const values = optimizer.parameterValues();
       const { loss, gradients } = await this.trainingRunner.lossAndGradients(values, batch);
       this.checkAlive("trainStep");
       optimizer.applyNamed(gradients, lr);
