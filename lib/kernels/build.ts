@@ -13,6 +13,7 @@ export const KERNELS: readonly { source: string; output: string }[] = [
   { source: "attention.as.ts", output: "attention.wasm" },
   { source: "layers.as.ts", output: "layers.wasm" },
   { source: "word2vec.as.ts", output: "word2vec.wasm" },
+  { source: "adamw.as.ts", output: "adamw.wasm" },
 ];
 
 /**

@@ -10,6 +10,7 @@
  * weight decays at the same rate whatever its gradient history.
  */
 import * as tf from "@tensorflow/tfjs";
+import { AdamwKernelState } from "../kernels/adamw";
 import type { LearningRateSchedule } from "../training/schedules";
 
 /** Options of {@link AdamW}. */
@@ -34,11 +35,8 @@ interface Slot {
   m: tf.Variable;
   v: tf.Variable;
   decays: boolean;
-  /**
-   * The compiled path's plain copies (see {@link AdamW.applyNamed}): the weights, valid while the variable
-   * still holds the tensor applyNamed gave it (`weightsOf`: its dataId), and the moments.
-   */
-  arrays: { weights: Float32Array; weightsOf: object; m: Float32Array; v: Float32Array } | null;
+  /** The identity (dataId) of the variable's tensor whose values the kernel state's weights hold. */
+  weightsOf: object | null;
 }
 
 /**
@@ -53,6 +51,11 @@ export class AdamW {
   readonly clipNorm: number | null;
   private readonly slots: Slot[];
   private t = 0;
+  /**
+   * The compiled path's state (see {@link applyNamed}): weights, moments and gradients in the AdamW kernel's
+   * memory, in the order of `slots`; null while the moments live in the tfjs variables.
+   */
+  private kernelState: AdamwKernelState | null = null;
 
   constructor(parameters: readonly [string, tf.Variable][], options: AdamWOptions = {}) {
     const { beta1 = 0.9, beta2 = 0.98, epsilon = 1e-9, weightDecay = 0.01 } = options;
@@ -78,7 +81,7 @@ export class AdamW {
       m: tf.variable(tf.zerosLike(variable), false),
       v: tf.variable(tf.zerosLike(variable), false),
       decays: decays(name, variable),
-      arrays: null,
+      weightsOf: null,
     }));
   }
 
@@ -128,11 +131,12 @@ export class AdamW {
 
   /**
    * {@link apply} with gradients keyed by parameter name as plain arrays (what a compiled training graph
-   * returns, lib/onnx/training-layers); every parameter needs one. The same update computed over the arrays
-   * in one loop per parameter: through tfjs, its dozen element-wise operations per parameter took a third of
-   * a small model's compiled step. The weights and moments stay in plain arrays between steps (reading them
-   * back out of the tfjs backend at every step cost as much as the update); each variable gets the new
-   * weights with one assignment, and the arrays are read again only if something else assigned the variable.
+   * returns, lib/onnx/training-layers); every parameter needs one. The same update, computed by a WebAssembly
+   * SIMD kernel (lib/kernels/adamw) instead of a dozen tfjs operations per parameter, which took a third of a
+   * small model's compiled step. The weights and moments stay in the kernel's memory between steps (reading
+   * them back out of the tfjs backend at every step cost as much as the update): a step copies the gradients
+   * in and gives each variable its new weights with one assignment; a variable assigned by something else
+   * meanwhile is read again.
    */
   applyNamed(gradients: ReadonlyMap<string, Float32Array>, lr: number): void {
     if (typeof lr !== "number" || !(lr >= 0) || !Number.isFinite(lr)) throw new RangeError(`AdamW.applyNamed: lr must be a finite number ≥ 0, got ${lr}`);
@@ -140,67 +144,73 @@ export class AdamW {
       const values = gradients.get(name);
       if (values === undefined || values.length !== variable.size) throw new RangeError(`AdamW.applyNamed: parameter ${name} needs a gradient of ${variable.size} values, got ${values?.length ?? "none"}`);
     }
+    const state = this.stateWithCurrentWeights();
+    this.slots.forEach((slot, i) => state.gradients[i]!.set(gradients.get(slot.name)!));
     this.t += 1;
     const t = this.t;
     let scale = 1;
     if (this.clipNorm !== null) {
       let squares = 0;
-      for (const { name } of this.slots) for (const g of gradients.get(name)!) squares += g * g;
+      for (let i = 0; i < this.slots.length; i++) squares += state.sumOfSquares(i);
       scale = Math.min(1, this.clipNorm / Math.max(Math.sqrt(squares), 1e-12));
     }
-    const { beta1, beta2 } = this;
-    const correction2 = 1 - Math.pow(beta2, t);
-    const stepSize = (lr * Math.sqrt(correction2)) / (1 - Math.pow(beta1, t));
-    const epsilon = this.epsilon * Math.sqrt(correction2);
-    for (const slot of this.slots) {
-      const g = gradients.get(slot.name)!;
-      const { weights: w, m, v } = this.arraysOf(slot);
-      const decay = slot.decays ? lr * this.weightDecay : 0;
-      for (let i = 0; i < w.length; i++) {
-        const gi = g[i]! * scale;
-        const mi = (m[i] = beta1 * m[i]! + (1 - beta1) * gi);
-        const vi = (v[i] = beta2 * v[i]! + (1 - beta2) * gi * gi);
-        w[i] = w[i]! - (stepSize * mi) / (Math.sqrt(vi) + epsilon) - decay * w[i]!;
-      }
+    const correction2 = 1 - Math.pow(this.beta2, t);
+    const step = {
+      scale,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      // Bias-corrected Adam step, folded into one scalar: lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε').
+      stepSize: (lr * Math.sqrt(correction2)) / (1 - Math.pow(this.beta1, t)),
+      epsilon: this.epsilon * Math.sqrt(correction2),
+    };
+    this.slots.forEach((slot, i) => {
+      state.update(i, step, slot.decays ? lr * this.weightDecay : 0);
       // A copy: a backend may keep the array it is given (tfjs's cpu backend does), and ours changes next step.
-      tf.tidy(() => slot.variable.assign(tf.tensor(w.slice(), slot.variable.shape, "float32")));
-      slot.arrays!.weightsOf = dataIdOf(slot.variable);
-    }
+      tf.tidy(() => slot.variable.assign(tf.tensor(state.weights[i]!.slice(), slot.variable.shape, "float32")));
+      slot.weightsOf = dataIdOf(slot.variable);
+    });
   }
 
   /**
-   * The parameters' current values by name, as plain arrays (what a compiled training graph is fed): the
-   * optimizer's own copies after {@link applyNamed}, read from the variables otherwise. Read-only: the
-   * next update writes into them.
+   * The parameters' current values by name, as plain arrays (what a compiled training graph is fed): views
+   * of the optimizer's own copies. Read-only, and valid until the next update, which writes into them.
    */
   parameterValues(): Map<string, Float32Array> {
-    return new Map(this.slots.map((slot) => [slot.name, this.arraysOf(slot).weights]));
+    const state = this.stateWithCurrentWeights();
+    return new Map(this.slots.map((slot, i) => [slot.name, state.weights[i]!]));
   }
 
-  /** The slot's plain arrays, the weights read again if the variable was assigned by someone else. */
-  private arraysOf(slot: Slot): NonNullable<Slot["arrays"]> {
-    if (slot.arrays === null) {
-      // Copies: the backend's arrays are not ours to write.
-      const read = (x: tf.Variable) => (x.dataSync() as Float32Array).slice();
-      slot.arrays = { weights: read(slot.variable), weightsOf: dataIdOf(slot.variable), m: read(slot.m), v: read(slot.v) };
-    } else if (slot.arrays.weightsOf !== dataIdOf(slot.variable)) {
-      slot.arrays.weights = (slot.variable.dataSync() as Float32Array).slice();
-      slot.arrays.weightsOf = dataIdOf(slot.variable);
-    }
-    return slot.arrays;
-  }
-
-  /** Hands the moments kept in plain arrays back to their tfjs variables (before a tfjs update). */
-  private momentsToTensors(): void {
-    for (const slot of this.slots) {
-      if (slot.arrays === null) continue;
-      const { m, v } = slot.arrays;
-      tf.tidy(() => {
-        slot.m.assign(tf.tensor(m, slot.m.shape, "float32"));
-        slot.v.assign(tf.tensor(v, slot.v.shape, "float32"));
+  /** The kernel state, made on first use from the variables and moments; weights read again where a variable was assigned elsewhere. */
+  private stateWithCurrentWeights(): AdamwKernelState {
+    if (this.kernelState === null) {
+      const state = new AdamwKernelState(this.slots.map((slot) => slot.variable.size));
+      this.slots.forEach((slot, i) => {
+        state.m[i]!.set(slot.m.dataSync() as Float32Array);
+        state.v[i]!.set(slot.v.dataSync() as Float32Array);
+        slot.weightsOf = null;
       });
-      slot.arrays = null;
+      this.kernelState = state;
     }
+    const state = this.kernelState;
+    this.slots.forEach((slot, i) => {
+      if (slot.weightsOf === dataIdOf(slot.variable)) return;
+      state.weights[i]!.set(slot.variable.dataSync() as Float32Array);
+      slot.weightsOf = dataIdOf(slot.variable);
+    });
+    return state;
+  }
+
+  /** Hands the moments kept by the kernel back to their tfjs variables (before a tfjs update). */
+  private momentsToTensors(): void {
+    const state = this.kernelState;
+    if (state === null) return;
+    this.slots.forEach((slot, i) => {
+      tf.tidy(() => {
+        slot.m.assign(tf.tensor(state.m[i]!.slice(), slot.m.shape, "float32"));
+        slot.v.assign(tf.tensor(state.v[i]!.slice(), slot.v.shape, "float32"));
+      });
+    });
+    this.kernelState = null;
   }
 
   /** Frees the moment estimates (not the parameters). */
@@ -208,8 +218,8 @@ export class AdamW {
     for (const slot of this.slots) {
       slot.m.dispose();
       slot.v.dispose();
-      slot.arrays = null;
     }
+    this.kernelState = null;
   }
 }
 
