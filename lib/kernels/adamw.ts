@@ -5,7 +5,7 @@
  * lib/models/optim.ts (`AdamW.applyNamed`) drives it.
  */
 import * as path from "node:path";
-import { KernelModule, type KernelExports } from "./instance";
+import { KernelModule, layoutFloats, type KernelExports } from "./instance";
 
 /** The compiled kernel, next to its source. */
 export const ADAMW_WASM_PATH = path.join(__dirname, "adamw.wasm");
@@ -16,7 +16,6 @@ interface AdamwExports extends KernelExports {
 }
 
 const kernel = new KernelModule<AdamwExports>(ADAMW_WASM_PATH);
-const PAGE = 65536;
 
 /** AdamW's hyper-parameters of one update, bias corrections folded in (see adamw.as.ts). */
 export interface AdamwStep {
@@ -43,18 +42,11 @@ export class AdamwKernelState {
 
   constructor(sizes: readonly number[]) {
     this.exports = kernel.instantiate("AdamW");
-    let offset = Math.ceil(this.exports.heapBase() / 16) * 16;
-    this.layout = sizes.map((size) => {
-      const padded = Math.ceil(size / 4) * 4;
-      const at = (k: number) => offset + k * padded * 4;
-      const entry = { w: at(0), m: at(1), v: at(2), g: at(3), padded };
-      offset += 4 * padded * 4;
-      return entry;
-    });
-    const memory = this.exports.memory;
-    if (offset > memory.buffer.byteLength) memory.grow(Math.ceil((offset - memory.buffer.byteLength) / PAGE));
-    // Views made after the one growth: growing detaches earlier buffers, and the memory never grows again.
-    const view = (byteOffset: number, size: number) => new Float32Array(memory.buffer, byteOffset, size);
+    // Each array starts 16-byte aligned, so the kernel's f32x4 loops may run over the padded length.
+    const offsets = layoutFloats(this.exports, sizes.flatMap((size) => [size, size, size, size]));
+    this.layout = sizes.map((size, i) => ({ w: offsets[4 * i]!, m: offsets[4 * i + 1]!, v: offsets[4 * i + 2]!, g: offsets[4 * i + 3]!, padded: Math.ceil(size / 4) * 4 }));
+    // Views made after the one growth: growing detaches earlier buffers, and this memory never grows again.
+    const view = (byteOffset: number, size: number) => new Float32Array(this.exports.memory.buffer, byteOffset, size);
     this.weights = this.layout.map((l, i) => view(l.w, sizes[i]!));
     this.m = this.layout.map((l, i) => view(l.m, sizes[i]!));
     this.v = this.layout.map((l, i) => view(l.v, sizes[i]!));

@@ -98,7 +98,7 @@ export class KernelInstance<T extends KernelExports> {
 }
 
 /** Byte offsets of arrays of `sizes` floats laid out one after the other from the heap base, 16-byte aligned; grows memory to fit. */
-function layoutFloats(kernel: KernelExports, sizes: readonly number[]): number[] {
+export function layoutFloats(kernel: KernelExports, sizes: readonly number[]): number[] {
   let offset = Math.ceil(kernel.heapBase() / 16) * 16;
   const offsets = sizes.map((floats) => {
     const at = offset;
