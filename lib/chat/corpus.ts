@@ -1,14 +1,15 @@
 /**
  * The chat model's pre-training corpus, made only of the course's own data: Moby-Dick, the beginning of
  * every State of the Union speech, SpamAssassin training mail, sentences stating each speech's year,
- * president and party (every year, test years included: facts are learned here, see tasks/sotuFacts), and
- * sentences giving the training numbers' words in English and French (never a test number).
+ * president and party (every year before the cutoff, test years included: facts are learned here, see
+ * tasks/sotuFacts), and sentences giving the training numbers' words in English and French (never a test
+ * number). Nothing of the speeches from CHAT_KNOWLEDGE_CUTOFF on (./sotu) goes in.
  */
 import { loadMobyDick } from "../data/books";
 import { englishNumberWords, frenchNumberWords } from "../data/numberWords";
 import { loadSpamAssassin, splitMail } from "../data/spam";
 import { Random } from "../random";
-import { loadSotu, sotuFactSentences, sotuFacts } from "./sotu";
+import { CHAT_KNOWLEDGE_CUTOFF, loadSotu, sotuFactSentences, sotuFactsBeforeCutoff } from "./sotu";
 import { numberSplit } from "./tasks/numbers";
 import { CHAT_SPECIAL_TOKENS } from "./template";
 
@@ -30,7 +31,7 @@ export interface CorpusOptions {
 export function pretrainingDocuments(options: CorpusOptions): string[] {
   const rng = new Random(options.seed);
   const documents: string[] = [loadMobyDick()];
-  for (const speech of loadSotu()) documents.push(`State of the Union, ${speech.year}, ${speech.name}.\n${speech.text.slice(0, options.speechCharacters)}`);
+  for (const speech of loadSotu().filter((s) => s.year < CHAT_KNOWLEDGE_CUTOFF)) documents.push(`State of the Union, ${speech.year}, ${speech.name}.\n${speech.text.slice(0, options.speechCharacters)}`);
   const mails = splitMail(loadSpamAssassin()).train.slice(0, options.mails);
   for (const mail of mails) documents.push(mail.text.slice(0, options.mailCharacters));
   documents.push(...factDocuments(options.factRepeats, rng));
@@ -40,12 +41,12 @@ export function pretrainingDocuments(options: CorpusOptions): string[] {
 }
 
 /**
- * The fact sentences of every year (./sotu), `repeats` times, each time shuffled and cut into documents of
+ * The fact sentences of every year before the cutoff (./sotu), `repeats` times, each time shuffled and cut into documents of
  * `sentencesPerDocument` sentences (default: one document per pass, as pre-training reads them; fine-tuning
  * reads them in short documents, see lib/chat/build's recipe).
  */
 export function factDocuments(repeats: number, rng: Random, sentencesPerDocument = Number.POSITIVE_INFINITY): string[] {
-  const sentences = sotuFacts().flatMap(sotuFactSentences);
+  const sentences = sotuFactsBeforeCutoff().flatMap(sotuFactSentences);
   const documents: string[] = [];
   for (let r = 0; r < repeats; r++) {
     const shuffled = rng.shuffle([...sentences]);

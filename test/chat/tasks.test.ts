@@ -5,6 +5,7 @@ import {
   calculatorAnswer,
   calculatorOperandSplit,
   CHAT_TASK_NAMES,
+  CHAT_KNOWLEDGE_CUTOFF,
   CHAT_TASKS,
   chatTestExamples,
   factDocuments,
@@ -12,9 +13,12 @@ import {
   isLabelJson,
   numberSplit,
   promptMessages,
+  pretrainingDocuments,
   sotuFacts,
+  sotuFactsBeforeCutoff,
   splitSotuYears,
 } from "@llm-course/lib/chat";
+import { CHAT_RECIPE } from "@llm-course/lib/chat/build";
 import { loadSpamAssassin, splitMail } from "@llm-course/lib/data/spam";
 import { Random } from "@llm-course/lib/random";
 
@@ -28,7 +32,11 @@ function disjoint<T>(a: readonly T[], b: readonly T[], what: string): void {
 test("every task's test pool is disjoint from its training pool", () => {
   disjoint(numberSplit().train, numberSplit().test, "numbers");
   disjoint(calculatorOperandSplit().train, calculatorOperandSplit().test, "calculator operands");
-  disjoint(splitSotuYears().train.map((f) => f.year), splitSotuYears().test.map((f) => f.year), "SOTU years");
+  const years = splitSotuYears();
+  disjoint(years.train.map((f) => f.year), years.test.map((f) => f.year), "SOTU years");
+  disjoint([...years.train, ...years.test].map((f) => f.year), years.afterCutoff.map((f) => f.year), "SOTU years before and after the cutoff");
+  assert.ok([...years.train, ...years.test].every((f) => f.year < CHAT_KNOWLEDGE_CUTOFF) && years.afterCutoff.every((f) => f.year >= CHAT_KNOWLEDGE_CUTOFF));
+  assert.equal(years.train.length + years.test.length + years.afterCutoff.length, sotuFacts().length);
   const mail = splitMail(loadSpamAssassin());
   disjoint(mail.train.map((m) => `${m.group}/${m.id}`), mail.test.map((m) => `${m.group}/${m.id}`), "SpamAssassin");
 });
@@ -50,13 +58,16 @@ test("generated test prompts use only test values, and their answers are right",
     assert.equal(e.messages[3]!.content, result);
     assert.ok(e.expected === calculatorAnswer(result, "en") || e.expected === calculatorAnswer(result, "fr"));
   }
-  const testYears = new Set(splitSotuYears().test.map((f) => String(f.year)));
+  const split = splitSotuYears();
+  const testYears = new Set(split.test.map((f) => String(f.year)));
+  // The reader is also tested on the years after the cutoff, which no training text mentions.
+  const readerYears = new Set([...split.test, ...split.afterCutoff].map((f) => String(f.year)));
   for (const e of [...CHAT_TASKS["sotu-facts"]("test", 30, rng), ...CHAT_TASKS.passages("test", 30, rng)]) {
     // The passages' headers and the question (the speeches' own text may mention any year).
     const content = promptMessages(e).at(-1)!.content as string;
     const years = [...content.matchAll(/State of the Union (\d{4}) —/g)].map((m) => m[1]!);
     years.push(/(\d{4})[^\d]*$/.exec(content)![1]!);
-    for (const year of years) assert.ok(testYears.has(year), `${e.task}: year ${year} is held out`);
+    for (const year of years) assert.ok((e.task === "passages" ? readerYears : testYears).has(year), `${e.task}: year ${year} is held out`);
   }
   for (const e of CHAT_TASKS["few-shot"]("test", 30, rng)) {
     const lines = (promptMessages(e).at(-1)!.content as string).split("\n").slice(1);
@@ -87,22 +98,45 @@ test("calculator: exact integers, precedence, parentheses, division; bad input n
   assert.throws(() => calculate("process.exit()"), /unexpected "p"/);
 });
 
-test("reader prompts: about half of the training headers name another president, every test header the true one", () => {
+test("reader prompts: about half of the training headers name another speaker (half of them made up) and year, a fifth of the prompts show one speech twice; every test header is true, of two years", () => {
   const truth = new Map(sotuFacts().map((f) => [f.year, f.name]));
+  const presidents = new Set(truth.values());
   const headers = (examples: ReturnType<(typeof CHAT_TASKS)["passages"]>) =>
     examples.flatMap((e) => [...(promptMessages(e).at(-1)!.content as string).matchAll(/State of the Union (\d{4}) — (.+?) \(/g)].map((m) => ({ year: Number(m[1]), name: m[2]! })));
   const train = headers(CHAT_TASKS.passages("train", 400, new Random(3)));
-  const swapped = train.filter((h) => truth.get(h.year) !== h.name).length / train.length;
-  assert.ok(swapped > 0.4 && swapped < 0.6, `share of headers naming another president: ${swapped}`);
+  const swapped = train.filter((h) => truth.get(h.year) !== h.name);
+  assert.ok(swapped.length / train.length > 0.4 && swapped.length / train.length < 0.6, `share of headers naming another speaker: ${swapped.length / train.length}`);
+  const madeUp = swapped.filter((h) => !presidents.has(h.name)).length / swapped.length;
+  assert.ok(madeUp > 0.4 && madeUp < 0.6, `share of made-up speakers among them: ${madeUp}`);
+  // Years after the cutoff appear in training headers, never with their true speaker.
+  const later = train.filter((h) => h.year >= CHAT_KNOWLEDGE_CUTOFF);
+  assert.ok(later.length > 0.03 * train.length, `${later.length} training headers of the 2000s`);
+  assert.ok(later.every((h) => truth.get(h.year) !== h.name));
+  const prompts = CHAT_TASKS.passages("train", 400, new Random(3)).map((e) => headers([e]));
+  const sameSpeech = prompts.filter(([a, b]) => a!.year === b!.year && a!.name === b!.name).length / prompts.length;
+  assert.ok(sameSpeech > 0.12 && sameSpeech < 0.28, `share of prompts showing one speech twice: ${sameSpeech}`);
   const test = headers(CHAT_TASKS.passages("test", 100, new Random(3)));
   assert.equal(test.length, 200);
   assert.ok(test.every((h) => truth.get(h.year) === h.name));
+  for (let i = 0; i < test.length; i += 2) assert.notEqual(test[i]!.year, test[i + 1]!.year);
 });
 
-test("fact documents: every year's five sentences once per repeat, in documents of the size asked", () => {
+test("fact documents: every year's five sentences before the cutoff once per repeat, in documents of the size asked", () => {
   const documents = factDocuments(2, new Random(1), 8);
   const sentences = documents.flatMap((d) => d.split("\n"));
-  assert.equal(sentences.length, 2 * 5 * sotuFacts().length);
+  assert.equal(sentences.length, 2 * 5 * sotuFactsBeforeCutoff().length);
   assert.ok(documents.every((d) => d.split("\n").length <= 8));
-  for (const fact of sotuFacts()) assert.equal(sentences.filter((s) => s.startsWith(`In ${fact.year}, the State of the Union address was delivered by ${fact.name}`)).length, 2, `${fact.year}`);
+  for (const fact of sotuFactsBeforeCutoff()) assert.equal(sentences.filter((s) => s.startsWith(`In ${fact.year}, the State of the Union address was delivered by ${fact.name}`)).length, 2, `${fact.year}`);
+});
+
+test("the pre-training text holds nothing from the knowledge cutoff on: no header, fact or name of a later speaker", () => {
+  const text = pretrainingDocuments(CHAT_RECIPE.corpus).join("\n");
+  const after = splitSotuYears().afterCutoff;
+  const earlier = new Set(sotuFactsBeforeCutoff().map((f) => f.name));
+  const laterOnly = [...new Set(after.map((f) => f.name))].filter((name) => !earlier.has(name));
+  assert.ok(after.length >= 15 && laterOnly.length >= 2, `${after.length} years and ${laterOnly.length} speakers after the cutoff`);
+  for (const name of laterOnly) assert.ok(!text.includes(name), `${name} is in the pre-training text`);
+  for (const { year } of after) {
+    assert.ok(!text.includes(`State of the Union, ${year},`) && !text.includes(`In ${year}, the State of the Union`), `${year} is in the pre-training text`);
+  }
 });

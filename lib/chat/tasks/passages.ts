@@ -3,13 +3,20 @@
  * like retrieved chunks of State of the Union speeches (a header with year, president and party, then
  * about PASSAGE_CHARACTERS characters of the speech) and a question about a year; the answer is copied
  * from the passage of that year, or is "I don't know." / « Je ne sais pas. » when no passage is of that
- * year (a third of the questions). Test prompts use only the speeches of held-out years (see ./sotuFacts).
+ * year (a third of the questions). Test prompts use only the speeches of held-out years (see ./sotuFacts)
+ * and of the years from the knowledge cutoff on, that no training text mentions (../sotu).
  *
- * In half of the training prompts the headers name another president (and his party) than the one who
- * gave the speech: a model that answers from memory (fine-tuning also asks it the year's facts with no
- * passage, ./sotuFacts) is then wrong, so it must learn to read the header of the question's year — what a
- * reader does with any retrieved text, including years it never saw. Test prompts keep the true headers.
+ * In half of the training prompts the headers name another speaker than the one who gave the speech —
+ * another president, or a made-up person (a first name, an initial and a surname from the makemore names)
+ * with a party: a model that answers from memory (fine-tuning also asks it the year's facts with no
+ * passage, ./sotuFacts) is then wrong, so it must learn to read the header of the question's year and copy
+ * whatever name it holds — what a reader does with any retrieved text, including years and names it never
+ * saw (the speakers after the knowledge cutoff). Those headers carry another year too, drawn up to 2029, so
+ * that the reader meets years of the 2000s — never with their true speaker. In a fifth of the training
+ * prompts both passages are chunks of one speech, as a year filter retrieves them. Test prompts keep the
+ * true headers and two speeches of different years.
  */
+import { loadNames } from "../../data/names";
 import type { Random } from "../../random";
 import { loadSotu, sotuChunk, sotuPassage, splitSotuYears, type SotuFact, type SotuSpeech } from "../sotu";
 import { pick, type ChatExample, type ChatSplit } from "./types";
@@ -32,38 +39,85 @@ export function readerPrompt(passages: readonly string[], question: string, lang
   return `${INSTRUCTIONS[language]}\n${passages.join("\n")}\n${language === "en" ? "Question:" : "Question :"} ${question}`;
 }
 
-/** Share of training prompts whose headers name another president than the speech's (see the module comment). */
+/** Share of training prompts whose headers name another speaker than the speech's (see the module comment). */
 export const COUNTERFACTUAL_HEADER_SHARE = 0.5;
 
-/** Two different speakers (name and party) drawn from `facts`. */
-function twoOtherSpeakers(facts: readonly SotuFact[], rng: Random): [SotuFact, SotuFact] {
-  const first = pick(facts, rng);
-  let second = pick(facts, rng);
-  while (second.name === first.name) second = pick(facts, rng);
+/**
+ * Counterfactual headers also carry another year, drawn from this range: the years after the knowledge
+ * cutoff included, so that the reader meets question years of the 2000s in training — with made-up or
+ * wrong speakers, never the true facts of those years.
+ */
+export const COUNTERFACTUAL_YEARS = { first: 1790, last: 2029 } as const;
+
+/** Share of training prompts whose two passages are chunks of one speech, as a year filter retrieves them. */
+export const SAME_SPEECH_SHARE = 0.2;
+
+/** Parties a made-up speaker may belong to: the dataset's, and others it never uses. */
+const MADE_UP_PARTIES = ["Democratic", "Republican", "Whig", "Federalist", "Progressive", "Green", "Libertarian", "Reform", "Independent", "Labour"];
+
+const capitalised = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
+
+type Speaker = Pick<SotuFact, "name" | "party">;
+
+/** A speaker for a counterfactual header: half the time another president of `facts`, else a made-up person. */
+function otherSpeaker(facts: readonly SotuFact[], names: readonly string[], rng: Random): Speaker {
+  if (rng.next() < 0.5) return pick(facts, rng);
+  const initial = String.fromCharCode(65 + rng.int(26));
+  return { name: `${capitalised(pick(names, rng))} ${initial} ${capitalised(pick(names, rng))}`, party: pick(MADE_UP_PARTIES, rng) };
+}
+
+/** Two speakers of different names for counterfactual headers. */
+function twoOtherSpeakers(facts: readonly SotuFact[], names: readonly string[], rng: Random): [Speaker, Speaker] {
+  const first = otherSpeaker(facts, names, rng);
+  let second = otherSpeaker(facts, names, rng);
+  while (second.name === first.name) second = otherSpeaker(facts, names, rng);
   return [first, second];
+}
+
+/** `count` different years of {@link COUNTERFACTUAL_YEARS}, none in `taken`. */
+function distinctYears(count: number, taken: ReadonlySet<number>, rng: Random): number[] {
+  const years: number[] = [];
+  while (years.length < count) {
+    const year = COUNTERFACTUAL_YEARS.first + rng.int(COUNTERFACTUAL_YEARS.last - COUNTERFACTUAL_YEARS.first + 1);
+    if (!taken.has(year) && !years.includes(year)) years.push(year);
+  }
+  return years;
 }
 
 /** Reader conversations of `split`. */
 export function passageExamples(split: ChatSplit, count: number, rng: Random): ChatExample[] {
-  const facts = splitSotuYears()[split];
+  const pools = splitSotuYears();
+  const facts = split === "train" ? pools.train : [...pools.test, ...pools.afterCutoff];
+  const names = split === "train" ? loadNames() : [];
   const years = new Set(facts.map((f) => f.year));
   const speeches = loadSotu().filter((s) => years.has(s.year));
   return Array.from({ length: count }, () => {
     const first = pick(speeches, rng);
-    let second: SotuSpeech = pick(speeches, rng);
-    while (second.year === first.year) second = pick(speeches, rng);
+    let second = first;
+    if (split === "test" || rng.next() >= SAME_SPEECH_SHARE) {
+      while (second.year === first.year) second = pick(speeches, rng);
+    }
     let shown: SotuSpeech[] = [first, second];
-    if (split === "train" && rng.next() < COUNTERFACTUAL_HEADER_SHARE) {
-      const speakers = twoOtherSpeakers(facts, rng);
-      shown = shown.map((s, i) => ({ ...s, name: speakers[i]!.name, party: speakers[i]!.party }));
+    const counterfactual = split === "train" && rng.next() < COUNTERFACTUAL_HEADER_SHARE;
+    if (counterfactual) {
+      const speakers = twoOtherSpeakers(facts, names, rng);
+      const years = distinctYears(2, new Set(), rng);
+      // One speech keeps one header.
+      const header = (i: number) => (second === first ? 0 : i);
+      shown = shown.map((s, i) => ({ ...s, year: years[header(i)]!, name: speakers[header(i)]!.name, party: speakers[header(i)]!.party }));
     }
     const language = rng.next() < 0.5 ? "en" : "fr";
     const answerable = rng.next() < 2 / 3;
-    let target: SotuFact | SotuSpeech = pick(shown, rng);
+    const shownYears = new Set(shown.map((s) => s.year));
+    let target: Pick<SotuFact, "year" | "name" | "party"> = pick(shown, rng);
     if (!answerable) {
-      let other = pick(facts, rng);
-      while (other.year === first.year || other.year === second.year) other = pick(facts, rng);
-      target = other;
+      if (counterfactual) {
+        target = { year: distinctYears(1, shownYears, rng)[0]!, name: "", party: "" };
+      } else {
+        let other = pick(facts, rng);
+        while (shownYears.has(other.year)) other = pick(facts, rng);
+        target = other;
+      }
     }
     const { question, field } = pick(QUESTIONS[language], rng)(target.year);
     const answer = answerable ? target[field] : UNKNOWN_ANSWER[language];
