@@ -48,9 +48,9 @@ export const CHAT_RECIPE = {
   pretraining: { steps: 900, batchSize: 16, peakLr: 2e-3, warmup: 0.05, minLr: 2e-4, seed: 42, devFraction: 0.02, probeTokens: 8192 },
   /**
    * Conversations per task: more for the tasks that need more examples to learn (copying words, composing
-   * number words). `factRepeats` passes over the year fact sentences (every year, held-out years included,
-   * as in pre-training), in documents of `factSentencesPerDocument`, are mixed into the conversations with
-   * every token in the loss: 900 pre-training steps do not store the facts (the base model completes "In
+   * number words). `factRepeats` passes over the year fact sentences (every year before the knowledge
+   * cutoff, held-out years included, as in pre-training), in documents of `factSentencesPerDocument`, are
+   * mixed into the conversations with every token in the loss: 900 pre-training steps do not store the facts (the base model completes "In
    * 1844, the State of the Union address was delivered by" with the same name for every year), and a model
    * that reads the fact sentences while it learns the question–answer form on other years answers the
    * held-out years' questions far better than one fine-tuned after the fact (Allen-Zhu & Li, "Physics of

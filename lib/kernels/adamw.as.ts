@@ -3,8 +3,9 @@
 //
 // AdamW's update over a parameter's weights w, moments m and v and gradient g, in f32x4 lanes: the
 // compiled training steps (lib/onnx/training-layers) return plain gradients, and a JavaScript loop over
-// them cost a small model's step as much as a fifth of its graph. The maths is AdamW.applyNamed's
-// (lib/models/optim.ts), which test/models/adamw-kernel.test.ts compares with:
+// them cost a small model's step as much as a fifth of its graph. The maths is that of AdamW.apply, the
+// tfjs path (lib/models/optim.ts); test/models/adamw-kernel.test.ts compares the kernel with a float64 loop,
+// and test/models/transformer.test.ts AdamW.applyNamed (which drives it) with AdamW.apply:
 //   g ← s·g (s: the clipping scale);  m ← β₁·m + (1 − β₁)·g;  v ← β₂·v + (1 − β₂)·g²
 //   w ← w − α·m / (√v + ε) − λ·w      (α and ε folded with the bias corrections by the host)
 // Arrays are multiples of 4 floats long (the host pads them).
