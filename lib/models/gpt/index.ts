@@ -8,6 +8,8 @@ export { GPT_OPTIMIZER_DEFAULTS, gptConfig, gptParameterCount } from "./config";
 export type { GptConfig, GptOptions, PositionEncoding, TrainingEngine } from "./config";
 export { buildGptTrainingGraph, checkLossWeights, GptTrainingRunner } from "./training-graph";
 export type { GptTrainingGraph, LossAndGradients, TrainingGraphParameter } from "./training-graph";
+export { repeatedSequenceLoss } from "./induction";
+export type { RepeatedSequenceLoss } from "./induction";
 export { GPT_MOBY_CHECKPOINT, GPT_MOBY_DIR, GPT_MOBY_RECIPE, gptMobyData, loadGptMoby } from "./moby";
 export type { GptMobyData, GptMobyInfo, LoadedGptMoby } from "./moby";
 export { disposeTinyGpt, tinyGptForward, tinyGptLoss, tinyGptNamedVariables, tinyGptParameterCount, tinyGptTrainStep, tinyGptVariables, tinyGptWeights } from "./tiny";
