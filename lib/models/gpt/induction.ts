@@ -38,12 +38,11 @@ export function repeatedSequenceLoss(model: GPT, sequences: readonly (readonly n
   const rows = sequences.map((s) => [...s, ...s]);
   const width = 2 * length - 1;
   const copyWeights = (copy: 0 | 1) => Array.from({ length: width }, (_, t) => (copy === 0 ? t < length - 1 : t >= length) ? 1 : 0);
-  const lossOf = (copy: 0 | 1): number =>
-    tf.tidy(() => {
-      const inputs = tf.tensor2d(rows.map((r) => r.slice(0, width)), [rows.length, width], "int32");
-      const targets = tf.tensor2d(rows.map((r) => r.slice(1)), [rows.length, width], "int32");
-      const weights = tf.tensor2d(rows.map(() => copyWeights(copy)), [rows.length, width], "float32");
-      return model.loss(inputs, targets, weights).dataSync()[0]!;
-    });
-  return { firstCopy: lossOf(0), secondCopy: lossOf(1), sequences: sequences.length };
+  const [firstCopy, secondCopy] = tf.tidy(() => {
+    const inputs = tf.tensor2d(rows.map((r) => r.slice(0, width)), [rows.length, width], "int32");
+    const targets = tf.tensor2d(rows.map((r) => r.slice(1)), [rows.length, width], "int32");
+    const lossOf = (copy: 0 | 1) => model.loss(inputs, targets, tf.tensor2d(rows.map(() => copyWeights(copy)), [rows.length, width], "float32")).dataSync()[0]!;
+    return [lossOf(0), lossOf(1)];
+  });
+  return { firstCopy, secondCopy, sequences: sequences.length };
 }
