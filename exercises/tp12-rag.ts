@@ -14,6 +14,12 @@ type FuseRankings = (rankings: string[][], k: number) => { id: string; score: nu
 type Source = { year: number; president: string; text: string };
 type SourcesPrompt = (question: string, sources: Source[]) => string;
 type CheckCitations = (answer: string, sources: Source[], expected: string) => { cited: number[]; outOfRange: number[]; supported: boolean };
+type InductionScores = (maps: number[][][][], length: number) => number[][];
+
+/** Attention maps [layer][head][query][key] of 2·length positions: one head per weight rule `weight(query, key)`, rows over keys ≤ query. */
+const maps = (length: number, ...heads: ((query: number, key: number) => number)[]): number[][][][] => [
+  heads.map((weight) => Array.from({ length: 2 * length }, (_, query) => Array.from({ length: 2 * length }, (_, key) => (key <= query ? weight(query, key) : 0)))),
+];
 
 const overlappingChunks = defineExercise<OverlappingChunks>({
   id: "tp12.overlapping_chunks",
@@ -254,9 +260,50 @@ const checkCitations = defineExercise<CheckCitations>({
   ],
 });
 
+const inductionScores = defineExercise<InductionScores>({
+  id: "tp12.induction_scores",
+  title: "Trouver une tête d'induction",
+  symbol: "inductionScores",
+  kind: "function",
+  points: 2,
+  task:
+    "compléter inductionScores(maps, length) : maps[couche][tête][requête][clé] sont les poids d'attention d'un modèle sur une suite de `length` tokens répétée deux fois ; une tête d'induction, à chaque position i de la seconde copie (i = length … 2·length − 1), regarde la position i − length + 1 (le token qui suivait l'occurrence précédente du token courant) ; renvoyer pour chaque couche et chaque tête la moyenne de maps[couche][tête][i][i − length + 1] sur ces positions ; une erreur si length < 1 ou si une carte a moins de 2·length lignes",
+  hints: [
+    "maps.map((layer) => layer.map((head) => …)) garde la forme [couche][tête].",
+    "Pour une tête : additionnez head[i][i - length + 1] pour i de length à 2 * length - 1, puis divisez par length.",
+  ],
+  tests: [
+    {
+      // Head 0 puts all its weight on key query − 2 + 1 (length 2) from query 1 on: score 1. Head 1 is uniform over keys 0…query:
+      // queries 2 and 3 give 1/3 and 1/4, mean (1/3 + 1/4) / 2 = 7/24.
+      name: "length 2 : une tête d'induction parfaite → 1 ; une tête uniforme → (1/3 + 1/4) / 2 = 7/24",
+      run: (f) => expectClose(f(maps(2, (q, k) => (q === 0 ? 1 : k === q - 1 ? 1 : 0), (q) => 1 / (q + 1)), 2)[0]!, [1, 7 / 24], 1e-12),
+    },
+    {
+      // A previous-token head (key = query − 1) hits the induction position only when query − 1 = query − length + 1, i.e. length 2.
+      name: "length 3 : une tête « token précédent » (clé = requête − 1) → 0 ; une tête qui regarde la clé 0 → 0",
+      run: (f) => expectClose(f(maps(3, (q, k) => (q === 0 ? 1 : k === q - 1 ? 1 : 0), (_q, k) => (k === 0 ? 1 : 0)), 3)[0]!, [0, 0], 1e-12),
+    },
+    {
+      name: "deux couches de deux têtes → un tableau [2][2]",
+      run: (f) => {
+        const layer = maps(2, (q) => 1 / (q + 1), (q, k) => (q === 0 ? 1 : k === q - 1 ? 1 : 0))[0]!;
+        expectClose(f([layer, [layer[1]!, layer[0]!]], 2).flat(), [7 / 24, 1, 1, 7 / 24], 1e-12);
+      },
+    },
+    {
+      name: "length < 1, ou des cartes trop courtes pour deux copies → une erreur",
+      run: (f) => {
+        expectThrows(() => f(maps(2, (q) => 1 / (q + 1)), 0));
+        expectThrows(() => f(maps(2, (q) => 1 / (q + 1)), 3));
+      },
+    },
+  ],
+});
+
 export default defineLesson({
   tp: "tp12",
   notebook: "tp12-rag",
   title: "Génération augmentée par la recherche (RAG)",
-  exercises: [overlappingChunks, retrievalMetrics, fuseRankings, sourcesPrompt, checkCitations],
+  exercises: [overlappingChunks, retrievalMetrics, fuseRankings, sourcesPrompt, checkCitations, inductionScores],
 });

@@ -39,3 +39,42 @@ test("repeated-sequence loss: unequal or too long sequences, and ids outside the
   assert.throws(() => repeatedSequenceLoss(model, [[1, 13]]), /sequences\[0\]\[1\] = 13 is not a token id \(0…12\)/);
   model.dispose();
 });
+
+test("attention maps: layer 0 = softmax(q·kᵀ/√d_head + causal mask) of the normalised embeddings, by hand; every row sums to 1 over keys ≤ query", () => {
+  const model = new GPT(options);
+  const ids = [3, 1, 4, 1, 5, 9, 2];
+  const maps = model.attentionMaps(ids);
+  assert.equal(maps.length, options.layers);
+  const T = ids.length;
+  const dHead = options.width / options.heads;
+  const [q, k] = tf.tidy(() => {
+    const x = tf.add(model.tokenEmbedding.apply(tf.tensor2d([ids], [1, T], "int32")), model.positionEmbedding!.table.slice([0, 0], [T, options.width]));
+    const n = model.blocks[0]!.norm1.apply(x);
+    return [model.blocks[0]!.attention.wq.apply(n).arraySync(), model.blocks[0]!.attention.wk.apply(n).arraySync()] as number[][][][];
+  });
+  for (let h = 0; h < options.heads; h++) {
+    for (let i = 0; i < T; i++) {
+      const scores = Array.from({ length: i + 1 }, (_, j) => {
+        let dot = 0;
+        for (let c = h * dHead; c < (h + 1) * dHead; c++) dot += q![0]![i]![c]! * k![0]![j]![c]!;
+        return dot / Math.sqrt(dHead);
+      });
+      const top = Math.max(...scores);
+      const total = scores.reduce((sum, v) => sum + Math.exp(v - top), 0);
+      scores.forEach((v, j) => assert.ok(Math.abs(maps[0]![h]![i]![j]! - Math.exp(v - top) / total) < 1e-5, `head ${h}, query ${i}, key ${j}`));
+    }
+  }
+  for (const layer of maps) {
+    for (const head of layer) {
+      head.forEach((row, i) => {
+        assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+        assert.ok(row.slice(i + 1).every((w) => w === 0), `query ${i} sees no later key`);
+      });
+    }
+  }
+  assert.throws(() => model.attentionMaps([]), /non-empty/);
+  assert.throws(() => model.attentionMaps([13]), /prompt\[0\] = 13 is not a token id/);
+  assert.throws(() => model.attentionMaps(new Array(13).fill(0)), /more than the context of 12/);
+  model.dispose();
+});
+

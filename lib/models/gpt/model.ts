@@ -103,9 +103,15 @@ export class GptBlock implements Module {
 
   /** x [batch, T, d] → [batch, T, d], every position attending to itself and the positions before it. */
   apply(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.applyWithWeights(x).output);
+  }
+
+  /** {@link apply}'s output and its attention weights [batch, heads, T, T]. */
+  applyWithWeights(x: tf.Tensor): { output: tf.Tensor; weights: tf.Tensor } {
     return tf.tidy(() => {
-      const attended = tf.add(x, this.attention.forward(this.norm1.apply(x), null, { causal: true }).output);
-      return tf.add(attended, this.mlp(attended));
+      const { output, weights } = this.attention.forward(this.norm1.apply(x), null, { causal: true });
+      const attended = tf.add(x, output);
+      return { output: tf.add(attended, this.mlp(attended)), weights };
     });
   }
 
@@ -378,6 +384,27 @@ export class GPT implements Trainable<GptDataset>, Module {
     ids.forEach((id, i) => {
       if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) throw new RangeError(`GPT.${where}: prompt[${i}] = ${id} is not a token id in 0…${this.config.vocabSize - 1}`);
     });
+  }
+
+  /**
+   * Every layer's causal attention weights on one sequence of ids: maps[layer][head][query][key], each row
+   * summing to 1 over the keys 0…query (0 after it) — what a heat-map of the heads shows (TP12 looks for an
+   * induction head with it).
+   */
+  attentionMaps(ids: readonly number[]): number[][][][] {
+    this.checkAlive("attentionMaps");
+    this.checkPrompt(ids, "attentionMaps");
+    if (ids.length > this.config.blockSize) throw new RangeError(`GPT.attentionMaps: ${ids.length} ids, more than the context of ${this.config.blockSize}`);
+    const maps: number[][][][] = [];
+    tf.tidy(() => {
+      let x = this.embed(tf.tensor2d([[...ids]], [1, ids.length], "int32"), 0);
+      for (const block of this.blocks) {
+        const { output, weights } = block.applyWithWeights(x);
+        maps.push((weights.arraySync() as number[][][][])[0]!);
+        x = output;
+      }
+    });
+    return maps;
   }
 
   /** Logits of the token after the last one of `ids`, recomputing over the last blockSize ids (no cache). */
