@@ -13,6 +13,9 @@
  *    the rounds' ratios — the figure least disturbed by other processes on a shared machine — and
  *    `pairedRatioOneThreadEach`, ours restricted to one onnxruntime thread (the GPT trains through
  *    onnxruntime by default: ./lib/models/gpt/training-graph);
+ *  - the ceiling at one thread each: the time of our step's matrix products (onnxruntime's profiler, by
+ *    operator) against PyTorch's whole step, i.e. the ratio ours would reach if everything else took no
+ *    time (both sides multiply the same matrices); PyTorch's own matrix products (torch.profiler) beside it;
  *  - the validation loss of both after the same number of steps, and their gap in %;
  *  - generation tokens/s of our model with and without the KV cache (greedy, 256 new tokens), and the speed-up.
  *
@@ -26,11 +29,15 @@ import { backendInfo, initBackend } from "../lib/backend";
 import { loadMobyDick } from "../lib/data/books";
 import { splitTokenStream } from "../lib/data/token-stream";
 import { GPT } from "../lib/models/gpt";
+import { gptConfig } from "../lib/models/gpt/config";
+import { buildGptTrainingGraph } from "../lib/models/gpt/training-graph";
+import { onnxRuntime } from "../lib/onnx/runtime";
 import { Random } from "../lib/random";
 import { CharTokenizer } from "../lib/tokenizers/char";
 import { train } from "../lib/training/loop";
 import { median, round } from "./support/figures";
 import { machineLine, reportedRatio, shownRatio } from "./support/machine";
+import { matrixProductMs, profileOperators } from "./support/onnx-profile";
 import { runPythonReference } from "./support/python";
 
 /** The benchmark's configuration. */
@@ -65,6 +72,9 @@ interface TorchResult {
   lastLosses: number[];
   parameters: number;
   torchVersion: string;
+  /** With `profileSteps`: the self CPU time of the matrix products per step, and the (profiled) step. */
+  matrixProductMsPerStep?: number;
+  profiledStepMs?: number;
 }
 
 interface TorchJob {
@@ -78,6 +88,8 @@ interface TorchJob {
   runs: { threads: number; seed: number; shared: boolean }[];
   /** Measure the validation loss after training (default true; timing-only runs skip it). */
   evaluate?: boolean;
+  /** After training, this many steps under torch.profiler (their matrix products' time comes back). */
+  profileSteps?: number;
 }
 
 function writeInt32(file: string, values: ArrayLike<number>): void {
@@ -267,6 +279,45 @@ export async function run(): Promise<Record<string, unknown>> {
           ours1ThreadTokensPerSecond: round(r.ours1, 1),
           torch1TokensPerSecond: round(r.torch, 1),
         }));
+      }
+    }
+
+    // The ceiling at one thread each. Both sides multiply the same matrices (the same FLOPs); if all of our
+    // step but its matrix products took no time, ours would run at most torch's step / our products' time.
+    if (torchError === "" && record.pairedRounds !== undefined) {
+      try {
+        const graph = buildGptTrainingGraph(gptConfig({ vocabSize: V, blockSize, layers, heads, width, seed }), batchSize, blockSize);
+        const ort = onnxRuntime();
+        const inputs = new BigInt64Array(tokensPerStep);
+        const targets = new BigInt64Array(tokensPerStep);
+        for (let b = 0; b < batchSize; b++) {
+          for (let t = 0; t < blockSize; t++) {
+            inputs[b * blockSize + t] = BigInt(ids[plannedOffsets[b]! + t]!);
+            targets[b * blockSize + t] = BigInt(ids[plannedOffsets[b]! + t + 1]!);
+          }
+        }
+        const feeds: Record<string, import("onnxruntime-node").Tensor> = { inputs: new ort.Tensor("int64", inputs, [batchSize, blockSize]), targets: new ort.Tensor("int64", targets, [batchSize, blockSize]) };
+        const rng = new Random(seed);
+        for (const { name, dims } of graph.parameters) feeds[name] = new ort.Tensor("float32", Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => 0.02 * rng.normal()), dims);
+        const ortTimes = await profileOperators(graph.bytes, feeds, { threads: 1, warmup: 3, runs: PAIRED.steps });
+        const oursMatrixMs = matrixProductMs(ortTimes);
+        const [profiled] = runTorch(dir, { ...torchJob([{ threads: 1, seed, shared: true }]), steps: PAIRED.steps, offsets: plannedOffsets.subarray(0, PAIRED.steps * batchSize), evaluate: false, profileSteps: PAIRED.steps });
+        const torchStepMs = median((record.pairedRounds as { torch1TokensPerSecond: number }[]).map((r) => (tokensPerStep / r.torch1TokensPerSecond) * 1000));
+        const ceiling = torchStepMs / oursMatrixMs;
+        console.log(
+          `matrix products at 1 thread: ours ${oursMatrixMs.toFixed(1)} ms per step (of ${ortTimes.kernelMsPerRun.toFixed(1)} ms in onnxruntime's kernels), PyTorch ${profiled!.matrixProductMsPerStep!.toFixed(1)} ms (of a ${profiled!.profiledStepMs!.toFixed(1)} ms profiled step); ` +
+            `PyTorch's whole step takes ${torchStepMs.toFixed(1)} ms, so with everything but its matrix products free ours would be at most ${shownRatio(ceiling, 2, 1)} PyTorch at 1 thread each`,
+        );
+        record.matrixProducts = {
+          oursMsPerStep: round(oursMatrixMs, 2),
+          oursKernelMsPerStep: round(ortTimes.kernelMsPerRun, 2),
+          torchMsPerStep: round(profiled!.matrixProductMsPerStep!, 2),
+          torchProfiledStepMs: round(profiled!.profiledStepMs!, 2),
+          torchStepMs: round(torchStepMs, 2),
+          oneThreadCeiling: reportedRatio(ceiling, 3, 1),
+        };
+      } catch (error) {
+        console.log(`matrix-product profile failed: ${(error as Error).message}`);
       }
     }
 

@@ -15,6 +15,9 @@ JOB.json (written by the TypeScript side):
   offsets   (optional) path of little-endian int32 window offsets, steps × batchSize: the minibatches of
             runs with "shared": true, instead of drawing them
   evaluate  (optional, default true) false skips the validation loss (timing-only runs; valLoss is null)
+  profileSteps  (optional, default 0) after training, that many more steps under torch.profiler: the run
+            then reports "matrixProductMsPerStep", the self CPU time of the matrix-product operators
+            (aten::mm, addmm, bmm, baddbmm) per step, and "profiledStepMs" (the profiler slows the step)
 Prints one JSON line per run: {"threads", "steps", "seconds", "tokensPerSecond" (from the median step
 time), "meanTokensPerSecond", "valLoss", "lastLosses", "torchVersion"}.
 
@@ -136,7 +139,10 @@ def validation_loss(model, ids, train_end, T, batch):
     return total / count
 
 
-def train(cfg, ids, train_end, steps, threads, seed, init=None, offsets=None, evaluate=True):
+MATRIX_PRODUCT_OPS = {"aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm"}
+
+
+def train(cfg, ids, train_end, steps, threads, seed, init=None, offsets=None, evaluate=True, profile_steps=0):
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
@@ -153,18 +159,31 @@ def train(cfg, ids, train_end, steps, threads, seed, init=None, offsets=None, ev
     n_windows = train_end - T
     losses, times = [], []
     start = time.perf_counter()
-    for step in range(steps):
-        t0 = time.perf_counter()
-        starts = offsets[step] if offsets is not None else torch.randint(0, n_windows, (B,), generator=g)
+
+    def step_on(starts):
         x, y = windows(ids, starts, T)
         loss = model(x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        losses.append(loss.item())
+        return loss.item()
+
+    for step in range(steps):
+        t0 = time.perf_counter()
+        losses.append(step_on(offsets[step] if offsets is not None else torch.randint(0, n_windows, (B,), generator=g)))
         times.append(time.perf_counter() - t0)
     seconds = time.perf_counter() - start
+    profiled = {}
+    if profile_steps > 0:
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+            t0 = time.perf_counter()
+            for step in range(profile_steps):
+                step_on(offsets[step % steps] if offsets is not None else torch.randint(0, n_windows, (B,), generator=g))
+            profiled_seconds = time.perf_counter() - t0
+        matrix_us = sum(e.self_cpu_time_total for e in prof.key_averages() if e.key in MATRIX_PRODUCT_OPS)
+        profiled = {"matrixProductMsPerStep": matrix_us / 1000 / profile_steps, "profiledStepMs": profiled_seconds * 1000 / profile_steps}
     return {
+        **profiled,
         "threads": threads,
         "seed": seed,
         "steps": steps,
@@ -190,7 +209,8 @@ def main():
     for run in job["runs"]:
         shared = run.get("shared", False)
         result = train(job["config"], ids, job["trainEnd"], job["steps"], run["threads"], run["seed"],
-                       job.get("init") if shared else None, offsets if shared else None, job.get("evaluate", True))
+                       job.get("init") if shared else None, offsets if shared else None, job.get("evaluate", True),
+                       job.get("profileSteps", 0))
         result["shared"] = shared
         print(json.dumps(result), flush=True)
 
