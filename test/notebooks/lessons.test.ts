@@ -22,6 +22,12 @@ import { loadLesson } from "../../lib/grading/lessons";
 import { planRelease, tpOfNotebookName } from "../../lib/grading/release";
 
 const NOTEBOOK_TIMEOUT_MS = 200_000;
+/**
+ * Notebooks graded at once: each runs in its own kernel process, mostly on one core, so two at a time keep a
+ * 2-core machine busy (the whole suite's longest part, in CI). No notebook meets itself: solutions run first,
+ * in order, then the student versions.
+ */
+const NOTEBOOK_CONCURRENCY = Math.min(2, os.availableParallelism());
 const listNotebooks = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => name.endsWith(".ipynb")).sort() : []);
 
 const folders = [
@@ -41,7 +47,7 @@ const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "llm-lessons-"));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
 for (const { label, solutionsDir, notebooksDir } of folders) {
-  describe(`${label} notebooks`, () => {
+  describe(`${label} notebooks`, { concurrency: NOTEBOOK_CONCURRENCY }, () => {
     it("notebooks/ is up to date with solutions/ (npm run release)", () => {
       const plan = planRelease({ solutionsDir, notebooksDir });
       const show = (files: string[]) => files.map((file) => path.relative(PATHS.root, file)).join(", ");
