@@ -13,7 +13,7 @@ import { PATHS } from "../env";
 import { loadTokenizer, MODEL_FOLDER_FILES, transformersFor, type PretrainedTokenizer } from "../llm/models";
 import { universalSentenceEncoder } from "../rag/embedders";
 import { tokenByteTable } from "../sampling/json-constraint";
-import { ByteLevelDecoder, IncrementalDecoder, type StreamingDecoder } from "./text";
+import { IncrementalDecoder, TokenBytesDecoder, writesTokenBytes, type StreamingDecoder } from "./text";
 import type { GenerationEngine } from "./types";
 
 /** A model folder to serve, with the id clients name it by (default: the folder's name). */
@@ -115,9 +115,7 @@ async function loadGenerationModel(id: string, folder: string, createEngine: Eng
   let bytes: (Uint8Array | null)[] | null = null;
   const tokenBytes = (): (Uint8Array | null)[] => (bytes ??= tokenByteTable(tokenizer));
   const decode = (ids: readonly number[]): string => tokenizer.decode(ids, { skip_special_tokens: false });
-  // GPT-2's byte-level decoder writes exactly its tokens' bytes (unless it cleans up spaces after).
-  const decoderType = (tokenizer._tokenizerJSON as { decoder?: { type?: unknown } | null }).decoder?.type;
-  const byteLevel = decoderType === "ByteLevel" && tokenizerConfig.clean_up_tokenization_spaces === false;
+  const concatenatesTokenBytes = writesTokenBytes(tokenizer._tokenizerJSON, tokenizerConfig.clean_up_tokenization_spaces);
   const specialTexts = new Map<number, string>();
   const specialText = (id: number): string => {
     let text = specialTexts.get(id);
@@ -135,7 +133,7 @@ async function loadGenerationModel(id: string, folder: string, createEngine: Eng
     stopTokenIds: [...stops].sort((a, b) => a - b),
     tokenBytes,
     specialTokenId,
-    streamingDecoder: () => (byteLevel ? new ByteLevelDecoder(tokenBytes(), specialText) : new IncrementalDecoder(decode)),
+    streamingDecoder: () => (concatenatesTokenBytes ? new TokenBytesDecoder(tokenBytes(), specialText) : new IncrementalDecoder(decode)),
   };
 }
 

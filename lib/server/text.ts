@@ -2,8 +2,9 @@
  * From generated token ids to the text a client sees, piece by piece while streaming:
  * - {@link IncrementalDecoder} turns ids into text without ever splitting a UTF-8 character (a byte-level
  *   token may hold half of "é"): a piece is released only once it decodes without a trailing U+FFFD;
- *   {@link ByteLevelDecoder} does the same in one step per token for byte-level BPE tokenizers (GPT-2's
- *   decoder), whose text is exactly the concatenation of their tokens' bytes;
+ *   {@link TokenBytesDecoder} does the same in one step per token for tokenizers whose text is exactly
+ *   the concatenation of their tokens' bytes (GPT-2's byte-level decoder, and Fuse: tokens joined as they
+ *   are, as in a character vocabulary);
  * - {@link TextGate} holds back text that may be the start of a stop string (cut there, the request ends)
  *   or of a tool-call marker (from there on the text is a tool call, not content).
  */
@@ -51,12 +52,13 @@ export class IncrementalDecoder implements StreamingDecoder {
 }
 
 /**
- * A byte-level BPE's text, token by token: each token's bytes (`tokenBytes`, from lib/sampling's
- * tokenByteTable) go through a streaming UTF-8 decoder; a token without bytes (a special token) is its own
- * text (`specialText`). Re-decoding a window of ids at every token, as {@link IncrementalDecoder} must for
- * other tokenizers, costs tens of microseconds with such a tokenizer; this costs one lookup.
+ * The text of a tokenizer that writes its tokens' bytes one after another (see {@link writesTokenBytes}),
+ * token by token: each token's bytes (`tokenBytes`, from lib/sampling's tokenByteTable) go through a
+ * streaming UTF-8 decoder; a token without bytes (a special token) is its own text (`specialText`).
+ * Re-decoding a window of ids at every token, as {@link IncrementalDecoder} must for other tokenizers,
+ * costs tens of microseconds with transformers.js; this costs one lookup.
  */
-export class ByteLevelDecoder implements StreamingDecoder {
+export class TokenBytesDecoder implements StreamingDecoder {
   private readonly utf8 = new TextDecoder("utf-8");
 
   constructor(
@@ -73,6 +75,19 @@ export class ByteLevelDecoder implements StreamingDecoder {
   flush(): string {
     return this.utf8.decode();
   }
+}
+
+/**
+ * Whether a tokenizer's decoding is exactly the concatenation of its tokens' bytes as tokenByteTable reads
+ * them: GPT-2's ByteLevel decoder, or a lone Fuse (tokens joined as they are) without byte fallback (whose
+ * `<0x41>` tokens Fuse would print as written) — and no clean-up of spaces afterwards, which would remove
+ * the space before a punctuation mark.
+ */
+export function writesTokenBytes(tokenizerJson: unknown, cleanUpTokenizationSpaces: unknown): boolean {
+  if (cleanUpTokenizationSpaces !== false || typeof tokenizerJson !== "object" || tokenizerJson === null) return false;
+  const { decoder, model } = tokenizerJson as { decoder?: { type?: unknown } | null; model?: { byte_fallback?: unknown } };
+  if (decoder?.type === "ByteLevel") return true;
+  return decoder?.type === "Fuse" && model?.byte_fallback !== true;
 }
 
 /** The longest end of `text` that is a proper start of one of `markers`. */

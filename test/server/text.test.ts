@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { PATHS } from "../../lib/env";
 import { loadTokenizer } from "../../lib/llm/models";
 import { tokenByteTable } from "../../lib/sampling/json-constraint";
-import { ByteLevelDecoder, IncrementalDecoder, TextGate } from "../../lib/server/text";
+import { IncrementalDecoder, TextGate, TokenBytesDecoder, writesTokenBytes } from "../../lib/server/text";
 
 // A byte-level "tokenizer": token id = one byte, decoded as UTF-8 (U+FFFD for an incomplete character), as
 // a byte-level BPE decodes a token that holds part of a character.
@@ -29,7 +29,7 @@ describe("IncrementalDecoder", () => {
   });
 });
 
-describe("ByteLevelDecoder", () => {
+describe("TokenBytesDecoder on a byte-level BPE", () => {
   it("gives chat-mini's tokenizer.decode, piece by piece, never half a character", async () => {
     const tokenizer = await loadTokenizer(path.join(PATHS.data, "models", "chat-mini"));
     const table = tokenByteTable(tokenizer);
@@ -40,11 +40,45 @@ describe("ByteLevelDecoder", () => {
     ];
     for (const text of texts) {
       const ids = tokenizer.encode(text, { add_special_tokens: false });
-      const decoder = new ByteLevelDecoder(table, (id) => tokenizer.decode([id], { skip_special_tokens: false }));
+      const decoder = new TokenBytesDecoder(table, (id) => tokenizer.decode([id], { skip_special_tokens: false }));
       const pieces = ids.map((id) => decoder.push(id));
       assert.ok(pieces.every((piece) => !piece.includes("\uFFFD")), JSON.stringify(pieces));
       assert.equal(pieces.join("") + decoder.flush(), tokenizer.decode(ids, { skip_special_tokens: false }));
     }
+  });
+});
+
+describe("writesTokenBytes", () => {
+  it("holds for ByteLevel and a lone Fuse without byte fallback, and never with spaces cleaned up", () => {
+    const json = (decoder: unknown, byteFallback = false) => ({ decoder, model: { type: "BPE", byte_fallback: byteFallback } });
+    assert.equal(writesTokenBytes(json({ type: "ByteLevel" }), false), true);
+    assert.equal(writesTokenBytes(json({ type: "Fuse" }), false), true);
+    assert.equal(writesTokenBytes(json({ type: "ByteLevel" }), true), false, "clean-up removes the space before '.'");
+    assert.equal(writesTokenBytes(json({ type: "Fuse" }), undefined), false, "transformers.js cleans up unless told not to");
+    assert.equal(writesTokenBytes(json({ type: "Fuse" }, true), false), false, "Fuse prints <0x41> as written");
+    assert.equal(writesTokenBytes(json({ type: "Metaspace" }), false), false, "Metaspace drops the first space");
+    assert.equal(writesTokenBytes(json({ type: "Sequence", decoders: [{ type: "Fuse" }] }), false), false);
+    assert.equal(writesTokenBytes(json(null), false), false);
+    assert.equal(writesTokenBytes(null, false), false);
+  });
+});
+
+describe("TokenBytesDecoder", () => {
+  it("gives gpt-moby's tokenizer.decode (a character vocabulary, Fuse), piece by piece", async () => {
+    const tokenizer = await loadTokenizer(path.join(PATHS.data, "models", "gpt-moby"));
+    assert.equal(writesTokenBytes(tokenizer._tokenizerJSON, false), true);
+    const table = tokenByteTable(tokenizer);
+    const piecesOf = (text: string): string[] => {
+      const ids = tokenizer.encode(text, { add_special_tokens: false });
+      const decoder = new TokenBytesDecoder(table, (id) => tokenizer.decode([id], { skip_special_tokens: false }));
+      const pieces = ids.map((id) => decoder.push(id));
+      assert.equal(pieces.join("") + decoder.flush(), tokenizer.decode(ids, { skip_special_tokens: false }));
+      return pieces;
+    };
+    assert.deepEqual(piecesOf("Call me").slice(0, 4), ["C", "a", "l", "l"]);
+    // Characters Moby-Dick lacks are <unk> (an added token: its own text), and </s> is the end token.
+    assert.deepEqual(piecesOf("“Whale!” 😀</s>"), ["<unk>", "W", "h", "a", "l", "e", "!", "<unk>", " ", "<unk>", "</s>"]);
+    piecesOf("Some years ago—never mind how long precisely—having little or no money in my purse");
   });
 });
 
