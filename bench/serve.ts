@@ -11,7 +11,8 @@
  * the fastest of its rounds (the least disturbed by other processes), the medians are in the JSON too. The
  * machine's load is printed before and after. The clients run in a worker thread, as separate processes would.
  *
- * Run: `npm run bench -- serve`, or `npx tsx bench/serve.ts`. SERVE_BENCH_ROUNDS changes the rounds (default 5);
+ * Run: `npm run bench -- serve`, or `npx tsx bench/serve.ts`. SERVE_BENCH_ROUNDS changes the rounds (default 20: with 5, the overhead's
+ * figure swung between 9 % and 17 % from run to run);
  * SERVE_BENCH_MODEL serves another course model of data/models/; it must write long plain completions (chat-mini
  * ends its answers after a few tokens, so its figures would measure requests rather than tokens).
  */
@@ -33,7 +34,7 @@ export const SERVE_BENCH = {
   maxTokens: 100,
   clients: 8,
   maxBatch: 8,
-  rounds: 5,
+  rounds: 20,
   prompts: [
     "Call me Ishmael. ",
     "It is a way I have ",
