@@ -27,11 +27,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { backendInfo, initBackend } from "../lib/backend";
 import { loadMobyDick } from "../lib/data/books";
-import { splitTokenStream } from "../lib/data/token-stream";
+import { splitTokenStream, windowBatch } from "../lib/data/token-stream";
 import { GPT } from "../lib/models/gpt";
 import { gptConfig } from "../lib/models/gpt/config";
 import { buildGptTrainingGraph } from "../lib/models/gpt/training-graph";
 import { onnxRuntime } from "../lib/onnx/runtime";
+import { int64Feed } from "../lib/onnx/training-layers";
 import { Random } from "../lib/random";
 import { CharTokenizer } from "../lib/tokenizers/char";
 import { train } from "../lib/training/loop";
@@ -287,18 +288,10 @@ export async function run(): Promise<Record<string, unknown>> {
     if (torchError === "" && record.pairedRounds !== undefined) {
       try {
         const graph = buildGptTrainingGraph(gptConfig({ vocabSize: V, blockSize, layers, heads, width, seed }), batchSize, blockSize);
-        const ort = onnxRuntime();
-        const inputs = new BigInt64Array(tokensPerStep);
-        const targets = new BigInt64Array(tokensPerStep);
-        for (let b = 0; b < batchSize; b++) {
-          for (let t = 0; t < blockSize; t++) {
-            inputs[b * blockSize + t] = BigInt(ids[plannedOffsets[b]! + t]!);
-            targets[b * blockSize + t] = BigInt(ids[plannedOffsets[b]! + t + 1]!);
-          }
-        }
-        const feeds: Record<string, import("onnxruntime-node").Tensor> = { inputs: new ort.Tensor("int64", inputs, [batchSize, blockSize]), targets: new ort.Tensor("int64", targets, [batchSize, blockSize]) };
+        const { inputs, targets } = windowBatch(trainSet, plannedOffsets.subarray(0, batchSize));
+        const feeds: Record<string, import("onnxruntime-node").Tensor> = { inputs: int64Feed(inputs, [batchSize, blockSize]), targets: int64Feed(targets, [batchSize, blockSize]) };
         const rng = new Random(seed);
-        for (const { name, dims } of graph.parameters) feeds[name] = new ort.Tensor("float32", Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => 0.02 * rng.normal()), dims);
+        for (const { name, dims } of graph.parameters) feeds[name] = new (onnxRuntime().Tensor)("float32", Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => 0.02 * rng.normal()), dims);
         const ortTimes = await profileOperators(graph.bytes, feeds, { threads: 1, warmup: 3, runs: PAIRED.steps });
         const oursMatrixMs = matrixProductMs(ortTimes);
         const [profiled] = runTorch(dir, { ...torchJob([{ threads: 1, seed, shared: true }]), steps: PAIRED.steps, offsets: plannedOffsets.subarray(0, PAIRED.steps * batchSize), evaluate: false, profileSteps: PAIRED.steps });

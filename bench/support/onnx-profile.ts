@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type * as Ort from "onnxruntime-node";
-import { onnxRuntime } from "../../lib/onnx/runtime";
+import { createSession } from "../../lib/onnx/runtime";
 
 /** Milliseconds per run: all kernels, and each operator type's. */
 export interface OperatorTimes {
@@ -33,13 +33,7 @@ export async function profileOperators(model: Uint8Array, feeds: Record<string, 
   if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`profileOperators: runs must be an integer ≥ 1, got ${runs}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "onnx-profile-"));
   try {
-    const session = await onnxRuntime().InferenceSession.create(model, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: "all",
-      enableProfiling: true,
-      profileFilePrefix: path.join(dir, "trace"),
-    });
+    const session = await createSession(model, { threads, profileFilePrefix: path.join(dir, "trace") });
     try {
       for (let i = 0; i < warmup + runs; i++) await session.run(feeds);
       session.endProfiling();

@@ -35,6 +35,8 @@ export function onnxRuntimeAvailable(): boolean {
 export interface SessionOptions {
   /** Threads inside one operator (default 1: the course's machines are shared and its models are small). */
   threads?: number;
+  /** Turns onnxruntime's profiler on: its trace is written to `<prefix>_<date>.json` (see bench/support/onnx-profile). */
+  profileFilePrefix?: string;
 }
 
 /** An inference session for the bytes (or the path) of an `.onnx` file. */
@@ -42,7 +44,12 @@ export async function createSession(model: Uint8Array | string, options: Session
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`createSession: threads must be an integer ≥ 1, got ${threads}`);
   const ort = onnxRuntime();
-  const sessionOptions: Ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: "all" };
+  const sessionOptions: Ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: "all",
+    ...(options.profileFilePrefix === undefined ? {} : { enableProfiling: true, profileFilePrefix: options.profileFilePrefix }),
+  };
   return typeof model === "string" ? ort.InferenceSession.create(model, sessionOptions) : ort.InferenceSession.create(model, sessionOptions);
 }
 
