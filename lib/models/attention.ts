@@ -20,7 +20,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { attentionKernelAvailable, causalAttentionBackward, causalAttentionForward } from "../kernels/attention";
 import { Random } from "../random";
-import { checkPositiveInteger, frozenLinear, layerNormParameterCount, feedForwardParameterCount, linear, Linear, linearParameterCount, matMul, shapeOf, type Module } from "./layers";
+import { checkPositiveInteger, frozenLinear, layerNormParameterCount, feedForwardParameterCount, linear, Linear, linearParameterCount, matMul, shapeOf, variableFrom, type Module } from "./layers";
 import { offLimitsDuringChecks } from "../grading/off-limits";
 
 export * from "./attention-numbers";
@@ -227,6 +227,15 @@ export interface MultiHeadAttentionOptions {
   name?: string;
   /** Biases in the four projections (default true). */
   bias?: boolean;
+  /**
+   * Smeared keys (default false; self-attention only): each head's key at position t becomes
+   * σ(s)·k_t + (1 − σ(s))·k_{t−1} (k_{−1} = 0), with one learned `${name}.smear` value s per head, starting
+   * at 0 (an even mix). A key then also says which token came before its own, so one layer can match
+   * "the token after an earlier occurrence of the current token": an induction head (Olsson et al. 2022,
+   * "In-context Learning and Induction Heads", §"smeared keys"), which otherwise needs two layers and a
+   * long training to appear.
+   */
+  smearKeys?: boolean;
 }
 
 /** Options of a {@link MultiHeadAttention} call. */
@@ -256,6 +265,8 @@ export class MultiHeadAttention implements Module {
   readonly wk: Linear;
   readonly wv: Linear;
   readonly wo: Linear;
+  /** The heads' key-smearing logits [heads] (see {@link MultiHeadAttentionOptions.smearKeys}), or null. */
+  readonly smear: tf.Variable | null;
 
   constructor(options: MultiHeadAttentionOptions) {
     if (options === null || typeof options !== "object") throw new TypeError("MultiHeadAttention: options must be an object such as { dModel: 64, heads: 4 }");
@@ -273,6 +284,15 @@ export class MultiHeadAttention implements Module {
     this.wk = new Linear(dModel, dModel, { rng, bias, name: `${this.name}.wk` });
     this.wv = new Linear(dModel, dModel, { rng, bias, name: `${this.name}.wv` });
     this.wo = new Linear(dModel, dModel, { rng, bias, name: `${this.name}.wo` });
+    this.smear = options.smearKeys === true ? variableFrom(new Float32Array(heads), [heads]) : null;
+  }
+
+  /** Keys [batch, heads, T, d_head] as the scores read them: smeared with the previous position's when the layer smears keys. */
+  private smeared(keys: tf.Tensor4D): tf.Tensor4D {
+    if (this.smear === null) return keys;
+    const current = tf.sigmoid(this.smear).reshape([1, this.heads, 1, 1]);
+    const previous = tf.pad(keys, [[0, 0], [0, 0], [1, 0], [0, 0]]).slice([0, 0, 0, 0], keys.shape);
+    return tf.add(previous, tf.mul(current, tf.sub(keys, previous))) as tf.Tensor4D;
   }
 
   private check3d(x: tf.Tensor, what: string): void {
@@ -346,7 +366,7 @@ export class MultiHeadAttention implements Module {
     const frozen = !this.wq.weight.trainable && !this.wk.weight.trainable && !this.wv.weight.trainable;
     const [q, k, v] = tf.split((frozen ? frozenLinear : linear)(flat, weight, bias), 3, 1) as [tf.Tensor, tf.Tensor, tf.Tensor];
     const heads = (y: tf.Tensor, layer: Linear) => this.splitHeads((layer.adapter === null ? y : tf.add(y, layer.adapter(flat))).reshape([b, t, this.dModel]));
-    return { queries: heads(q, this.wq), kv: { keys: heads(k, this.wk), values: heads(v, this.wv) } };
+    return { queries: heads(q, this.wq), kv: { keys: this.smeared(heads(k, this.wk)), values: heads(v, this.wv) } };
   }
 
   /**
@@ -359,8 +379,10 @@ export class MultiHeadAttention implements Module {
       this.check3d(source, "cross-attention source");
       if (source.shape[0] !== x.shape[0]) throw new RangeError(`MultiHeadAttention ${this.name}: batch sizes differ, x ${shapeOf(x)} and source ${shapeOf(source)}`);
     }
+    if (source != null && this.smear !== null) throw new Error(`MultiHeadAttention ${this.name}: smeared keys are for self-attention; this layer cannot attend to a cross-attention source`);
     return tf.tidy(() => {
       if (source != null) return this.attend(x, this.keyValues(source), options);
+      this.checkSmearMask(options);
       const { queries, kv } = this.selfProjections(x);
       return this.attendQueries(queries, kv, options);
     });
@@ -373,9 +395,11 @@ export class MultiHeadAttention implements Module {
    * self-attention over all positions computes for those rows — at O(T) cost per new token instead of O(T²).
    * Several new positions at once are masked causally among themselves; `options.mask` (e.g. padding
    * [batch, 1, Tpast + Tnew]) is combined with that. The caller owns the returned cache and disposes the old one.
+   * With smeared keys the cache holds the keys before smearing (each step smears them all again).
    */
   step(x: tf.Tensor, past: KeyValues | null, options: AttentionCallOptions = {}): AttentionOutput & { cache: KeyValues } {
     this.check3d(x, "input");
+    this.checkSmearMask(options);
     if (past !== null && past !== undefined) {
       const expected = [x.shape[0], this.heads, past.keys.shape[2], this.dHead];
       if (!past.keys.shape.every((n, i) => n === expected[i]) || !past.values.shape.every((n, i) => n === expected[i])) {
@@ -392,9 +416,14 @@ export class MultiHeadAttention implements Module {
       let mask = options.mask === undefined ? undefined : this.headMask(options.mask);
       // One new position may see every cached one: no causal mask needed.
       if (tNew > 1) mask = mask === undefined ? causalMask(tNew, tAll) : tf.mul(mask, causalMask(tNew, tAll));
-      const { output, weights } = this.attend(x, cache, { mask });
+      const { output, weights } = this.attend(x, { keys: this.smeared(cache.keys), values: cache.values }, { mask });
       return { output, weights, cache };
     });
+  }
+
+  /** Smeared keys read the previous position's key, so a masked (padding) position would leak into the next one's. */
+  private checkSmearMask(options: AttentionCallOptions): void {
+    if (this.smear !== null && options.mask !== undefined) throw new Error(`MultiHeadAttention ${this.name}: smeared keys take no mask (a hidden position's key would leak into the next position's); use causal attention without padding`);
   }
 
   /** A [batch, Tq|1, Tk] mask gains the heads axis it needs to broadcast against [batch, heads, Tq, Tk]. */
@@ -407,11 +436,13 @@ export class MultiHeadAttention implements Module {
   }
 
   namedParameters(): [string, tf.Variable][] {
-    return [...this.wq.namedParameters(), ...this.wk.namedParameters(), ...this.wv.namedParameters(), ...this.wo.namedParameters()];
+    const smear: [string, tf.Variable][] = this.smear === null ? [] : [[`${this.name}.smear`, this.smear]];
+    return [...this.wq.namedParameters(), ...this.wk.namedParameters(), ...this.wv.namedParameters(), ...this.wo.namedParameters(), ...smear];
   }
 
   dispose(): void {
     for (const layer of [this.wq, this.wk, this.wv, this.wo]) layer.dispose();
+    this.smear?.dispose();
   }
 }
 

@@ -27,6 +27,8 @@ export interface GptArchitecture {
   mlpWidth: number;
   positions: "learned" | "sinusoidal";
   tiedEmbeddings: boolean;
+  /** Smeared keys (absent: false). */
+  smearKeys?: boolean;
 }
 
 /** Every number of a GPT, as plain arrays: what the graph is built from. */
@@ -53,7 +55,7 @@ export interface ExportableGpt {
   positionEmbedding: { table: tf.Tensor } | null;
   blocks: readonly {
     norm1: LayerNormModule;
-    attention: { wq: LinearModule; wk: LinearModule; wv: LinearModule; wo: LinearModule };
+    attention: { wq: LinearModule; wk: LinearModule; wv: LinearModule; wo: LinearModule; smear: tf.Tensor | null };
     norm2: LayerNormModule;
     fc: LinearModule;
     projection: LinearModule;
@@ -100,6 +102,7 @@ export function gptWeights(model: ExportableGpt): GptWeights {
       mlpWidth: config.mlpWidth,
       positions: config.positions,
       tiedEmbeddings: config.tiedEmbeddings,
+      smearKeys: config.smearKeys === true,
     },
     tokenEmbedding: values(model.tokenEmbedding.table),
     positionTable,
@@ -110,6 +113,7 @@ export function gptWeights(model: ExportableGpt): GptWeights {
         wk: linearWeights(block.attention.wk),
         wv: linearWeights(block.attention.wv),
         wo: linearWeights(block.attention.wo),
+        smear: block.attention.smear === null ? null : values(block.attention.smear),
       },
       norm2: normWeights(block.norm2),
       fc: linearWeights(block.fc),
@@ -139,6 +143,7 @@ function checkWeights(weights: GptWeights): void {
   if (weights.blocks.length !== layers) throw new RangeError(`gptToOnnx: ${weights.blocks.length} blocks for ${layers} layers`);
   if (d % heads !== 0) throw new RangeError(`gptToOnnx: heads (${heads}) must divide width (${d})`);
   if (!weights.config.tiedEmbeddings && weights.head === null) throw new Error("gptToOnnx: an untied model needs its head weights");
+  if (weights.blocks.some((b) => (b.attention.smear != null) !== (weights.config.smearKeys === true))) throw new Error(`gptToOnnx: smearKeys is ${weights.config.smearKeys === true} but ${weights.config.smearKeys === true ? "a block lacks" : "a block has"} smearing values`);
 }
 
 /**
@@ -179,7 +184,7 @@ export function gptToOnnx(weights: GptWeights, name = "llm-course-gpt"): onnx.Mo
         past: { key: N.pastKey(i), value: N.pastValue(i) },
         present: { key: N.presentKey(i), value: N.presentValue(i) },
       };
-      const attended = selfAttention(g, layerNorm(g, x, block.norm1, `${prefix}.norm1`), block.attention, { heads, width }, cache, additiveMask, `${prefix}.attention`);
+      const attended = selfAttention(g, layerNorm(g, x, block.norm1, `${prefix}.norm1`), block.attention, { heads, width }, cache, additiveMask, `${prefix}.attention`, mask);
       const afterAttention = g.add(x, attended);
       const hidden = geluTanh(g, linear(g, layerNorm(g, afterAttention, block.norm2, `${prefix}.norm2`), block.fc, `${prefix}.mlp.fc`));
       return g.add(afterAttention, linear(g, hidden, block.projection, `${prefix}.mlp.projection`), `${prefix}.output`);
@@ -199,6 +204,6 @@ export function gptToOnnx(weights: GptWeights, name = "llm-course-gpt"): onnx.Mo
   }
   return g.model({
     docString: `The course's mini-GPT: ${layers} pre-LN blocks, ${heads} heads, width ${width}, context ${blockSize}, vocabulary ${vocabSize}.`,
-    properties: { architecture: "llm-course-gpt", positions: weights.config.positions, tied_embeddings: String(weights.config.tiedEmbeddings) },
+    properties: { architecture: "llm-course-gpt", positions: weights.config.positions, tied_embeddings: String(weights.config.tiedEmbeddings), ...(weights.config.smearKeys === true ? { smeared_keys: "true" } : {}) },
   });
 }

@@ -115,12 +115,26 @@ export function scaledDotProductAttention(g: GraphBuilder, q: string, k: string,
   return g.matMul(weights, v);
 }
 
+/** Keys [batch, heads, Tk, dHead] smeared with the previous position's (see {@link selfAttention}); `tokens` [batch, Tk] zeroes padding keys first. */
+function smearedKeys(g: GraphBuilder, k: string, smear: Float32Array, heads: number, tokens: string | null, name: string): string {
+  if (smear.length !== heads) throw new RangeError(`selfAttention ${name}: ${smear.length} smearing values for ${heads} heads`);
+  return g.scope(`${name}.smear`, () => {
+    const current = g.reshape(g.op("Sigmoid", [g.initializer(`${name}.smear`, smear, [heads])]), [1, heads, 1, 1]);
+    const kept = tokens === null ? k : g.mul(k, g.unsqueeze(g.cast(tokens, "float32"), [1, 3]));
+    const length = g.shape(k, 2, 3);
+    const previous = g.op("Pad", [g.op("Slice", [kept, g.ints([0]), g.sub(length, g.ints([1])), g.ints([2])]), g.ints([0, 0, 1, 0, 0, 0, 0, 0])]);
+    return g.add(previous, g.mul(current, g.sub(k, previous)));
+  });
+}
+
 /** The four projections of a multi-head attention layer. */
 export interface AttentionWeights {
   wq: LinearWeights;
   wk: LinearWeights;
   wv: LinearWeights;
   wo: LinearWeights;
+  /** Smeared keys' logits, one per head (lib/models/attention's `smearKeys`); absent or null: plain keys. */
+  smear?: Float32Array | null;
 }
 
 /** Keys and values, [batch, heads, T, dHead] each. */
@@ -133,6 +147,9 @@ export interface KeyValueNames {
  * Multi-head self-attention of x [batch, T, width] with a KV cache: the new keys/values are appended to
  * `past` along the time axis, written under the names `present` (graph outputs, the next call's past),
  * and the new queries attend to all of them through `mask`. Returns the output [batch, T, width].
+ * With smeared keys the cache holds the keys before smearing, and every call smears them all: key t becomes
+ * k_{t−1} + σ(s)·(k_t − k_{t−1}), where a padding position's key (0 in `tokens`, the int64 attention_mask
+ * [batch, past + T]) counts as 0, so that a left-padded row gets the same keys as the row alone.
  */
 export function selfAttention(
   g: GraphBuilder,
@@ -142,6 +159,7 @@ export function selfAttention(
   cache: { past: KeyValueNames; present: KeyValueNames } | null,
   mask: string | null,
   name: string,
+  tokens: string | null = null,
 ): string {
   const { heads, width } = shape;
   const dHead = width / heads;
@@ -153,6 +171,7 @@ export function selfAttention(
     k = g.concat([cache.past.key, k], 2, cache.present.key);
     v = g.concat([cache.past.value, v], 2, cache.present.value);
   }
+  if (weights.smear) k = smearedKeys(g, k, weights.smear, heads, tokens, name);
   const context = scaledDotProductAttention(g, q, k, v, mask, dHead);
   return linear(g, mergeHeads(g, context, width), weights.wo, `${name}.wo`);
 }

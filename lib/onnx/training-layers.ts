@@ -83,6 +83,14 @@ export interface AttentionShape {
   length: number;
   heads: number;
   width: number;
+  /** Smeared keys (lib/models/attention's `smearKeys`): a parameter `${name}.smear` [heads]. */
+  smearKeys?: boolean;
+}
+
+/** What the backward pass of smeared keys reads: σ(s) [1, heads, 1, 1] and the keys minus the previous ones [batch, heads, length, dHead]. */
+export interface SmearedKeys {
+  current: string;
+  change: string;
 }
 
 /** A self-attention layer's output [batch·length, width] and what its backward pass reads. */
@@ -94,6 +102,7 @@ export interface SelfAttentionLayer {
   core: AttentionCore;
   output: LinearLayer;
   shape: AttentionShape;
+  smear: SmearedKeys | null;
 }
 
 /** ReLU's output and the 0/1 mask of its positive inputs. */
@@ -263,10 +272,20 @@ export class TrainingGraphBuilder {
     const bqkv = g.concat(qkvWeights.map((w) => w.bias), 0);
     const qkv = g.transpose(g.reshape(this.gemm(x, wqkv, 0, 0, bqkv), [B, T, 3, H, hd]), [2, 0, 3, 1, 4]);
     const [q, k, v] = g.node("Split", [qkv], { axis: 0 }, { outputs: 3 }).map((part) => g.reshape(part, [B, H, T, hd])) as [string, string, string];
-    const core = this.attentionCore(q, k, v, mask, 1 / Math.sqrt(hd));
+    let keys = k;
+    let smear: SmearedKeys | null = null;
+    if (shape.smearKeys === true) {
+      // k'_t = k_{t−1} + σ(s)·(k_t − k_{t−1}), k_{−1} = 0.
+      const current = g.reshape(g.op("Sigmoid", [this.parameter(`${name}.smear`, [H])]), [1, H, 1, 1]);
+      const previous = g.op("Pad", [g.slice(k, [0], [T - 1], [2]), g.ints([0, 0, 1, 0, 0, 0, 0, 0])]);
+      const change = g.sub(k, previous);
+      keys = g.add(previous, g.mul(current, change));
+      smear = { current, change };
+    }
+    const core = this.attentionCore(q, keys, v, mask, 1 / Math.sqrt(hd));
     const attended = g.reshape(g.transpose(core.output, [0, 2, 1, 3]), [B * T, d]);
     const output: LinearLayer = { y: this.gemm(attended, wo, 0, 0, bo), x: attended, weight: wo, name: `${name}.wo` };
-    return { y: output.y, name, x, wqkv, core, output, shape };
+    return { y: output.y, name, x, wqkv, core, output, shape, smear };
   }
 
   /** Self-attention's backward pass: records the gradients of its eight parameters and returns dx [batch·length, width]. */
@@ -275,7 +294,17 @@ export class TrainingGraphBuilder {
     const { batch: B, length: T, heads: H, width: d } = layer.shape;
     const hd = d / H;
     const dAttended = g.transpose(g.reshape(this.linearBackward(dy, layer.output), [B, T, H, hd]), [0, 2, 1, 3]);
-    const { dq, dk, dv } = this.attentionCoreBackward(dAttended, layer.core);
+    const core = this.attentionCoreBackward(dAttended, layer.core);
+    const { dq, dv } = core;
+    let dk = core.dk;
+    if (layer.smear !== null) {
+      // dk_t = σ·dk'_t + (1 − σ)·dk'_{t+1};  ds = Σ dk'·(k_t − k_{t−1})·σ(1 − σ).
+      const { current, change } = layer.smear;
+      const rest = g.mul(g.sub(g.scalar(1), current), dk);
+      const dSmear = g.op("ReduceSum", [g.mul(dk, change), g.ints([0, 2, 3])], { keepdims: 0 });
+      this.setGradient(`${layer.name}.smear`, g.mul(dSmear, g.reshape(g.mul(current, g.sub(g.scalar(1), current)), [H])));
+      dk = g.add(g.mul(current, dk), g.op("Pad", [g.slice(rest, [1], [T], [2]), g.ints([0, 0, 0, 0, 0, 0, 1, 0])]));
+    }
     const stacked = g.concat([dq, dk, dv].map((part) => g.unsqueeze(part, [0])), 0);
     const dqkv = g.reshape(g.transpose(stacked, [1, 3, 0, 2, 4]), [B * T, 3 * d]);
     const [dwq, dwk, dwv] = g.node("Split", [this.gemm(layer.x, dqkv, 1, 0)], { axis: 1 }, { outputs: 3 });

@@ -242,6 +242,39 @@ test("KV cache: incremental decoding equals full causal recomputation (≤ 1e-5)
   mha.dispose();
 });
 
+test("smeared keys: key t = k_{t−1} + σ(s)·(k_t − k_{t−1}) on a 3×2 example by hand; the KV cache gives the same outputs; masks and cross-attention are refused", () => {
+  const mha = new MultiHeadAttention({ dModel: 2, heads: 1, smearKeys: true });
+  // Identity projections, no bias: q = k = v = x; s = ln 3, so σ(s) = 3/4.
+  for (const layer of [mha.wq, mha.wk, mha.wv, mha.wo]) {
+    layer.weight.assign(tf.tensor2d([[1, 0], [0, 1]]));
+    layer.bias!.assign(tf.zeros([2]));
+  }
+  mha.smear!.assign(tf.tensor1d([Math.log(3)]));
+  const rows = [[1, 0], [0, 1], [1, 1]];
+  // Smeared keys by hand: ¾·(1, 0) = (0.75, 0); ¼·(1, 0) + ¾·(0, 1) = (0.25, 0.75); ¼·(0, 1) + ¾·(1, 1) = (0.75, 1).
+  const keys = [[0.75, 0], [0.25, 0.75], [0.75, 1]];
+  const expected = rows.flatMap((q, i) => {
+    const scores = keys.slice(0, i + 1).map((k) => (q[0]! * k[0]! + q[1]! * k[1]!) / Math.SQRT2);
+    const weights = scores.map((v) => Math.exp(v)).map((e, _, all) => e / all.reduce((a, b) => a + b, 0));
+    return [0, 1].map((c) => weights.reduce((sum, w, j) => sum + w * rows[j]![c]!, 0));
+  });
+  // Row 2 by hand: scores (0.75, 1, 1.75)/√2 = (0.5303, 0.7071, 1.2374), weights (0.2369, 0.2827, 0.4804), first output 0.2369 + 0.4804.
+  near(expected[4]!, 0.7173, 1e-4, "row 2, first output");
+  const x = tf.tensor3d([rows], [1, 3, 2]);
+  const full = mha.forward(x, null, { causal: true });
+  nearAll(full.output.dataSync(), expected, 1e-5, "smeared attention");
+  assert.deepEqual(mha.namedParameters().map(([name]) => name).slice(-1), ["attention.smear"]);
+  // The cache holds the keys before smearing: one position, then two at once.
+  const first = mha.step(x.slice([0, 0, 0], [1, 1, 2]), null);
+  const rest = mha.step(x.slice([0, 1, 0], [1, 2, 2]), first.cache);
+  nearAll(first.cache.keys.dataSync(), [1, 0], 0, "cached key");
+  nearAll(tf.concat([first.output, rest.output], 1).dataSync(), expected, 1e-5, "with the KV cache");
+  assert.throws(() => mha.forward(x, x), /smeared keys are for self-attention/);
+  assert.throws(() => mha.forward(x, null, { mask: causalMask(3) }), /smeared keys take no mask/);
+  assert.throws(() => mha.step(x, null, { mask: tf.ones([1, 1, 3]) }), /smeared keys take no mask/);
+  mha.dispose();
+});
+
 test("sinusoidal positional encodings: values computed by hand", () => {
   // d = 4: columns 0,1 use frequency 1, columns 2,3 use 1/10000^(2/4) = 1/100.
   const pe = sinusoidalPositionalEncoding(3, 4).arraySync();

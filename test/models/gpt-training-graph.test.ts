@@ -15,6 +15,7 @@ const variants: { label: string; options: GptOptions; batch: number; length: num
   { label: "learned positions, tied head, full context", options: { vocabSize: 11, blockSize: 8, layers: 2, heads: 2, width: 16 }, batch: 3, length: 8 },
   { label: "learned positions, windows shorter than the context", options: { vocabSize: 11, blockSize: 8, layers: 1, heads: 4, width: 16 }, batch: 2, length: 5 },
   { label: "sinusoidal positions, untied head", options: { vocabSize: 9, blockSize: 8, layers: 2, heads: 2, width: 8, positions: "sinusoidal", tiedEmbeddings: false }, batch: 4, length: 6 },
+  { label: "smeared keys, windows shorter than the context", options: { vocabSize: 11, blockSize: 8, layers: 2, heads: 2, width: 16, smearKeys: true }, batch: 3, length: 6 },
 ];
 
 for (const { label, options, batch, length } of variants) {
@@ -25,6 +26,8 @@ for (const { label, options, batch, length } of variants) {
     const inputs = Int32Array.from({ length: batch * length }, () => rng.int(V));
     const targets = Int32Array.from({ length: batch * length }, () => rng.int(V));
     const named = model.namedParameters();
+    // Smearing values away from their initial 0, a different one per head.
+    for (const [name, variable] of named) if (name.endsWith(".smear")) variable.assign(tf.tensor1d(Array.from({ length: variable.size }, () => 2 * rng.next() - 1)));
     const { value, grads } = tf.variableGrads(() => model.loss(tf.tensor2d(inputs, [batch, length], "int32"), tf.tensor2d(targets, [batch, length], "int32")), named.map(([, v]) => v));
     const runner = new GptTrainingRunner(model.config, 1);
     const values = new Map(named.map(([name, variable]) => [name, variable.dataSync() as Float32Array]));

@@ -32,6 +32,13 @@ test("parameter count: the hand formula for a small config", () => {
   const sinusoidal = new GPT({ ...base, positions: "sinusoidal" });
   assert.equal(sinusoidal.parameterCount, 1968 - 128);
   sinusoidal.dispose();
+  // Smeared keys: + one value per head and block, 2·2.
+  const smeared = new GPT({ ...base, smearKeys: true });
+  assert.equal(smeared.parameterCount, 1968 + 4);
+  assert.equal(gptParameterCount(smeared.config), 1968 + 4);
+  assert.deepEqual(smeared.namedParameters().filter(([name]) => name.endsWith(".smear")).map(([name, v]) => [name, v.shape]), [["blocks.0.attention.smear", [2]], ["blocks.1.attention.smear", [2]]]);
+  smeared.dispose();
+  assert.throws(() => gptParameterCount({ ...base, mlpWidth: 32, positions: "learned", tiedEmbeddings: true, heads: undefined, smearKeys: true }), /give heads too/);
   // The benchmark's configuration (V = 80 characters) matches PyTorch's count of the same model: 819,968.
   assert.equal(gptParameterCount({ vocabSize: 80, blockSize: 128, layers: 4, width: 128, mlpWidth: 512, positions: "learned", tiedEmbeddings: true }), 819968);
 });
@@ -41,6 +48,7 @@ test("configuration errors name the problem", async () => {
   assert.throws(() => new GPT({ vocabSize: 1, blockSize: 16 }), /vocabSize must be ≥ 2/);
   assert.throws(() => new GPT({ vocabSize: 10, blockSize: 0 }), /blockSize must be an integer ≥ 1/);
   assert.throws(() => new GPT({ vocabSize: 10, blockSize: 8, positions: "rotary" as "learned" }), /positions must be "learned" or "sinusoidal"/);
+  assert.throws(() => new GPT({ vocabSize: 10, blockSize: 8, smearKeys: "yes" as unknown as boolean }), /smearKeys must be true or false, got yes/);
   const model = new GPT({ vocabSize: 10, blockSize: 8, layers: 1, width: 8, heads: 2 });
   assert.throws(() => model.generate([3, 10], { maxNewTokens: 2, temperature: 0 }), /prompt\[1\] = 10 is not a token id in 0…9/);
   assert.throws(() => model.generate([], { maxNewTokens: 2, temperature: 0 }), /non-empty/);
@@ -136,7 +144,8 @@ for (const trainingEngine of ["onnxruntime", "tfjs"] as const) {
 test("checkpoint: save and load give the same model; bad folders fail clearly", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gpt-checkpoint-"));
   try {
-    const model = new GPT({ vocabSize: 12, blockSize: 8, layers: 1, heads: 2, width: 8, tiedEmbeddings: false, seed: 5 });
+    const model = new GPT({ vocabSize: 12, blockSize: 8, layers: 1, heads: 2, width: 8, tiedEmbeddings: false, seed: 5, smearKeys: true });
+    model.blocks[0]!.attention.smear!.assign(tf.tensor1d([0.5, -1.5]));
     assert.equal(model.save(dir, { note: "test" }), model.parameterCount * 4);
     assert.ok(isGptCheckpoint(dir));
     const meta = JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8"));
@@ -144,6 +153,7 @@ test("checkpoint: save and load give the same model; bad folders fail clearly", 
     assert.equal(meta.metadata.note, "test");
     assert.equal(meta.metadata.optimizer.weightDecay, 0.1);
     assert.equal(meta.config.tiedEmbeddings, false);
+    assert.equal(meta.config.smearKeys, true);
     assert.equal(fs.statSync(path.join(dir, "weights.bin")).size, model.parameterCount * 4);
     const loaded = GPT.load(dir);
     assert.deepEqual(loaded.config, model.config);

@@ -69,8 +69,8 @@ function step(tokens: number[], start: number, total: number, cache: Record<stri
   };
 }
 
-function tfjsLogits(tokens: number[]): Float32Array {
-  const logits = tf.tidy(() => model.forward(tf.tensor2d([tokens], [1, tokens.length], "int32")));
+function tfjsLogits(tokens: number[], of: GPT = model): Float32Array {
+  const logits = tf.tidy(() => of.forward(tf.tensor2d([tokens], [1, tokens.length], "int32")));
   const values = logits.dataSync() as Float32Array;
   logits.dispose();
   return Float32Array.from(values);
@@ -83,14 +83,18 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return max;
 }
 
-test("ONNX logits equal the tfjs model's: whole prompt, then with the cache, token by token, and left-padded", async () => {
-  const { layers, heads, width, vocabSize } = model.config;
+/**
+ * The exported graph's logits against the tfjs model's on a prompt of 31 tokens: whole, then with the cache
+ * (20 tokens, 8 at once, the last 3 one at a time), and in a batch of two with the shorter one left-padded.
+ */
+async function assertOnnxMatchesTfjs(of: GPT): Promise<void> {
+  const { layers, heads, width, vocabSize } = of.config;
   const dHead = width / heads;
-  const session = await createSession(encodeModel(gptToOnnx(gptWeights(model))));
+  const session = await createSession(encodeModel(gptToOnnx(gptWeights(of))));
   assert.deepEqual(session.inputNames.slice(0, 3), ["input_ids", "attention_mask", "position_ids"]);
   assert.deepEqual(session.outputNames.slice(0, 3), ["logits", "present.0.key", "present.0.value"]);
   const prompt = tokenizer.encode("Call me Ishmael. Some years ago"); // 31 of the 32 positions
-  const expected = tfjsLogits(prompt);
+  const expected = tfjsLogits(prompt, of);
   const diffs: Record<string, number> = {};
 
   const full = await runSession(session, step(prompt, 0, prompt.length, emptyCache(layers, heads, dHead)));
@@ -127,9 +131,30 @@ test("ONNX logits equal the tfjs model's: whole prompt, then with the cache, tok
   });
   const batch = padded.logits!.data as Float32Array;
   diffs.batchRow0 = maxAbsDiff(batch.subarray(0, expected.length), expected);
-  diffs.leftPadded = maxAbsDiff(batch.subarray(expected.length + pad * vocabSize), tfjsLogits(short));
+  diffs.leftPadded = maxAbsDiff(batch.subarray(expected.length + pad * vocabSize), tfjsLogits(short, of));
   console.log("max |ONNX − tfjs| logits:", JSON.stringify(diffs));
   for (const [what, diff] of Object.entries(diffs)) assert.ok(diff <= 1e-4, `${what}: max abs diff ${diff}`);
+  await session.release();
+}
+
+test("ONNX logits equal the tfjs model's: whole prompt, then with the cache, token by token, and left-padded", async () => {
+  await assertOnnxMatchesTfjs(model);
+});
+
+test("smeared keys: the same logits (the cache keeps the keys before smearing; padding keys count as 0), and the tfjs cache generates what the whole context does", async () => {
+  // Untrained with 15× GPT-2's init and smearing values far from 0, one per head: a broken smear changes the logits.
+  const smeared = new GPT({ vocabSize: tokenizer.vocabSize, blockSize: BLOCK, layers: 2, heads: 4, width: 32, initStd: 0.3, seed: 5, smearKeys: true });
+  try {
+    smeared.blocks.forEach((block, i) => block.attention.smear!.assign(tf.tensor1d([-2, -0.5, 1, 3].map((v) => v + i))));
+    await assertOnnxMatchesTfjs(smeared);
+    const start = tokenizer.encode("Whale");
+    const cached = smeared.generate(start, { maxNewTokens: BLOCK - start.length, temperature: 0 });
+    const recomputed = smeared.generate(start, { maxNewTokens: BLOCK - start.length, temperature: 0, useKvCache: false });
+    assert.ok(new Set(cached.ids).size > 5, "a varied continuation");
+    assert.deepEqual(cached.ids, recomputed.ids);
+  } finally {
+    smeared.dispose();
+  }
 });
 
 test("q8: ≥ 3× smaller, every matrix and both embedding tables int8, perplexity within 2 % of fp32 on the validation text", async () => {

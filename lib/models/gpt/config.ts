@@ -29,6 +29,12 @@ export interface GptConfig {
   initStd: number;
   /** Seed of the initial weights (default 42). */
   seed: number;
+  /**
+   * Smeared keys in every block's attention (default false; lib/models/attention's `smearKeys`): one more
+   * parameter per head, and induction heads — copying what followed an earlier occurrence of the current
+   * token — form within a few hundred steps instead of needing a long training.
+   */
+  smearKeys: boolean;
 }
 
 /** Options of {@link GPT}: the vocabulary and context sizes, anything else defaults. */
@@ -77,6 +83,7 @@ export function gptConfig(options: GptOptions): GptConfig {
     tiedEmbeddings: options.tiedEmbeddings ?? true,
     initStd: options.initStd ?? 0.02,
     seed: options.seed ?? 42,
+    smearKeys: options.smearKeys ?? false,
   };
   if (config.vocabSize < 2) throw new RangeError(`GPT: vocabSize must be ≥ 2, got ${config.vocabSize}`);
   if (width % config.heads !== 0) throw new RangeError(`GPT: heads (${config.heads}) must divide width (${width})`);
@@ -84,6 +91,7 @@ export function gptConfig(options: GptOptions): GptConfig {
   if (typeof config.tiedEmbeddings !== "boolean") throw new TypeError(`GPT: tiedEmbeddings must be true or false, got ${String(config.tiedEmbeddings)}`);
   if (typeof config.initStd !== "number" || !(config.initStd > 0) || !Number.isFinite(config.initStd)) throw new RangeError(`GPT: initStd must be a finite number > 0, got ${config.initStd}`);
   if (typeof config.seed !== "number" || !Number.isFinite(config.seed)) throw new RangeError(`GPT: seed must be a finite number, got ${config.seed}`);
+  if (typeof config.smearKeys !== "boolean") throw new TypeError(`GPT: smearKeys must be true or false, got ${String(config.smearKeys)}`);
   return config;
 }
 
@@ -91,11 +99,13 @@ export function gptConfig(options: GptOptions): GptConfig {
  * Parameters of a GPT, by formula (d = width, h = mlpWidth, N = layers):
  *   token table V·d, position table T·d (learned only),
  *   per block: 2 LayerNorms 2·2d, attention 4·(d² + d) (W_Q, W_K, W_V, W_O with biases), MLP d·h + h + h·d + d,
- *   final LayerNorm 2d, output head d·V (untied only, no bias).
- * With h = 4d: V·d + T·d + N·(12d² + 13d) + 2d (+ V·d untied).
+ *   final LayerNorm 2d, output head d·V (untied only, no bias), and with smeared keys one value per head and block.
+ * With h = 4d: V·d + T·d + N·(12d² + 13d) + 2d (+ V·d untied) (+ N·heads smeared).
  */
-export function gptParameterCount(config: Pick<GptConfig, "vocabSize" | "blockSize" | "layers" | "width" | "mlpWidth" | "positions" | "tiedEmbeddings">): number {
+export function gptParameterCount(config: Pick<GptConfig, "vocabSize" | "blockSize" | "layers" | "width" | "mlpWidth" | "positions" | "tiedEmbeddings"> & Partial<Pick<GptConfig, "heads" | "smearKeys">>): number {
   const { vocabSize: V, blockSize: T, layers: N, width: d, mlpWidth: h } = config;
-  const block = 2 * 2 * d + 4 * (d * d + d) + (d * h + h) + (h * d + d);
+  if (config.smearKeys === true && config.heads === undefined) throw new RangeError("gptParameterCount: smeared keys add one value per head; give heads too");
+  const smear = config.smearKeys === true ? config.heads! : 0;
+  const block = 2 * 2 * d + 4 * (d * d + d) + (d * h + h) + (h * d + d) + smear;
   return V * d + (config.positions === "learned" ? T * d : 0) + N * block + 2 * d + (config.tiedEmbeddings ? 0 : d * V);
 }

@@ -91,7 +91,7 @@ export class GptBlock implements Module {
   constructor(config: GptConfig, rng: Random, name: string) {
     const { width, heads, mlpWidth } = config;
     this.norm1 = new LayerNorm(width, { name: `${name}.norm1` });
-    this.attention = new MultiHeadAttention({ dModel: width, heads, rng, name: `${name}.attention` });
+    this.attention = new MultiHeadAttention({ dModel: width, heads, rng, name: `${name}.attention`, smearKeys: config.smearKeys });
     this.norm2 = new LayerNorm(width, { name: `${name}.norm2` });
     this.fc = new Linear(width, mlpWidth, { rng, name: `${name}.mlp.fc` });
     this.projection = new Linear(mlpWidth, width, { rng, name: `${name}.mlp.projection` });

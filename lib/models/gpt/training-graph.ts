@@ -63,7 +63,7 @@ export function buildGptTrainingGraph(config: GptConfig, batch: number, length: 
   const causalMask = new Float32Array(T * T);
   for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) causalMask[i * T + j] = MASKED_SCORE;
   const mask = g.initializer("causal_mask", causalMask, [T, T]);
-  const shape = { batch: B, length: T, heads, width: d };
+  const shape = { batch: B, length: T, heads, width: d, smearKeys: config.smearKeys };
 
   const saved = Array.from({ length: layers }, (_, layer) =>
     g.scope(`block${layer}`, () => {
