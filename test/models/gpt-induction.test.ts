@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "@llm-course/lib/backend";
-import { weightedRowsDataset } from "@llm-course/lib/data/weighted-rows";
-import { GPT, repeatedSequenceLoss } from "@llm-course/lib/models/gpt";
+import { GPT, repeatedSequenceLoss, repeatedSequenceRows } from "@llm-course/lib/models/gpt";
 import { warmupCosineLr } from "@llm-course/lib/models/optim";
 import { Random } from "@llm-course/lib/random";
 import { train } from "@llm-course/lib/training/loop";
@@ -82,24 +81,29 @@ test("attention maps: layer 0 = softmax(q·kᵀ/√d_head + causal mask) of the 
 });
 
 
+test("repeated-sequence rows: s s at an offset inside random ids, weights 1 exactly on the second copy's tokens 2…L", () => {
+  const data = repeatedSequenceRows({ rows: 200, vocabSize: 9, length: 20, shortest: 3, longest: 8 }, new Random(4));
+  assert.equal(data.size, 200);
+  for (let r = 0; r < data.size; r++) {
+    const row = Array.from(data.ids.subarray(r * 21, (r + 1) * 21));
+    const weights = Array.from(data.weights.subarray(r * 20, (r + 1) * 20));
+    const first = weights.indexOf(1);
+    const n = weights.filter((w) => w === 1).length + 1;
+    assert.ok(n >= 3 && n <= 8, `row ${r}: a copy of ${n} ids`);
+    assert.deepEqual(weights, weights.map((_, t) => (t >= first && t < first + n - 1 ? 1 : 0)), `row ${r}: one run of ones`);
+    // Targets first … first + n − 2 are ids first + 1 … first + n − 1: the second copy from its second id.
+    const secondCopy = row.slice(first, first + n);
+    assert.deepEqual(secondCopy, row.slice(first - n, first), `row ${r}: the two copies`);
+    assert.ok(row.every((id) => Number.isInteger(id) && id >= 0 && id < 9));
+  }
+  assert.throws(() => repeatedSequenceRows({ rows: 1, vocabSize: 9, length: 20, longest: 11 }, new Random(1)), /6…11 ids shown twice must fit rows of 20 ids/);
+});
+
 test("smeared keys: a 2-layer GPT learns to copy a random sequence's second occurrence in 200 steps; without them it does not", async () => {
-  // Rows of 64 random ids out of 64 holding a random sequence of 6–24 ids twice, at a random offset; the
-  // loss is on the second copy only (its tokens 2…L), which only an induction head can predict.
+  // Rows of 64 random ids out of 64 holding a random sequence of 6–24 ids twice, the loss on the second copy.
   const V = 64;
   const T = 64;
-  const rng = new Random(1);
-  const rows: number[][] = [];
-  const weights: number[][] = [];
-  for (let i = 0; i < 4000; i++) {
-    const n = 6 + rng.int(19);
-    const offset = rng.int(T + 1 - 2 * n);
-    const sequence = Array.from({ length: n }, () => rng.int(V));
-    const row = [...Array.from({ length: offset }, () => rng.int(V)), ...sequence, ...sequence];
-    while (row.length < T + 1) row.push(rng.int(V));
-    rows.push(row);
-    weights.push(Array.from({ length: T }, (_, t) => (t >= offset + n && t < offset + 2 * n - 1 ? 1 : 0)));
-  }
-  const data = weightedRowsDataset(rows, weights, T);
+  const data = repeatedSequenceRows({ rows: 4000, vocabSize: V, length: T }, new Random(1));
   const probeRng = new Random(9);
   const probe = Array.from({ length: 32 }, () => Array.from({ length: 24 }, () => probeRng.int(V)));
   const secondCopyLoss = async (smearKeys: boolean) => {

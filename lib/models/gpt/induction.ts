@@ -8,6 +8,8 @@
  * answer is in the passage, not in the weights.
  */
 import * as tf from "@tensorflow/tfjs";
+import { weightedRowsDataset, type WeightedRowsDataset } from "../../data/weighted-rows";
+import type { Random } from "../../random";
 import type { GPT } from "./model";
 
 /** Mean loss (nats per token) on each copy of the repeated sequences. */
@@ -45,4 +47,42 @@ export function repeatedSequenceLoss(model: GPT, sequences: readonly (readonly n
     return [lossOf(0), lossOf(1)];
   });
   return { firstCopy, secondCopy, sequences: sequences.length };
+}
+
+/** Options of {@link repeatedSequenceRows}. */
+export interface RepeatedSequenceRowsOptions {
+  /** Rows to make. */
+  rows: number;
+  /** Token ids 0…vocabSize − 1, drawn uniformly. */
+  vocabSize: number;
+  /** Tokens per row (the context the model trains on). */
+  length: number;
+  /** Shortest and longest repeated sequence (default 6 and 24; 2·longest ≤ length). */
+  shortest?: number;
+  longest?: number;
+}
+
+/**
+ * Training rows for copying: random ids holding a random sequence s of `shortest`…`longest` ids twice in a
+ * row (s s) at a random offset, the loss only on the second copy's tokens 2…L — predictable by an
+ * induction head alone. A model learns from them how to copy, whatever the ids.
+ */
+export function repeatedSequenceRows(options: RepeatedSequenceRowsOptions, rng: Random): WeightedRowsDataset {
+  const { rows, vocabSize, length, shortest = 6, longest = 24 } = options;
+  if (!Number.isInteger(shortest) || shortest < 2 || !Number.isInteger(longest) || longest < shortest || 2 * longest > length) {
+    throw new RangeError(`repeatedSequenceRows: sequences of ${shortest}…${longest} ids shown twice must fit rows of ${length} ids (shortest ≥ 2)`);
+  }
+  const ids: number[][] = [];
+  const weights: number[][] = [];
+  for (let r = 0; r < rows; r++) {
+    const n = shortest + rng.int(longest - shortest + 1);
+    const offset = rng.int(length + 1 - 2 * n);
+    const sequence = Array.from({ length: n }, () => rng.int(vocabSize));
+    const row = [...Array.from({ length: offset }, () => rng.int(vocabSize)), ...sequence, ...sequence];
+    while (row.length < length + 1) row.push(rng.int(vocabSize));
+    ids.push(row);
+    // Target t is id t + 1: the second copy's ids 2…n are targets offset + n … offset + 2n − 2.
+    weights.push(Array.from({ length }, (_, t) => (t >= offset + n && t < offset + 2 * n - 1 ? 1 : 0)));
+  }
+  return weightedRowsDataset(ids, weights, length);
 }
