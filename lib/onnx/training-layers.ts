@@ -300,9 +300,10 @@ export class TrainingGraphBuilder {
     if (layer.smear !== null) {
       // dk_t = σ·dk'_t + (1 − σ)·dk'_{t+1};  ds = Σ dk'·(k_t − k_{t−1})·σ(1 − σ).
       const { current, change } = layer.smear;
-      const rest = g.mul(g.sub(g.scalar(1), current), dk);
+      const previousShare = g.sub(g.scalar(1), current);
+      const rest = g.mul(previousShare, dk);
       const dSmear = g.op("ReduceSum", [g.mul(dk, change), g.ints([0, 2, 3])], { keepdims: 0 });
-      this.setGradient(`${layer.name}.smear`, g.mul(dSmear, g.reshape(g.mul(current, g.sub(g.scalar(1), current)), [H])));
+      this.setGradient(`${layer.name}.smear`, g.mul(dSmear, g.reshape(g.mul(current, previousShare), [H])));
       dk = g.add(g.mul(current, dk), g.op("Pad", [g.slice(rest, [1], [T], [2]), g.ints([0, 0, 0, 0, 0, 0, 1, 0])]));
     }
     const stacked = g.concat([dq, dk, dv].map((part) => g.unsqueeze(part, [0])), 0);
