@@ -5,13 +5,14 @@
  */
 export { CHAT_SPECIAL_TOKEN_LIST, CHAT_SPECIAL_TOKENS, CHAT_TEMPLATE, checkMessages, parseAssistantOutput, renderChat, TOOLS_HEADER } from "./template";
 export type { ChatMessage, ChatTool, ChatToolCall, ParsedAssistantOutput } from "./template";
-export { CHAT_TOKEN_IDS, encodeChat, trainChatTokenizer } from "./tokenizer";
+export { CHAT_TOKEN_IDS, CHAT_YEAR_TOKEN_COUNT, CHAT_YEARS, encodeChat, trainChatTokenizer, type ChatTokenizerOptions } from "./tokenizer";
 export { calculate, CALCULATOR_TOOL } from "./calculator";
 export { CHAT_KNOWLEDGE_CUTOFF, loadSotu, sotuChunk, sotuFacts, sotuFactsBeforeCutoff, sotuFactSentences, sotuPassage, splitSotuYears } from "./sotu";
 export type { SotuFact, SotuSpeech, SotuYearSplit } from "./sotu";
 export * from "./tasks";
 export { assistantMask, conversationTokens, packConversations, textTokens } from "./sft";
 export type { MaskedConversation, PackedConversations } from "./sft";
+export { COPY_LINE_NAMES, copyingDocuments } from "./copying";
 export { factDocuments, joinDocuments, pretrainingDocuments } from "./corpus";
 export type { CorpusOptions } from "./corpus";
 export { ANSWER_TOKENS, constrainedJsonScore, evaluateExamples, gptChatGenerator, gptJsonGenerator, isLabelJson, scoreExample, SPAM_LABEL_SCHEMA, taskScore } from "./evaluate";

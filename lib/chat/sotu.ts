@@ -100,9 +100,14 @@ export function sotuFactSentences(fact: SotuFact): string[] {
   ];
 }
 
-/** A retrieved-looking chunk: a header with the speech's year, president and party, then `text`. */
+/**
+ * A retrieved-looking chunk: a header with the speech's year, president and party, then `text`. Name and
+ * party open a parenthesis, so that they are tokenized as an answer starts ("George", not " George"): a
+ * model copies a name from the header token by token (an induction head finds the earlier "George" and
+ * copies what followed it), and " George" is another token, which it would have to map first.
+ */
 export function sotuPassage(speech: Pick<SotuSpeech, "year" | "name" | "party">, text: string): string {
-  return `[State of the Union ${speech.year} — ${speech.name} (${speech.party})] ${text}`;
+  return `[State of the Union ${speech.year} (${speech.name}) (${speech.party})] ${text}`;
 }
 
 /**

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { assistantMask, CALCULATOR_TOOL, CHAT_TOKEN_IDS, conversationTokens, packConversations, textTokens, trainChatTokenizer, type ChatMessage } from "@llm-course/lib/chat";
+import { assistantMask, CALCULATOR_TOOL, CHAT_TOKEN_IDS, conversationTokens, COPY_LINE_NAMES, copyingDocuments, packConversations, textTokens, trainChatTokenizer, type ChatMessage } from "@llm-course/lib/chat";
+import { loadNames } from "@llm-course/lib/data";
+import { Random } from "@llm-course/lib/random";
 
 // No merges (256 bytes + 8 special tokens): every character is one id, so the expected mask is written by hand.
 const bytes = trainChatTokenizer("abc", 264);
@@ -56,4 +58,27 @@ test("plain text mixed into fine-tuning: every token in the loss but the first, 
   const { ids, mask } = textTokens(bytes, "In 1844");
   assert.deepEqual(ids, [...ch("In 1844"), CHAT_TOKEN_IDS.endOfText]);
   assert.deepEqual(mask, [0, 1, 1, 1, 1, 1, 1, 1]);
+});
+
+test("copying documents: a line of 6–35 names, the same line again and <|endoftext|>; the loss on the second copy but its first token", () => {
+  const names = new Set(loadNames());
+  const docs = copyingDocuments(bytes, 50, new Random(3));
+  assert.equal(docs.length, 50);
+  const counts = new Set<number>();
+  for (const { ids, mask } of docs) {
+    const L = (ids.length - 1) / 2;
+    assert.ok(Number.isInteger(L));
+    assert.deepEqual(ids.slice(L, 2 * L), ids.slice(0, L));
+    assert.equal(ids.at(-1), CHAT_TOKEN_IDS.endOfText);
+    assert.deepEqual(mask, ids.map((_, i) => (i > L && i < 2 * L ? 1 : 0)));
+    const line = bytes.decode(ids.slice(0, L));
+    assert.ok(line.endsWith("\n"));
+    const words = line.trim().split(" ");
+    assert.ok(words.length >= COPY_LINE_NAMES.min && words.length <= COPY_LINE_NAMES.max, `${words.length} names`);
+    assert.ok(words.every((w) => names.has(w.toLowerCase())), line);
+    counts.add(words.length);
+  }
+  assert.ok(counts.size > 10, "line lengths vary");
+  assert.deepEqual(copyingDocuments(bytes, 3, new Random(3)), docs.slice(0, 3));
+  assert.throws(() => copyingDocuments(bytes, -1, new Random(3)), /count must be an integer ≥ 0, got -1/);
 });

@@ -10,6 +10,8 @@ import {
   chatTestExamples,
   factDocuments,
   FEW_SHOT_RULES,
+  LOOKUP_CHARACTERS,
+  LOOKUP_SHARE,
   isLabelJson,
   numberSplit,
   promptMessages,
@@ -20,6 +22,7 @@ import {
 } from "@llm-course/lib/chat";
 import { CHAT_RECIPE } from "@llm-course/lib/chat/build";
 import { loadSpamAssassin, splitMail } from "@llm-course/lib/data/spam";
+import { loadNames } from "@llm-course/lib/data/names";
 import { Random } from "@llm-course/lib/random";
 
 function disjoint<T>(a: readonly T[], b: readonly T[], what: string): void {
@@ -98,24 +101,40 @@ test("calculator: exact integers, precedence, parentheses, division; bad input n
   assert.throws(() => calculate("process.exit()"), /unexpected "p"/);
 });
 
-test("reader prompts: about half of the training headers name another speaker (half of them made up) and year, a fifth of the prompts show one speech twice; every test header is true, of two years", () => {
+test("reader prompts: training headers are swapped one by one (half of them, to another president or a made-up person and year; half the made-up surnames are random syllables), a quarter are short look-ups; every test header is true, of two years", () => {
   const truth = new Map(sotuFacts().map((f) => [f.year, f.name]));
   const presidents = new Set(truth.values());
-  const headers = (examples: ReturnType<(typeof CHAT_TASKS)["passages"]>) =>
-    examples.flatMap((e) => [...(promptMessages(e).at(-1)!.content as string).matchAll(/State of the Union (\d{4}) — (.+?) \(/g)].map((m) => ({ year: Number(m[1]), name: m[2]! })));
-  const train = headers(CHAT_TASKS.passages("train", 400, new Random(3)));
-  const swapped = train.filter((h) => truth.get(h.year) !== h.name);
-  assert.ok(swapped.length / train.length > 0.4 && swapped.length / train.length < 0.6, `share of headers naming another speaker: ${swapped.length / train.length}`);
+  const parse = (e: ReturnType<(typeof CHAT_TASKS)["passages"]>[number]) =>
+    [...(promptMessages(e).at(-1)!.content as string).matchAll(/\[State of the Union (\d{4}) \((.+?)\) \((.+?)\)\]([^\n]*)/g)].map((m) => ({ year: Number(m[1]), name: m[2]!, text: m[4]!.trim() }));
+  const prompts = CHAT_TASKS.passages("train", 1000, new Random(3)).map(parse);
+  const isLookup = (headers: ReturnType<typeof parse>) => headers.every((h) => h.text.length <= LOOKUP_CHARACTERS);
+  const lookups = prompts.filter(isLookup);
+  const readings = prompts.filter((p) => !isLookup(p));
+  assert.ok(lookups.length / prompts.length > LOOKUP_SHARE - 0.06 && lookups.length / prompts.length < LOOKUP_SHARE + 0.06, `share of look-ups: ${lookups.length / prompts.length}`);
+  assert.ok(lookups.some((p) => p.length === 4) && lookups.every((p) => p.length >= 2 && p.length <= 4 && p.every((h) => truth.get(h.year) !== h.name || presidents.has(h.name))));
+  // Years one digit apart, so the year must be read whole (a changed second digit mostly leaves 1790–2029:
+  // that year is drawn anew).
+  const oneDigitApart = lookups.filter((p) => p.some((a) => p.some((b) => [...String(a.year)].filter((d, i) => d !== String(b.year)[i]).length === 1))).length;
+  assert.ok(oneDigitApart / lookups.length > 0.3, `look-ups with two years one digit apart: ${oneDigitApart / lookups.length}`);
+  const headers = readings.flat();
+  const swapped = headers.filter((h) => truth.get(h.year) !== h.name);
+  assert.ok(swapped.length / headers.length > 0.4 && swapped.length / headers.length < 0.6, `share of headers naming another speaker: ${swapped.length / headers.length}`);
   const madeUp = swapped.filter((h) => !presidents.has(h.name)).length / swapped.length;
   assert.ok(madeUp > 0.4 && madeUp < 0.6, `share of made-up speakers among them: ${madeUp}`);
+  const makemore = new Set(loadNames());
+  const surnames = swapped.filter((h) => !presidents.has(h.name)).map((h) => h.name.split(" ").at(-1)!.toLowerCase());
+  const syllabic = surnames.filter((s) => !makemore.has(s)).length / surnames.length;
+  assert.ok(syllabic > 0.35 && syllabic < 0.65, `share of made-up surnames of random syllables: ${syllabic}`);
+  // A true header next to a swapped one: familiar headers do not mean "answer from memory".
+  const mixed = readings.filter(([a, b]) => a!.year !== b!.year && (truth.get(a!.year) === a!.name) !== (truth.get(b!.year) === b!.name)).length / readings.length;
+  assert.ok(mixed > 0.3 && mixed < 0.5, `share of prompts mixing a true and a swapped header: ${mixed}`);
   // Years after the cutoff appear in training headers, never with their true speaker.
-  const later = train.filter((h) => h.year >= CHAT_KNOWLEDGE_CUTOFF);
-  assert.ok(later.length > 0.03 * train.length, `${later.length} training headers of the 2000s`);
+  const later = prompts.flat().filter((h) => h.year >= CHAT_KNOWLEDGE_CUTOFF);
+  assert.ok(later.length > 0.03 * prompts.flat().length, `${later.length} training headers of the 2000s`);
   assert.ok(later.every((h) => truth.get(h.year) !== h.name));
-  const prompts = CHAT_TASKS.passages("train", 400, new Random(3)).map((e) => headers([e]));
-  const sameSpeech = prompts.filter(([a, b]) => a!.year === b!.year && a!.name === b!.name).length / prompts.length;
+  const sameSpeech = readings.filter(([a, b]) => a!.year === b!.year && a!.name === b!.name).length / readings.length;
   assert.ok(sameSpeech > 0.12 && sameSpeech < 0.28, `share of prompts showing one speech twice: ${sameSpeech}`);
-  const test = headers(CHAT_TASKS.passages("test", 100, new Random(3)));
+  const test = CHAT_TASKS.passages("test", 100, new Random(3)).map(parse).flat();
   assert.equal(test.length, 200);
   assert.ok(test.every((h) => truth.get(h.year) === h.name));
   for (let i = 0; i < test.length; i += 2) assert.notEqual(test[i]!.year, test[i + 1]!.year);

@@ -14,6 +14,10 @@ const weather: ChatTool = {
 const conversations: { label: string; messages: ChatMessage[]; tools?: ChatTool[] }[] = [
   { label: "one user message", messages: [{ role: "user", content: "Combien font 2 + 2 ?" }] },
   {
+    label: "a reader prompt: years are one token, other numbers one per digit",
+    messages: [{ role: "user", content: "Answer from these passages only.\n[State of the Union 2005 (George W Bush) (Republican)] In 1999, 21999 people…\nQuestion: Who gave the State of the Union address of 2005?" }],
+  },
+  {
     label: "system prompt and several turns",
     messages: [
       { role: "system", content: "Tu es un assistant concis." },

@@ -141,6 +141,31 @@ for (const trainingEngine of ["onnxruntime", "tfjs"] as const) {
   });
 }
 
+test("resetOptimizer: the next step is a fresh optimiser's first step (AdamW's moments and bias correction start again)", async () => {
+  const options = { vocabSize: 10, blockSize: 8, layers: 1, heads: 2, width: 8, seed: 4, trainingEngine: "tfjs" } as const;
+  const data = tokenStreamDataset(Array.from({ length: 60 }, (_, i) => (i * 7) % 10), 8);
+  const [first, second] = [Int32Array.of(0, 9), Int32Array.of(17, 30)];
+  const reset = new GPT(options);
+  await reset.trainStep(data, first, 1e-2);
+  const afterFirst = reset.namedParameters().map(([, v]) => v.dataSync().slice());
+  reset.resetOptimizer();
+  await reset.trainStep(data, second, 1e-2);
+  const fresh = new GPT(options);
+  fresh.namedParameters().forEach(([, v], i) => v.assign(tf.tensor(afterFirst[i]!, v.shape)));
+  await fresh.trainStep(data, second, 1e-2);
+  const carried = new GPT(options);
+  await carried.trainStep(data, first, 1e-2);
+  await carried.trainStep(data, second, 1e-2);
+  let differsFromCarried = false;
+  reset.namedParameters().forEach(([name, v], i) => {
+    assert.deepEqual(Array.from(v.dataSync()), Array.from(fresh.namedParameters()[i]![1].dataSync()), name);
+    if (Array.from(v.dataSync()).some((x, j) => x !== carried.namedParameters()[i]![1].dataSync()[j])) differsFromCarried = true;
+  });
+  assert.ok(differsFromCarried, "keeping the moments gives another step");
+  for (const m of [reset, fresh, carried]) m.dispose();
+  assert.throws(() => reset.resetOptimizer(), /disposed/);
+});
+
 test("checkpoint: save and load give the same model; bad folders fail clearly", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gpt-checkpoint-"));
   try {

@@ -62,7 +62,7 @@ test("year questions use the reader's and the fact task's phrasings", () => {
 test("passages, citations and generation metrics", () => {
   const [first] = recursiveChunks([DOCUMENTS[1]!], { maxCharacters: 40 });
   const chunk1964 = recursiveChunks([DOCUMENTS[2]!], { maxCharacters: 40 })[0]!;
-  assert.equal(chunkPassage(first!, 12), "[State of the Union 1862 — Abraham Lincoln (Republican)] The war");
+  assert.equal(chunkPassage(first!, 12), "[State of the Union 1862 (Abraham Lincoln) (Republican)] The war");
   const passages = [chunkPassage(first!), chunkPassage(chunk1964)];
   assert.deepEqual(citedPassages("Lyndon B Johnson", passages), [2]);
   assert.deepEqual(citedPassages("Republican.", passages), [1]);

@@ -24,7 +24,7 @@ test("LanceDB store: vector, BM25 and hybrid search, year filter, reopened from 
   assert.equal(keyword[0]!.president, "Abraham Lincoln");
   // A chunk's own vector finds it first, with cosine 1.
   const target = chunks.find((c) => c.id === "1964#1")!;
-  const [vector] = await embedder.embed([`[State of the Union 1964 — Lyndon B Johnson (Democratic)] ${target.text}`]);
+  const [vector] = await embedder.embed([`[State of the Union 1964 (Lyndon B Johnson) (Democratic)] ${target.text}`]);
   const dense = await store.vectorSearch(vector!, 2);
   assert.equal(dense[0]!.id, "1964#1");
   assert.ok(Math.abs(dense[0]!.score - 1) < 1e-5);
@@ -52,7 +52,7 @@ test("a large database gets an IVF vector index (√n partitions, a few probed) 
   const store = await RagStore.open(folder);
   assert.equal(store.manifest.vectorIndex, `IVF_FLAT, ${Math.round(Math.sqrt(many.length))} partitions, ${VECTOR_INDEX.nprobes} probed`);
   const target = many[1234]!;
-  const [vector] = await embedder.embed([`[State of the Union ${target.year} — P (none)] ${target.text}`]);
+  const [vector] = await embedder.embed([`[State of the Union ${target.year} (P) (none)] ${target.text}`]);
   const hits = await store.vectorSearch(vector!, 5);
   assert.ok(Math.abs(hits[0]!.score - 1) < 1e-5, `the nearest has cosine 1 (got ${hits[0]!.score})`);
   store.close();

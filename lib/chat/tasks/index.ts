@@ -26,7 +26,7 @@ export const CHAT_TASK_NAMES = Object.freeze(Object.keys(CHAT_TASKS) as ChatTask
 export { calculatorAnswer, calculatorExamples, calculatorOperandSplit } from "./calculator";
 export { FEW_SHOT_K, FEW_SHOT_RULES, fewShotExamples, fewShotNumbers } from "./fewShot";
 export { NUMBERS_MAX, numberExamples, numberSplit } from "./numbers";
-export { PASSAGE_CHARACTERS, passageExamples, readerPrompt, UNKNOWN_ANSWER } from "./passages";
+export { LOOKUP_CHARACTERS, LOOKUP_SHARE, PASSAGE_CHARACTERS, passageExamples, readerPrompt, UNKNOWN_ANSWER } from "./passages";
 export { sotuFactExamples } from "./sotuFacts";
 export { MAIL_CHARACTERS, spamAnswer, spamExamples, spamTaskMail } from "./spamJson";
 export { optionalSystem, pick, promptMessages } from "./types";

@@ -339,6 +339,17 @@ export class GPT implements Trainable<GptDataset>, Module {
   }
 
   /**
+   * Forgets AdamW's moments and step count: the next {@link trainStep} starts a fresh optimiser, as a new
+   * training phase on other data does (moments fitted to the last phase's gradients would steer the first
+   * steps of the next one).
+   */
+  resetOptimizer(): void {
+    this.checkAlive("resetOptimizer");
+    this.optimizer?.dispose();
+    this.optimizer = null;
+  }
+
+  /**
    * Mean next-token loss (nats) over the non-overlapping windows of a token stream (offsets 0, T, 2T, …):
    * every token predicted once, with 0 to T − 1 tokens of context; over weighted rows, the weighted mean
    * over every row. Updates nothing.
