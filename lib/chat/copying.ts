@@ -9,6 +9,7 @@ import { loadNames } from "../data/names";
 import type { Random } from "../random";
 import type { ByteBpeTokenizer } from "../tokenizers/byteBpe";
 import type { MaskedConversation } from "./sft";
+import { capitalised, pick } from "./tasks/types";
 import { CHAT_TOKEN_IDS, encodeChat } from "./tokenizer";
 
 /** Names per line, at least and at most. */
@@ -24,8 +25,8 @@ export function copyingDocuments(tokenizer: ByteBpeTokenizer, count: number, rng
   return Array.from({ length: count }, () => {
     const n = COPY_LINE_NAMES.min + rng.int(COPY_LINE_NAMES.max - COPY_LINE_NAMES.min + 1);
     const words = Array.from({ length: n }, () => {
-      const name = names[rng.int(names.length)]!;
-      return rng.next() < 0.5 ? name.charAt(0).toUpperCase() + name.slice(1) : name;
+      const name = pick(names, rng);
+      return rng.next() < 0.5 ? capitalised(name) : name;
     });
     const line = encodeChat(tokenizer, `${words.join(" ")}\n`);
     const L = line.length;

@@ -20,7 +20,7 @@ export const CHAT_TOKEN_IDS = Object.freeze(Object.fromEntries(Object.entries(CH
  */
 export const CHAT_SPLIT_PATTERN = CL100K_SPLIT_PATTERN.replace(String.raw`\p{N}{1,3}`, String.raw`\p{N}`);
 
-/** The years that are one token each (see {@link CHAT_YEAR_SPLIT_PATTERN}): the speeches' (1790–2020) and those the reader's made-up headers use. */
+/** The years that are one token each (see {@link CHAT_YEAR_SPLIT_PATTERN}): the speeches' (1790–2021) and those the reader's made-up headers use. */
 export const CHAT_YEARS = { first: 1700, last: 2099 } as const;
 
 /**
@@ -79,7 +79,9 @@ export function trainChatTokenizer(text: string, vocabSize: number, options: Cha
   const tokens: (string | undefined)[] = [...new Array<undefined>(shift), ...learned];
   const merges = model.merges.map(([left, right]) => [left + shift, right + shift] as const);
   const idOf = new Map<string, number>();
-  tokens.forEach((bytes, id) => bytes !== undefined && idOf.set(bytes, id));
+  tokens.forEach((bytes, id) => {
+    if (bytes !== undefined) idOf.set(bytes, id);
+  });
   for (const bytes of years) {
     merges.push([idOf.get(bytes.slice(0, -1))!, idOf.get(bytes.slice(-1))!] as const);
     idOf.set(bytes, tokens.length);

@@ -29,5 +29,5 @@ export { NUMBERS_MAX, numberExamples, numberSplit } from "./numbers";
 export { LOOKUP_CHARACTERS, LOOKUP_SHARE, PASSAGE_CHARACTERS, passageExamples, readerPrompt, UNKNOWN_ANSWER } from "./passages";
 export { sotuFactExamples } from "./sotuFacts";
 export { MAIL_CHARACTERS, spamAnswer, spamExamples, spamTaskMail } from "./spamJson";
-export { optionalSystem, pick, promptMessages } from "./types";
+export { capitalised, optionalSystem, pick, promptMessages } from "./types";
 export type { ChatExample, ChatSplit, ChatTaskGenerator, ChatTaskName } from "./types";

@@ -8,9 +8,9 @@
  *
  * In training, each passage's header names, half of the time, another speaker than the one who gave the
  * speech — another president, or a made-up person (a first name and an initial, then a surname from the
- * makemore names or of random syllables) with a party — and another year, drawn up to 2029 (so that the reader meets years of the 2000s,
- * never with their true speaker). Headers are swapped one by one, so a prompt may show a true header next to
- * a swapped one: a model that answers from memory (fine-tuning also asks it the year's facts with no
+ * makemore names or of random syllables) with a party — and another year, drawn up to 2029 (so that the
+ * reader meets years of the 2000s, never with their true speaker). Headers are swapped one by one, so a
+ * prompt may show a true header next to a swapped one: a model that answers from memory (fine-tuning also asks it the year's facts with no
  * passage, ./sotuFacts) is then wrong, so it must learn to read the header of the question's year and copy
  * whatever name it holds — what a reader does with any retrieved text, including years and names it never
  * saw (the speakers after the knowledge cutoff). In a fifth of the other prompts both passages are chunks of
@@ -21,7 +21,7 @@
 import { loadNames } from "../../data/names";
 import type { Random } from "../../random";
 import { loadSotu, sotuChunk, sotuPassage, splitSotuYears, type SotuFact, type SotuSpeech } from "../sotu";
-import { pick, type ChatExample, type ChatSplit } from "./types";
+import { capitalised, pick, type ChatExample, type ChatSplit } from "./types";
 
 /** Characters of speech text per passage. */
 export const PASSAGE_CHARACTERS = 220;
@@ -56,8 +56,6 @@ export const SAME_SPEECH_SHARE = 0.2;
 
 /** Parties a made-up speaker may belong to: the dataset's, and others it never uses. */
 const MADE_UP_PARTIES = ["Democratic", "Republican", "Whig", "Federalist", "Progressive", "Green", "Libertarian", "Reform", "Independent", "Labour"];
-
-const capitalised = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
 
 type Speaker = Pick<SotuFact, "name" | "party">;
 

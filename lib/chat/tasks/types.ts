@@ -31,6 +31,11 @@ export function pick<T>(items: readonly T[], rng: Random): T {
   return items[rng.int(items.length)]!;
 }
 
+/** `name` with its first letter upper-case ("emma" → "Emma"), as a header spells a person's name. */
+export function capitalised(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
 /** The system prompts examples may start with (none half of the time): the model must answer with or without one. */
 const SYSTEM_PROMPTS = ["You are a helpful assistant.", "Tu es un assistant serviable.", "You are the course's small chat model. Answer briefly."];
 
