@@ -85,14 +85,22 @@ describe("chat-mini on the server", () => {
     assert.match(result.text, /\d/, `a final answer with the result: ${result.text}`);
   });
 
-  it("a forced call is always well formed, also streamed", async () => {
+  it("a forced call is well formed, also streamed; one cut by max_tokens comes back as text with finish_reason length", async () => {
+    // Greedy: a sampled call has no length limit (the calculator's expression is any string), and about one
+    // in forty samples rambles past max_tokens, which is the case asserted last, on purpose.
     const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: "Bonjour !" }];
-    const forced = await client.chat.completions.create({ model: "chat-mini", messages, tools: [CALCULATOR_TOOL], tool_choice: { type: "function", function: { name: "calculator" } }, max_tokens: 60 });
+    const named = { type: "function" as const, function: { name: "calculator" } };
+    const forced = await client.chat.completions.create({ model: "chat-mini", messages, tools: [CALCULATOR_TOOL], tool_choice: named, temperature: 0, max_tokens: 60 });
+    assert.equal(forced.choices[0]!.finish_reason, "tool_calls");
     const call = forced.choices[0]!.message.tool_calls?.[0];
     assert.ok(call?.type === "function" && call.function.name === "calculator");
     assert.deepEqual(validateJsonSchema(JSON.parse(call.function.arguments), CALCULATOR_TOOL.function.parameters!), []);
-    const streamed = await client.chat.completions.stream({ model: "chat-mini", messages, tools: [CALCULATOR_TOOL], tool_choice: "required", max_tokens: 60 }).finalChatCompletion();
-    assert.equal(streamed.choices[0]!.message.tool_calls?.[0]?.type, "function");
+    const streamed = await client.chat.completions.stream({ model: "chat-mini", messages, tools: [CALCULATOR_TOOL], tool_choice: "required", temperature: 0, max_tokens: 60 }).finalChatCompletion();
+    assert.deepEqual(streamed.choices[0]!.message.tool_calls?.map((c) => c.type === "function" && c.function), [call.function]);
+    const cut = await client.chat.completions.create({ model: "chat-mini", messages, tools: [CALCULATOR_TOOL], tool_choice: named, temperature: 0, max_tokens: 4 });
+    assert.equal(cut.choices[0]!.finish_reason, "length");
+    assert.equal(cut.choices[0]!.message.tool_calls, undefined);
+    assert.ok(call.function.arguments.length > 0 && `{"name": "calculator", "arguments": ${call.function.arguments}}`.startsWith(cut.choices[0]!.message.content!), `the cut call's text: ${cut.choices[0]!.message.content}`);
   });
 
   it("answers the spam task in JSON, under response_format json_schema", async () => {
