@@ -8,14 +8,18 @@
  *      a short copying stage (./copying) that forms its induction heads: the BASE model;
  *   3. supervised fine-tuning on generated conversations of six tasks (./tasks), loss on the assistant's
  *      tokens only (./sft, the GPT's weighted rows): the CHAT model;
- *   4. greedy evaluation of both on each task's unseen test prompts (./evaluate);
- *   5. export: the transformers.js folder (config.json, tokenizer.json, tokenizer_config.json with the
+ *   4. export: the transformers.js folder (config.json, tokenizer.json, tokenizer_config.json with the
  *      chat template, generation_config.json stopping at `<|end|>`, onnx/model.onnx and q8), the tfjs
- *      checkpoints of the chat model (tfjs/) and of the base model (tfjs-base/), and report.json.
+ *      checkpoints of the chat model (tfjs/) and of the base model (tfjs-base/), and report.json;
+ *   5. greedy evaluation of both on each task's unseen test prompts (./evaluate), on their exported ONNX
+ *      graphs behind the server's generation engine, every prompt in flight at once: the figures are those
+ *      of the model the server serves, and batching takes the evaluation from minutes to seconds (the
+ *      base model, which never says `<|end|>`, runs every answer to its last token).
  *
  * Everything is seeded; training uses onnxruntime's compiled step (lib/models/gpt/training-graph).
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { splitTokenStream, tokenStreamDataset } from "../data/token-stream";
 import { PATHS } from "../env";
@@ -28,7 +32,7 @@ import { ByteBpeTokenizer } from "../tokenizers/byteBpe";
 import { train, type TrainHistory } from "../training/loop";
 import { copyingDocuments } from "./copying";
 import { factDocuments, joinDocuments, pretrainingDocuments } from "./corpus";
-import { constrainedJsonScore, evaluateExamples, gptChatGenerator, taskScore, type ConstrainedJsonScore, type PromptOutcome, type TaskScore } from "./evaluate";
+import { evaluateChatFolder, taskScore, type ConstrainedJsonScore, type PromptOutcome, type TaskScore } from "./evaluate";
 import { conversationTokens, packConversations, textTokens } from "./sft";
 import { CHAT_TASK_NAMES, CHAT_TASKS } from "./tasks";
 import type { ChatExample, ChatTaskName } from "./tasks/types";
@@ -144,8 +148,8 @@ function scoreByTask(outcomes: readonly PromptOutcome[]): Record<ChatTaskName, T
  * Writes the transformers.js folder with the chat model's tokenizer settings: the chat template, `<|end|>`
  * as end of sequence (generation stops there), `<|endoftext|>` as beginning and padding.
  */
-function exportChatModel(model: GPT, tokenizer: ByteBpeTokenizer, directory: string, description: Record<string, string | number | boolean>): void {
-  exportGptToTransformersJs(model, tokenizer, directory, { quantized: true, description });
+function exportChatModel(model: GPT, tokenizer: ByteBpeTokenizer, directory: string, description: Record<string, string | number | boolean>, quantized = true): void {
+  exportGptToTransformersJs(model, tokenizer, directory, { quantized, description });
   const edit = (file: string, change: (json: Record<string, unknown>) => void) => {
     const full = path.join(directory, file);
     const json = JSON.parse(fs.readFileSync(full, "utf8")) as Record<string, unknown>;
@@ -220,10 +224,15 @@ export async function buildChatModel(options: BuildChatOptions = {}): Promise<Ch
     model.save(path.join(directory, CHAT_BASE_CHECKPOINT), { chatMini: { stage: "base" } });
 
     const tests = chatTestExamples(options.testPerTask);
-    const baseOutcomes = evaluateExamples(gptChatGenerator(model, tokenizer), tests);
-    const base = scoreByTask(baseOutcomes);
-    const jsonTests = tests.filter((e) => e.task === "spam-json");
-    const baseConstrained = constrainedJsonScore(model, tokenizer, jsonTests);
+    const baseFolder = fs.mkdtempSync(path.join(os.tmpdir(), "chat-mini-base-"));
+    let baseEvaluation: Awaited<ReturnType<typeof evaluateChatFolder>>;
+    try {
+      exportChatModel(model, tokenizer, baseFolder, { stage: "base" }, false);
+      baseEvaluation = await evaluateChatFolder(baseFolder, tokenizer, tests);
+    } finally {
+      fs.rmSync(baseFolder, { recursive: true, force: true });
+    }
+    const base = scoreByTask(baseEvaluation.outcomes);
     log(`base model: ${CHAT_TASK_NAMES.map((t) => `${t} ${(100 * base[t].exactMatch).toFixed(0)} %`).join(", ")}`);
 
     const s = recipe.sft;
@@ -244,9 +253,16 @@ export async function buildChatModel(options: BuildChatOptions = {}): Promise<Ch
     });
     log(`fine-tuning done in ${sft.seconds.toFixed(0)} s`);
 
-    const chatOutcomes = evaluateExamples(gptChatGenerator(model, tokenizer), tests);
+    exportChatModel(model, tokenizer, directory, {
+      trained_on: "course corpora (Moby-Dick, State of the Union, SpamAssassin, facts, number words), then generated conversations of six tasks",
+      pretraining_steps: pretraining.steps.length,
+      sft_steps: sft.steps.length,
+    });
+    model.save(path.join(directory, CHAT_CHECKPOINT), { chatMini: { stage: "chat" } });
+    const chatEvaluation = await evaluateChatFolder(directory, tokenizer, tests);
+    const chatOutcomes = chatEvaluation.outcomes;
     const chat = scoreByTask(chatOutcomes);
-    const constrainedJson = { base: baseConstrained, chat: constrainedJsonScore(model, tokenizer, jsonTests) };
+    const constrainedJson = { base: baseEvaluation.constrainedJson, chat: chatEvaluation.constrainedJson };
     log(`constrained JSON: ${JSON.stringify(constrainedJson)}`);
     const tasks = Object.fromEntries(CHAT_TASK_NAMES.map((t) => [t, { base: base[t], chat: chat[t] }])) as Record<ChatTaskName, ChatTaskReport>;
     const met: Record<string, boolean> = {};
@@ -278,12 +294,6 @@ export async function buildChatModel(options: BuildChatOptions = {}): Promise<Ch
     };
     for (const t of CHAT_TASK_NAMES) log(`${t}: base ${(100 * base[t].exactMatch).toFixed(1)} % → chat ${(100 * chat[t].exactMatch).toFixed(1)} % ${JSON.stringify(chat[t])}`);
 
-    exportChatModel(model, tokenizer, directory, {
-      trained_on: "course corpora (Moby-Dick, State of the Union, SpamAssassin, facts, number words), then generated conversations of six tasks",
-      pretraining_steps: report.pretraining.steps,
-      sft_steps: report.sft.steps,
-    });
-    model.save(path.join(directory, CHAT_CHECKPOINT), { chatMini: { stage: "chat" } });
     fs.writeFileSync(path.join(directory, CHAT_REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
     log(`written to ${path.relative(PATHS.root, directory)}`);
     return report;

@@ -2,10 +2,14 @@
  * Scoring a model on the chat tasks' test prompts, greedily: exact match of the final answer, JSON validity
  * on the JSON task, tool-call validity on the calculator task. The model is any function from a
  * conversation to the assistant's next turn as text, so the same scoring runs on the course's tfjs GPT
- * (base or chat) and on anything served behind the OpenAI-compatible API.
+ * while it trains (base or chat, one prompt at a time) and on its exported ONNX graph behind the server's
+ * generation engine, which batches every prompt in flight ({@link engineChatGenerator}: how the build
+ * scores chat-mini, on the graph the server serves).
  */
 import type { GPT } from "../models/gpt/model";
 import { jsonConstraint, tokenByteTable, type JsonSchema } from "../sampling/json-constraint";
+import { createEngine } from "../server/engine";
+import type { GenerationEngine } from "../server/types";
 import type { ByteBpeTokenizer } from "../tokenizers/byteBpe";
 import { calculate } from "./calculator";
 import { parseAssistantOutput, renderChat, type ChatMessage, type ChatTool } from "./template";
@@ -15,13 +19,16 @@ import { promptMessages, type ChatExample, type ChatTaskName } from "./tasks/typ
 /** Generates the assistant's next turn (its raw text, up to the stop token) for a conversation. */
 export type ChatGenerator = (messages: readonly ChatMessage[], tools?: readonly ChatTool[]) => string;
 
+/** A {@link ChatGenerator} that answers later: many conversations can be in flight at once (batched). */
+export type AsyncChatGenerator = (messages: readonly ChatMessage[], tools?: readonly ChatTool[]) => Promise<string>;
+
 /** Most tokens an answer may take (the longest expected answer is about 20 tokens). */
 export const ANSWER_TOKENS = 48;
 
 /** The rendered prompt's ids, after checking that at least one new token fits the context. */
-function promptIds(model: GPT, tokenizer: ByteBpeTokenizer, messages: readonly ChatMessage[], tools?: readonly ChatTool[]): number[] {
+function promptIds(contextLength: number, tokenizer: ByteBpeTokenizer, messages: readonly ChatMessage[], tools?: readonly ChatTool[]): number[] {
   const prompt = encodeChat(tokenizer, renderChat(messages, { tools, addGenerationPrompt: true }));
-  if (prompt.length >= model.config.blockSize) throw new RangeError(`chat prompt of ${prompt.length} tokens leaves no room in the context of ${model.config.blockSize}`);
+  if (prompt.length >= contextLength) throw new RangeError(`chat prompt of ${prompt.length} tokens leaves no room in the context of ${contextLength}`);
   return prompt;
 }
 
@@ -32,7 +39,7 @@ function promptIds(model: GPT, tokenizer: ByteBpeTokenizer, messages: readonly C
  */
 export function gptChatGenerator(model: GPT, tokenizer: ByteBpeTokenizer, maxNewTokens = ANSWER_TOKENS): ChatGenerator {
   return (messages, tools) => {
-    const prompt = promptIds(model, tokenizer, messages, tools);
+    const prompt = promptIds(model.config.blockSize, tokenizer, messages, tools);
     const room = Math.min(maxNewTokens, model.config.blockSize - prompt.length);
     const result = model.generate(prompt, { maxNewTokens: room, temperature: 0, stopTokenIds: [CHAT_TOKEN_IDS.end], decode: (ids) => tokenizer.decode(ids) });
     return result.text!;
@@ -40,34 +47,30 @@ export function gptChatGenerator(model: GPT, tokenizer: ByteBpeTokenizer, maxNew
 }
 
 /**
- * Greedy generation under JSON-constrained decoding (lib/sampling/json-constraint, what the server does for
- * `response_format`): at each step the most likely token among those that keep the text a prefix of a JSON
- * value of `schema` (any JSON object without one); `<|end|>` only once the value is complete.
+ * Greedy generation through a generation engine (lib/server/engine: an exported ONNX graph, the prompts in
+ * flight batched together), as the server answers at temperature 0: until `<|end|>`, `maxNewTokens` or
+ * the end of the context. With `schema`, under JSON-constrained decoding (lib/sampling/json-constraint,
+ * what the server does for `response_format`): the most likely token among those that keep the text a
+ * prefix of a JSON value of the schema, `<|end|>` only once the value is complete.
  */
-export function gptJsonGenerator(model: GPT, tokenizer: ByteBpeTokenizer, schema?: JsonSchema, maxNewTokens = ANSWER_TOKENS): ChatGenerator {
-  const table = tokenByteTable(tokenizer);
-  const mask = new Uint8Array(model.config.vocabSize);
-  return (messages, tools) => {
-    const prompt = promptIds(model, tokenizer, messages, tools);
-    const constraint = jsonConstraint(table, { schema, stopTokenIds: [CHAT_TOKEN_IDS.end] });
-    const session = model.decodingSession(true);
-    const generated: number[] = [];
-    try {
-      let feed = prompt;
-      for (let step = 0; step < maxNewTokens && prompt.length + step < model.config.blockSize; step++) {
-        const logits = session.next(feed);
-        constraint.allowed(mask);
-        let best = -1;
-        for (let id = 0; id < mask.length; id++) if (mask[id] === 1 && (best < 0 || logits[id]! > logits[best]!)) best = id;
-        if (best < 0 || best === CHAT_TOKEN_IDS.end) break;
-        constraint.advance(best);
-        generated.push(best);
-        feed = [best];
-      }
-    } finally {
-      session.dispose();
-    }
-    return tokenizer.decode(generated);
+export function engineChatGenerator(engine: GenerationEngine, tokenizer: ByteBpeTokenizer, options: { maxNewTokens?: number; schema?: JsonSchema } = {}): AsyncChatGenerator {
+  const { maxNewTokens = ANSWER_TOKENS, schema } = options;
+  const table = schema === undefined ? null : tokenByteTable(tokenizer);
+  const stopTokenIds = [CHAT_TOKEN_IDS.end];
+  return async (messages, tools) => {
+    const prompt = promptIds(engine.contextLength, tokenizer, messages, tools);
+    const handle = engine.submit({
+      promptIds: prompt,
+      maxTokens: maxNewTokens,
+      sampling: { temperature: 0, topP: 1, topK: 0 },
+      stopTokenIds,
+      topLogprobs: 0,
+      ...(table === null ? {} : { constraint: jsonConstraint(table, { schema, stopTokenIds }) }),
+    });
+    const ids: number[] = [];
+    for await (const token of handle.tokens) ids.push(token.id);
+    await handle.finished;
+    return tokenizer.decode(ids);
   };
 }
 
@@ -117,9 +120,9 @@ function finalText(raw: string): string {
 }
 
 /** Runs one test example through `generate` (with the calculator loop for tool calls) and scores it. */
-export function scoreExample(generate: ChatGenerator, example: ChatExample): PromptOutcome {
+export async function scoreExample(generate: ChatGenerator | AsyncChatGenerator, example: ChatExample): Promise<PromptOutcome> {
   const prompt = promptMessages(example);
-  const first = generate(prompt, example.tools);
+  const first = await generate(prompt, example.tools);
   if (example.task === "calculator") {
     const parsed = parseAssistantOutput(first);
     const call = parsed.toolCalls[0];
@@ -137,7 +140,7 @@ export function scoreExample(generate: ChatGenerator, example: ChatExample): Pro
       { role: "assistant", content: null, tool_calls: [{ id: "call_0", type: "function", function: { name: call!.name, arguments: call!.arguments } }] },
       { role: "tool", content: result, tool_call_id: "call_0" },
     ];
-    const output = finalText(generate(followUp, example.tools));
+    const output = finalText(await generate(followUp, example.tools));
     return { task: example.task, expected: example.expected, output, exact: output === example.expected, validToolCall, call: first };
   }
   const output = finalText(first);
@@ -162,22 +165,42 @@ export interface ConstrainedJsonScore {
   labelAccuracy: number;
 }
 
-/** Scores the JSON task's examples with {@link gptJsonGenerator} and {@link SPAM_LABEL_SCHEMA}. */
-export function constrainedJsonScore(model: GPT, tokenizer: ByteBpeTokenizer, examples: readonly ChatExample[]): ConstrainedJsonScore {
-  const generate = gptJsonGenerator(model, tokenizer, SPAM_LABEL_SCHEMA);
+/**
+ * Scores the JSON task's examples under constrained decoding with {@link SPAM_LABEL_SCHEMA}: `generate` is
+ * an {@link engineChatGenerator} given the schema.
+ */
+export async function constrainedJsonScore(generate: AsyncChatGenerator, examples: readonly ChatExample[]): Promise<ConstrainedJsonScore> {
+  const outputs = await Promise.all(examples.map((example) => generate(promptMessages(example))));
   let valid = 0;
   let right = 0;
-  for (const example of examples) {
-    const output = generate(promptMessages(example));
-    if (!isLabelJson(output)) continue;
+  outputs.forEach((output, i) => {
+    if (!isLabelJson(output)) return;
     valid++;
-    if ((JSON.parse(output) as { label: string }).label === (JSON.parse(example.expected) as { label: string }).label) right++;
-  }
+    if ((JSON.parse(output) as { label: string }).label === (JSON.parse(examples[i]!.expected) as { label: string }).label) right++;
+  });
   const share = (count: number) => Number((count / examples.length).toFixed(4));
   return { n: examples.length, jsonValidity: share(valid), labelAccuracy: share(right) };
 }
 
-/** Scores every example; returns the outcomes in order. */
-export function evaluateExamples(generate: ChatGenerator, examples: readonly ChatExample[]): PromptOutcome[] {
-  return examples.map((example) => scoreExample(generate, example));
+/** Scores every example, all in flight at once (an engine batches them); returns the outcomes in order. */
+export function evaluateExamples(generate: ChatGenerator | AsyncChatGenerator, examples: readonly ChatExample[]): Promise<PromptOutcome[]> {
+  return Promise.all(examples.map((example) => scoreExample(generate, example)));
+}
+
+/** Most sequences in one forward pass of the evaluation's engine (the server's default is 8). */
+const EVALUATION_BATCH = 32;
+
+/**
+ * Scores an exported chat model folder on the test prompts, greedily, through the server's generation
+ * engine: every task ({@link evaluateExamples}) and the JSON task under constrained decoding ({@link constrainedJsonScore}).
+ */
+export async function evaluateChatFolder(folder: string, tokenizer: ByteBpeTokenizer, tests: readonly ChatExample[]): Promise<{ outcomes: PromptOutcome[]; constrainedJson: ConstrainedJsonScore }> {
+  const engine = await createEngine(folder, { maxBatch: EVALUATION_BATCH, maxQueue: 2 * tests.length });
+  try {
+    const outcomes = await evaluateExamples(engineChatGenerator(engine, tokenizer), tests);
+    const constrainedJson = await constrainedJsonScore(engineChatGenerator(engine, tokenizer, { schema: SPAM_LABEL_SCHEMA }), tests.filter((e) => e.task === "spam-json"));
+    return { outcomes, constrainedJson };
+  } finally {
+    await engine.close();
+  }
 }

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { after, before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "@llm-course/lib/backend";
-import { CHAT_TASK_NAMES, CHAT_TOKEN_IDS, chatTestExamples, encodeChat, gptChatGenerator, loadChatModel, renderChat, scoreExample, type LoadedChatModel } from "@llm-course/lib/chat";
+import { CHAT_TASK_NAMES, CHAT_TOKEN_IDS, chatTestExamples, encodeChat, evaluateChatFolder, evaluateExamples, gptChatGenerator, loadChatModel, renderChat, type LoadedChatModel } from "@llm-course/lib/chat";
 import { createSession, runSession, type FeedTensor } from "@llm-course/lib/onnx/runtime";
 
 let chat: LoadedChatModel;
@@ -29,15 +29,14 @@ test("report.json: every task with base and chat figures, the targets, and the b
   assert.equal(typeof report.tasks.calculator.chat.toolCallValidity, "number");
 });
 
-test("the committed model re-scored on the fixed test subset gives report.json's outcomes", () => {
-  const { report, model, tokenizer } = chat;
+test("the committed model re-scored on the fixed test subset gives report.json's outcomes, through the batched engine (as the build scores it) and the tfjs GPT", async () => {
+  const { report, model, tokenizer, directory } = chat;
   const { perTask, outcomes } = report.fixedSubset;
   const all = chatTestExamples(report.recipe.evaluation.testPerTask);
   const n = report.recipe.evaluation.testPerTask;
   const subset = CHAT_TASK_NAMES.flatMap((_, i) => all.slice(i * n, i * n + perTask));
-  const generate = gptChatGenerator(model, tokenizer);
-  const rescored = subset.map((example) => scoreExample(generate, example));
-  assert.deepEqual(rescored, outcomes);
+  assert.deepEqual((await evaluateChatFolder(directory, tokenizer, subset)).outcomes, outcomes);
+  assert.deepEqual(await evaluateExamples(gptChatGenerator(model, tokenizer), subset), outcomes);
 });
 
 test("the exported ONNX graph's logits equal the tfjs model's on a chat prompt, with and without the cache", async () => {
