@@ -35,7 +35,11 @@ test("the committed model re-scored on the fixed test subset gives report.json's
   const all = chatTestExamples(report.recipe.evaluation.testPerTask);
   const n = report.recipe.evaluation.testPerTask;
   const subset = CHAT_TASK_NAMES.flatMap((_, i) => all.slice(i * n, i * n + perTask));
-  assert.deepEqual((await evaluateChatFolder(directory, tokenizer, subset)).outcomes, outcomes);
+  const evaluation = await evaluateChatFolder(directory, tokenizer, subset);
+  assert.deepEqual(evaluation.outcomes, outcomes);
+  // Under constrained decoding every answer is JSON of the schema (report.json: 100 % on the 100 prompts).
+  assert.equal(evaluation.constrainedJson.n, perTask);
+  assert.equal(evaluation.constrainedJson.jsonValidity, 1);
   assert.deepEqual(await evaluateExamples(gptChatGenerator(model, tokenizer), subset), outcomes);
 });
 
