@@ -146,7 +146,7 @@ describe("npm run serve", () => {
         child.on("exit", (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
       });
       const cli = new OpenAI({ baseURL: url, apiKey: "sk-cli", maxRetries: 0 });
-      const answer = await cli.completions.create({ model: "moby", prompt: "Call me ", max_tokens: 5 });
+      const answer = await cli.completions.create({ model: "moby", prompt: "Call me ", max_tokens: 5, temperature: 0 });
       assert.equal(answer.usage?.completion_tokens, 5);
       const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");
