@@ -32,7 +32,7 @@ import { ByteBpeTokenizer } from "../tokenizers/byteBpe";
 import { train, type TrainHistory } from "../training/loop";
 import { copyingDocuments } from "./copying";
 import { factDocuments, joinDocuments, pretrainingDocuments } from "./corpus";
-import { evaluateChatFolder, taskScore, type ConstrainedJsonScore, type PromptOutcome, type TaskScore } from "./evaluate";
+import { evaluateChatFolder, taskScore, type ChatFolderEvaluation, type ConstrainedJsonScore, type PromptOutcome, type TaskScore } from "./evaluate";
 import { conversationTokens, packConversations, textTokens } from "./sft";
 import { CHAT_TASK_NAMES, CHAT_TASKS } from "./tasks";
 import type { ChatExample, ChatTaskName } from "./tasks/types";
@@ -164,6 +164,17 @@ function exportChatModel(model: GPT, tokenizer: ByteBpeTokenizer, directory: str
   });
 }
 
+/** Scores the base model on the test prompts: exported (without q8) to a temporary folder, removed after. */
+async function evaluateBaseModel(model: GPT, tokenizer: ByteBpeTokenizer, tests: readonly ChatExample[]): Promise<ChatFolderEvaluation> {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), "chat-mini-base-"));
+  try {
+    exportChatModel(model, tokenizer, folder, { stage: "base" }, false);
+    return await evaluateChatFolder(folder, tokenizer, tests);
+  } finally {
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+}
+
 /** Options of {@link buildChatModel}. */
 export interface BuildChatOptions {
   directory?: string;
@@ -224,14 +235,7 @@ export async function buildChatModel(options: BuildChatOptions = {}): Promise<Ch
     model.save(path.join(directory, CHAT_BASE_CHECKPOINT), { chatMini: { stage: "base" } });
 
     const tests = chatTestExamples(options.testPerTask);
-    const baseFolder = fs.mkdtempSync(path.join(os.tmpdir(), "chat-mini-base-"));
-    let baseEvaluation: Awaited<ReturnType<typeof evaluateChatFolder>>;
-    try {
-      exportChatModel(model, tokenizer, baseFolder, { stage: "base" }, false);
-      baseEvaluation = await evaluateChatFolder(baseFolder, tokenizer, tests);
-    } finally {
-      fs.rmSync(baseFolder, { recursive: true, force: true });
-    }
+    const baseEvaluation = await evaluateBaseModel(model, tokenizer, tests);
     const base = scoreByTask(baseEvaluation.outcomes);
     log(`base model: ${CHAT_TASK_NAMES.map((t) => `${t} ${(100 * base[t].exactMatch).toFixed(0)} %`).join(", ")}`);
 

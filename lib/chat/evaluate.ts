@@ -187,6 +187,12 @@ export function evaluateExamples(generate: ChatGenerator | AsyncChatGenerator, e
   return Promise.all(examples.map((example) => scoreExample(generate, example)));
 }
 
+/** What {@link evaluateChatFolder} measures: every test prompt's outcome, and the JSON task under constrained decoding. */
+export interface ChatFolderEvaluation {
+  outcomes: PromptOutcome[];
+  constrainedJson: ConstrainedJsonScore;
+}
+
 /** Most sequences in one forward pass of the evaluation's engine (the server's default is 8). */
 const EVALUATION_BATCH = 32;
 
@@ -194,7 +200,7 @@ const EVALUATION_BATCH = 32;
  * Scores an exported chat model folder on the test prompts, greedily, through the server's generation
  * engine: every task ({@link evaluateExamples}) and the JSON task under constrained decoding ({@link constrainedJsonScore}).
  */
-export async function evaluateChatFolder(folder: string, tokenizer: ByteBpeTokenizer, tests: readonly ChatExample[]): Promise<{ outcomes: PromptOutcome[]; constrainedJson: ConstrainedJsonScore }> {
+export async function evaluateChatFolder(folder: string, tokenizer: ByteBpeTokenizer, tests: readonly ChatExample[]): Promise<ChatFolderEvaluation> {
   const engine = await createEngine(folder, { maxBatch: EVALUATION_BATCH, maxQueue: 2 * tests.length });
   try {
     const outcomes = await evaluateExamples(engineChatGenerator(engine, tokenizer), tests);

@@ -16,6 +16,6 @@ export { COPY_LINE_NAMES, copyingDocuments } from "./copying";
 export { factDocuments, joinDocuments, pretrainingDocuments } from "./corpus";
 export type { CorpusOptions } from "./corpus";
 export { ANSWER_TOKENS, constrainedJsonScore, engineChatGenerator, evaluateChatFolder, evaluateExamples, gptChatGenerator, isLabelJson, scoreExample, SPAM_LABEL_SCHEMA, taskScore } from "./evaluate";
-export type { AsyncChatGenerator, ChatGenerator, ConstrainedJsonScore, PromptOutcome, TaskScore } from "./evaluate";
+export type { AsyncChatGenerator, ChatFolderEvaluation, ChatGenerator, ConstrainedJsonScore, PromptOutcome, TaskScore } from "./evaluate";
 export { buildChatModel, CHAT_BASE_CHECKPOINT, CHAT_CHECKPOINT, CHAT_MODEL_DIR, CHAT_RECIPE, CHAT_REPORT_FILE, chatTestExamples, chatTrainingExamples, loadChatModel } from "./build";
 export type { BuildChatOptions, ChatModelReport, ChatTaskReport, LoadedChatModel } from "./build";
