@@ -12,7 +12,8 @@
  * - end to end: chat-mini on year questions without retrieval, with hybrid retrieval, and with the year
  *   as a metadata filter: exact match, citation correctness, « I don't know » when retrieval missed; on
  *   years from chat-mini's knowledge cutoff on (it never read them: the "far above closed book" target)
- *   and on years whose facts it learned.
+ *   and on years whose facts it learned; and the retrieval question set's own questions (who gave the speech
+ *   holding a quote or rare words), closed book, with hybrid and with reranked retrieval.
  * Embeddings come from the disk cache (data/rag/cache) after the first run. RAG_BENCH_VECTORS changes the
  * HNSW set's size (default 100,000).
  */
@@ -37,12 +38,14 @@ import {
   handwrittenQuestions,
   HnswIndex,
   hybridRetriever,
+  isUnknownAnswer,
   percentile,
   RagStore,
   rerankedRetriever,
   scoreAnswers,
   scoreRetrieval,
   sotuDocuments,
+  speakerQuestion,
   termOverlapReranker,
   universalSentenceEncoder,
   unitVector,
@@ -82,7 +85,8 @@ export async function run(): Promise<Record<string, unknown>> {
   const bm25 = bm25Retriever(chunks);
   const dense = denseRetriever(chunks, vectors, encoder);
   const hybrid = hybridRetriever([bm25, dense]);
-  const retrievers: Retriever[] = [bm25, dense, hybrid, rerankedRetriever(hybrid, termOverlapReranker(), chunks)];
+  const reranked = rerankedRetriever(hybrid, termOverlapReranker(), chunks);
+  const retrievers: Retriever[] = [bm25, dense, hybrid, reranked];
   const retrieval: Record<string, RetrievalScores> = {};
   for (const retriever of retrievers) {
     const runs: string[][] = [];
@@ -180,11 +184,27 @@ export async function run(): Promise<Record<string, unknown>> {
     }
     endToEnd[set] = Object.fromEntries(Object.entries(conditions).map(([name, records]) => [name, scoreAnswers(records)]));
   }
+  // The retrieval question set itself ("Which president said …?"): chat-mini's reader learned year questions only.
+  const chunkById = new Map(chunks.map((c) => [c.id, c]));
+  const speakerConditions: Record<string, AnswerRecord[]> = { "closed book": [], "RAG hybrid": [], [`RAG ${reranked.name}`]: [] };
+  for (let i = 0; i < questions.length; i++) {
+    const question = speakerQuestion(questions[i]!);
+    speakerConditions["closed book"]!.push(await closedBookAnswer(chat, question));
+    speakerConditions["RAG hybrid"]!.push(await groundedAnswer(chat, question, await store.hybridSearch(question.question, questionVectors[i]!, 2)));
+    const rerankedChunks = (await reranked.search(question.question, 2)).map((h) => chunkById.get(h.id)!);
+    speakerConditions[`RAG ${reranked.name}`]!.push(await groundedAnswer(chat, question, rerankedChunks));
+  }
+  endToEnd.questionSet = Object.fromEntries(Object.entries(speakerConditions).map(([name, records]) => [name, scoreAnswers(records)]));
+  const unknownShare = Object.fromEntries(Object.entries(speakerConditions).map(([name, records]) => [name, records.filter((r) => isUnknownAnswer(r.answer)).length / records.length]));
   await server.close();
   store.close();
-  const setLabels: Record<string, string> = { afterCutoff: `years from chat-mini's knowledge cutoff on (${CHAT_KNOWLEDGE_CUTOFF}–2021, never read)`, learned: "years whose facts chat-mini learned" };
+  const setLabels: Record<string, string> = {
+    afterCutoff: `${yearSets.afterCutoff.length} year questions (speaker or party, EN/FR), 2 passages: years from chat-mini's knowledge cutoff on (${CHAT_KNOWLEDGE_CUTOFF}–2021, never read)`,
+    learned: `${yearSets.learned.length} year questions (speaker or party, EN/FR), 2 passages: years whose facts chat-mini learned`,
+    questionSet: `the ${questions.length} questions of the retrieval question set (who gave the speech), 2 passages; « I don't know » ${Object.entries(unknownShare).map(([name, share]) => `${name} ${(100 * share).toFixed(1)} %`).join(", ")} (its reader learned year questions only)`,
+  };
   for (const [set, answers] of Object.entries(endToEnd)) {
-    console.log(`rag: end to end, ${chat.description.split(" — ")[0]}, ${yearSets[set as keyof typeof yearSets].length} year questions (speaker or party, EN/FR), 2 passages: ${setLabels[set]}`);
+    console.log(`rag: end to end, ${chat.description.split(" — ")[0]}, ${setLabels[set]}`);
     for (const [name, s] of Object.entries(answers)) {
       console.log(`  ${name.padEnd(26)} exact ${(100 * s.exactMatch).toFixed(1)} %, right year retrieved ${(100 * s.retrievalHit).toFixed(1)} %, citations correct ${Number.isNaN(s.citationCorrect) ? "—" : `${(100 * s.citationCorrect).toFixed(1)} %`}, « I don't know » when missed ${Number.isNaN(s.unknownWhenMissed) ? "—" : `${(100 * s.unknownWhenMissed).toFixed(1)} % of ${s.missed}`}`);
     }

@@ -10,6 +10,7 @@ import { sotuFacts, sotuPassage, type SotuFact } from "../chat/sotu";
 import { PASSAGE_CHARACTERS, readerPrompt, UNKNOWN_ANSWER } from "../chat/tasks/passages";
 import { Random } from "../random";
 import type { Chunk } from "./chunking";
+import type { RagQuestion } from "./questions";
 
 /** A question about one year's speech, with its expected answer. */
 export interface YearQuestion {
@@ -49,6 +50,16 @@ export function yearQuestions(count: number, options: { seed?: number; years?: r
     const field = rng.next() < 0.5 ? "name" : "party";
     return { year: fact.year, language, field, ...phrasings(fact.year, language, field), expected: fact[field] };
   });
+}
+
+/**
+ * A question of the retrieval question set asked in the reader format: who gave the speech that holds its
+ * evidence, in English, in the same words with and without passages (the closed-book fact task has no
+ * phrasing for it). chat-mini's reader was fine-tuned on year questions only, so these measure how far its
+ * reading goes beyond the one form of question it learned.
+ */
+export function speakerQuestion(question: RagQuestion): YearQuestion {
+  return { year: question.year, language: "en", field: "name", question: question.question, closedBookQuestion: question.question, expected: question.answer };
 }
 
 /** A chunk as a reader passage: its source header and its first `characters` characters, cut at a word. */

@@ -19,6 +19,6 @@ export { percentile } from "../stats/summary";
 export { generateQuestions, goldChunkIds, HANDWRITTEN_QUESTIONS, handwrittenQuestions, type GenerateQuestionsOptions, type RagQuestion } from "./questions";
 export { bm25Retriever, denseRetriever, evaluateRetriever, hybridRetriever, rerankedRetriever, termOverlapReranker, type Reranker, type Retriever } from "./retrievers";
 export { RagStore, STORE_MANIFEST, VECTOR_INDEX, type StoreHit, type StoreManifest, type YearFilter } from "./store";
-export { chunkPassage, citedPassages, closedBookAnswer, groundedAnswer, isUnknownAnswer, scoreAnswers, yearQuestions } from "./answer";
+export { chunkPassage, citedPassages, closedBookAnswer, groundedAnswer, isUnknownAnswer, scoreAnswers, speakerQuestion, yearQuestions } from "./answer";
 export type { AnswerModel, AnswerRecord, AnswerScores, YearQuestion } from "./answer";
 export { buildDefaultStore, DEFAULT_CHUNKING, DEFAULT_STORE_DIR } from "./build";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { chunkPassage, citedPassages, groundedAnswer, fixedTokenChunks, generateQuestions, goldChunkIds, HANDWRITTEN_QUESTIONS, handwrittenQuestions, isUnknownAnswer, recursiveChunks, scoreAnswers, sotuDocuments, yearQuestions, type AnswerRecord, type Chunk, type RagQuestion } from "@llm-course/lib/rag";
+import { chunkPassage, citedPassages, closedBookAnswer, groundedAnswer, fixedTokenChunks, generateQuestions, goldChunkIds, HANDWRITTEN_QUESTIONS, handwrittenQuestions, isUnknownAnswer, recursiveChunks, scoreAnswers, sotuDocuments, speakerQuestion, yearQuestions, type AnswerRecord, type Chunk, type RagQuestion } from "@llm-course/lib/rag";
 import { DOCUMENTS } from "./fixtures";
 
 test("the SOTU corpus: 233 speeches with unique ids (two speakers in 1953 and 1961)", () => {
@@ -103,4 +103,19 @@ test("a grounded answer whose prompt overflows the model's context is asked agai
   assert.deepEqual(record.cited, [1, 2]);
   const refusing = { chat: { completions: { create: async () => { throw Object.assign(new Error("400 'temperature' is invalid"), { status: 400 }); } } } };
   await assert.rejects(groundedAnswer({ client: refusing, model: "fake" }, question, [longChunk]), /temperature/, "other errors are not retried");
+});
+
+test("a question of the retrieval set is asked in the reader format, the same words with and without passages", async () => {
+  const question: RagQuestion = { id: "hand-0", question: "Which president declared war on poverty?", answer: "Lyndon B Johnson", year: 1964, documentId: "1964", evidence: { start: 0, end: 26 }, rule: "handwritten" };
+  const asked = speakerQuestion(question);
+  assert.deepEqual(asked, { year: 1964, language: "en", field: "name", question: "Which president declared war on poverty?", closedBookQuestion: "Which president declared war on poverty?", expected: "Lyndon B Johnson" });
+  const prompts: string[] = [];
+  const client = { chat: { completions: { async create(body: { messages: { content: string }[] }) { prompts.push(body.messages[0]!.content); return { choices: [{ message: { content: "Lyndon B Johnson" } }] }; } } } };
+  const chunk1964 = recursiveChunks([DOCUMENTS[2]!], { maxCharacters: 200 })[0]!;
+  const chunk1862 = recursiveChunks([DOCUMENTS[1]!], { maxCharacters: 200 })[0]!;
+  const closed = await closedBookAnswer({ client, model: "fake" }, asked);
+  const grounded = await groundedAnswer({ client, model: "fake" }, asked, [chunk1862, chunk1964]);
+  assert.equal(prompts[0], asked.question);
+  assert.ok(prompts[1]!.includes(chunkPassage(chunk1964)) && prompts[1]!.endsWith(`Question: ${asked.question}`));
+  assert.deepEqual([closed.exact, closed.retrieved, grounded.exact, grounded.retrieved, grounded.cited], [true, false, true, true, [2]]);
 });
