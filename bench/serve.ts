@@ -9,9 +9,9 @@
  *    client library's cost;
  *  - time to first token, p50 and p95 over every streamed request;
  *  - for reference, the engine's own speed-up with 8 requests at once (no HTTP): the ceiling of the server's.
- * The baseline is the server's engine itself, not a second engine of the same model: on this 2-core machine
- * a second engine's decoder thread ran 7–11 % faster than the server's while HTTP requests went on
- * between them (and as fast, ±1 %, without HTTP), which counted a scheduling accident as overhead.
+ * The baseline is the engine the requests go through, the server's own, not a second engine of the same
+ * model: timed side by side in one process on the same calls alternated, two engines differed by −2 to
+ * +11 % from run to run on this 2-core machine, more than the effect measured.
  * Each measure runs the same 8 requests, one after another (1 client) or all at once (8 clients). Rounds
  * alternate the measures, so that load drifting on a shared machine touches all alike; each figure is
  * the fastest of its rounds (the least disturbed by other processes), the medians are in the JSON too. The
