@@ -88,10 +88,13 @@ export async function run(): Promise<Record<string, unknown>> {
   const reranked = rerankedRetriever(hybrid, termOverlapReranker(), chunks);
   const retrievers: Retriever[] = [bm25, dense, hybrid, reranked];
   const retrieval: Record<string, RetrievalScores> = {};
+  /** Each retriever's top 10 ids per question, kept for the end to end (a top k is the start of the top 10). */
+  const rankings: Record<string, string[][]> = {};
   for (const retriever of retrievers) {
     const runs: string[][] = [];
     for (const q of questions) runs.push((await retriever.search(q.question, 10)).map((h) => h.id));
     retrieval[retriever.name] = scoreRetrieval(runs, gold);
+    rankings[retriever.name] = runs;
   }
   const latency: Record<string, number[]> = { vector: [], text: [], hybrid: [] };
   const lanceRuns: Record<string, string[][]> = { vector: [], text: [], hybrid: [] };
@@ -191,7 +194,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const question = speakerQuestion(questions[i]!);
     speakerConditions["closed book"]!.push(await closedBookAnswer(chat, question));
     speakerConditions["RAG hybrid"]!.push(await groundedAnswer(chat, question, await store.hybridSearch(question.question, questionVectors[i]!, 2)));
-    const rerankedChunks = (await reranked.search(question.question, 2)).map((h) => chunkById.get(h.id)!);
+    const rerankedChunks = rankings[reranked.name]![i]!.slice(0, 2).map((id) => chunkById.get(id)!);
     speakerConditions[`RAG ${reranked.name}`]!.push(await groundedAnswer(chat, question, rerankedChunks));
   }
   endToEnd.questionSet = Object.fromEntries(Object.entries(speakerConditions).map(([name, records]) => [name, scoreAnswers(records)]));
